@@ -1,0 +1,315 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole gateway configuration: one TOML file. Build it with Default or Parse,
+// or by hand followed by Normalize and Validate. It holds no references to the input bytes.
+type Config struct {
+	HTTP      HTTP      `toml:"http"`
+	WebSocket WebSocket `toml:"websocket"`
+	Log       Log       `toml:"log"`
+	Metrics   Metrics   `toml:"metrics"`
+	// Standalone lists the standalone servers ([[standalone]]), in file order.
+	Standalone []Listener `toml:"standalone"`
+	// Apps lists the WebSocket applications ([[app]]), in file order.
+	Apps []App `toml:"app"`
+}
+
+// HTTP configures the HTTP service ([http]).
+type HTTP struct {
+	// Listen is host:port of the HTTP service; default "127.0.0.1:8080". Port 0 = ephemeral.
+	Listen string `toml:"listen"`
+	// Root is a directory of static files; "" = the embedded page.
+	Root string `toml:"root"`
+	// TLSCert and TLSKey are PEM files; both set = TLS on this listener, neither = plain.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+}
+
+// Listener is one standalone server ([[standalone]]): a listener only for WebSocket upgrades.
+type Listener struct {
+	// Name identifies the server in app scopes and logs: 1–64 of A-Z a-z 0-9 . _ -, unique,
+	// and not "http" (the HTTP service's name).
+	Name string `toml:"name"`
+	// Listen is host:port. The port is 1025–65535 (SPEC.md), or 0 for an ephemeral port,
+	// which exists for tests.
+	Listen string `toml:"listen"`
+	// TLSCert and TLSKey are PEM files; both set = a secure server, neither = plain.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+}
+
+// WebSocket configures the WebSocket server ([websocket]). Normalize replaces a zero with the
+// default for every field whose zero means nothing else; Parse instead rejects such an
+// explicit zero in a file (it is more likely a mistake than a wish for the default).
+type WebSocket struct {
+	// Enabled is the protocol handler registration (SPEC.md): while false, upgrade requests to
+	// the HTTP service get ordinary HTTP answers. Standalone servers are not affected.
+	// Default() and Parse set true; Normalize leaves it alone, since false is a real choice.
+	Enabled bool `toml:"enabled"`
+	// PingInterval is how often the server pings and how long a silent connection may live
+	// before it is closed with 1001. 0 disables both. Default() and Parse: 30s; Normalize
+	// leaves 0 alone.
+	PingInterval time.Duration `toml:"ping_interval"`
+	// HandshakeTimeout bounds the time from accept to a complete upgrade; default 5s.
+	HandshakeTimeout time.Duration `toml:"handshake_timeout"`
+	// ShutdownTimeout bounds a graceful stop; default 5s.
+	ShutdownTimeout time.Duration `toml:"shutdown_timeout"`
+	// CloseTimeout is how long to wait for the peer's close reply; default 3s.
+	CloseTimeout time.Duration `toml:"close_timeout"`
+	// MaxConnections is the total of upgraded connections; default 50000. Over it: 503.
+	MaxConnections int `toml:"max_connections"`
+	// MaxConnectionsPerApp caps each application; 0 (the default) = no cap but MaxConnections.
+	// An application's own App.MaxConnections applies when lower.
+	MaxConnectionsPerApp int `toml:"max_connections_per_app"`
+	// MaxHandshaking caps connections accepted but not yet upgraded; default 10000.
+	MaxHandshaking int `toml:"max_handshaking"`
+	// MaxMessageSize is the largest message accepted, in bytes; default 1MiB. Over it: 1009.
+	MaxMessageSize Size `toml:"max_message_size"`
+	// MaxHeaderBytes bounds the request's header block; default 8KiB. Over it: 431.
+	MaxHeaderBytes Size `toml:"max_header_bytes"`
+	// MaxTargetBytes bounds the request target; default 4KiB. Over it: 414.
+	MaxTargetBytes Size `toml:"max_target_bytes"`
+	// MaxPendingBytes bounds the output queued for one connection (slow consumers); default 256KiB.
+	MaxPendingBytes Size `toml:"max_pending_bytes"`
+}
+
+// Log configures logging ([log]).
+type Log struct {
+	// Level is debug, info (the default), warn or error.
+	Level string `toml:"level"`
+	// Format is text (the default) or json.
+	Format string `toml:"format"`
+}
+
+// Metrics configures the Prometheus endpoint ([metrics]).
+type Metrics struct {
+	// Listen is host:port of a text endpoint serving /metrics; "" (the default) = off.
+	Listen string `toml:"listen"`
+}
+
+// App is one WebSocket application ([[app]]).
+type App struct {
+	// Name identifies the application in logs: 1–64 of A-Z a-z 0-9 . _ -, unique.
+	Name string `toml:"name"`
+	// Kind selects the implementation: echo or broadcast. Required.
+	Kind string `toml:"kind"`
+	// Path is the application's alias, matched exactly (query ignored): starts with "/",
+	// printable ASCII without "?" or "#", unique among applications.
+	Path string `toml:"path"`
+	// Scope names the servers the application is reachable on: "http" for the HTTP service,
+	// otherwise standalone server names. Absent (nil) = every server (Normalize fills it);
+	// an explicit empty list is an error, since such an application is reachable nowhere.
+	Scope []string `toml:"scope"`
+	// Subprotocols are the supported subprotocols (RFC 6455 §1.9), tokens, in preference order.
+	Subprotocols []string `toml:"subprotocols"`
+	// DefaultSubprotocol is the one assumed when the client offers none supported; "" or one
+	// of Subprotocols.
+	DefaultSubprotocol string `toml:"default_subprotocol"`
+	// MaxConnections caps this application; 0 = only the server's caps. The lower applies.
+	MaxConnections int `toml:"max_connections"`
+	// Compression offers permessage-deflate (RFC 7692).
+	Compression bool `toml:"compression"`
+	// Origins allowed to connect; empty or ["*"] = any. An entry is an exact origin
+	// ("https://a.example", "http://b.example:8080"), "*.example.com" (any subdomain, any
+	// scheme) or "https://*.example.com" (any subdomain, that scheme). A wildcard stands for
+	// at least one label: "example.com" itself does not match "*.example.com". Comparison is
+	// case-insensitive (RFC 6454 §6.2); Normalize lower-cases the entries.
+	Origins []string `toml:"origins"`
+	// Auth is none (the default), basic or token.
+	Auth string `toml:"auth"`
+	// Credentials is a file of name:hash lines (basic: bcrypt; token: hex SHA-256). Required
+	// unless Auth is none; read by the caller, not by this package.
+	Credentials string `toml:"credentials"`
+	// Users narrows the credentials to these names; empty = every name in the file. Only
+	// with Auth other than none.
+	Users []string `toml:"users"`
+}
+
+// Defaults that Normalize applies to zero values.
+const (
+	DefaultHTTPListen       = "127.0.0.1:8080"
+	DefaultPingInterval     = 30 * time.Second
+	DefaultMaxConnections   = 50000
+	DefaultMaxMessageSize   = 1 * MiB
+	DefaultHandshakeTimeout = 5 * time.Second
+	DefaultMaxHeaderBytes   = 8 * KiB
+	DefaultMaxTargetBytes   = 4 * KiB
+	DefaultMaxPendingBytes  = 256 * KiB
+	DefaultMaxHandshaking   = 10000
+	DefaultShutdownTimeout  = 5 * time.Second
+	DefaultCloseTimeout     = 3 * time.Second
+	DefaultLogLevel         = "info"
+	DefaultLogFormat        = "text"
+	DefaultAuth             = "none"
+	// HTTPServer is the scope name of the HTTP service.
+	HTTPServer = "http"
+)
+
+// base returns the server-wide sections with their defaults and no listeners or apps:
+// what an empty file means.
+func base() *Config {
+	c := &Config{
+		WebSocket: WebSocket{Enabled: true, PingInterval: DefaultPingInterval},
+	}
+	c.normalizeServer()
+	return c
+}
+
+// Default returns the configuration used when no file is given: the HTTP service on
+// 127.0.0.1:8080, the standalone server "ws" on 127.0.0.1:8082, an "echo" application at
+// /echo (subprotocol echo.v1) and a "broadcast" application at /broadcast, both in scope
+// of both servers. Each call returns a new value. Example() describes the same configuration.
+func Default() *Config {
+	c := base()
+	c.Standalone = []Listener{{Name: "ws", Listen: "127.0.0.1:8082"}}
+	c.Apps = []App{
+		{Name: "echo", Kind: "echo", Path: "/echo", Scope: []string{HTTPServer, "ws"},
+			Subprotocols: []string{"echo.v1"}, Auth: DefaultAuth},
+		{Name: "broadcast", Kind: "broadcast", Path: "/broadcast", Scope: []string{HTTPServer, "ws"},
+			Auth: DefaultAuth},
+	}
+	return c
+}
+
+// Parse decodes one TOML file. Absent keys take their defaults; an empty input is the
+// default server settings with no standalone servers and no applications. Unknown keys
+// are errors (ErrUnknownKey), and so is a duration written as a non-zero integer, which
+// TOML would read as nanoseconds. Then Normalize fills what is left and Validate runs.
+// The result does not refer to data. Errors are *FieldError values, joined when several.
+func Parse(data []byte) (*Config, error) {
+	c := base() // absent keys keep these values; present ones, even zeros, overwrite them
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(c)
+	if err != nil {
+		return nil, decodeError(err)
+	}
+	if err := checkKeys(&md, c); err != nil {
+		return nil, err
+	}
+	// Only the applications have defaults left to fill: an explicit zero in the server
+	// sections stays, for Validate to report.
+	c.normalizeApps()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// decodeError turns a TOML decoder error into a *FieldError.
+func decodeError(err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := strings.TrimPrefix(pe.Message, "config: ") // our own Size errors
+		return &FieldError{Field: pe.LastKey, Line: pe.Position.Line, Msg: msg, Err: ErrDecode}
+	}
+	// Type mismatches come as plain errors that already name the key and line.
+	return &FieldError{Msg: strings.TrimPrefix(err.Error(), "toml: "), Err: ErrDecode}
+}
+
+// checkKeys reports keys outside the schema and integer durations.
+func checkKeys(md *toml.MetaData, c *Config) error {
+	var errs []error
+	unknown := md.Undecoded()
+	// The decoder matches keys case-insensitively as a fallback; every key of the schema is
+	// lower case, so a key with an upper-case letter is a misspelling too.
+	for _, k := range md.Keys() {
+		if strings.ToLower(k.String()) != k.String() && !slices.ContainsFunc(unknown, func(u toml.Key) bool {
+			return u.String() == k.String()
+		}) {
+			unknown = append(unknown, k)
+		}
+	}
+	for _, k := range unknown {
+		errs = append(errs, &FieldError{Field: k.String(), Msg: "unknown key", Err: ErrUnknownKey})
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"ping_interval", c.WebSocket.PingInterval},
+		{"handshake_timeout", c.WebSocket.HandshakeTimeout},
+		{"shutdown_timeout", c.WebSocket.ShutdownTimeout},
+		{"close_timeout", c.WebSocket.CloseTimeout},
+	} {
+		if d.v != 0 && md.Type("websocket", d.key) == "Integer" {
+			errs = append(errs, &FieldError{Field: "websocket." + d.key,
+				Msg: `want a string with a unit, such as "30s" (an integer would be nanoseconds)`, Err: ErrDecode})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Normalize fills zero values with their defaults, in one place: HTTP.Listen, the
+// WebSocket limits and timeouts whose zero means nothing else, Log, and for each
+// application Auth ("none") and a nil Scope (every server: "http", then the standalone
+// servers in order). It also lower-cases origins and makes empty lists nil. It leaves
+// WebSocket.Enabled, WebSocket.PingInterval and WebSocket.MaxConnectionsPerApp alone, as
+// their zero values are real choices. Normalize is idempotent.
+func (c *Config) Normalize() {
+	c.normalizeServer()
+	c.normalizeApps()
+}
+
+func (c *Config) normalizeServer() {
+	setDefault(&c.HTTP.Listen, DefaultHTTPListen)
+	w := &c.WebSocket
+	setDefault(&w.MaxConnections, DefaultMaxConnections)
+	setDefault(&w.MaxHandshaking, DefaultMaxHandshaking)
+	setDefault(&w.MaxMessageSize, DefaultMaxMessageSize)
+	setDefault(&w.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	setDefault(&w.MaxTargetBytes, DefaultMaxTargetBytes)
+	setDefault(&w.MaxPendingBytes, DefaultMaxPendingBytes)
+	setDefault(&w.HandshakeTimeout, DefaultHandshakeTimeout)
+	setDefault(&w.ShutdownTimeout, DefaultShutdownTimeout)
+	setDefault(&w.CloseTimeout, DefaultCloseTimeout)
+	setDefault(&c.Log.Level, DefaultLogLevel)
+	setDefault(&c.Log.Format, DefaultLogFormat)
+}
+
+func (c *Config) normalizeApps() {
+	for i := range c.Apps {
+		a := &c.Apps[i]
+		setDefault(&a.Auth, DefaultAuth)
+		if a.Scope == nil {
+			a.Scope = c.ServerNames()
+		}
+		for j, o := range a.Origins {
+			a.Origins[j] = strings.ToLower(o)
+		}
+		nilIfEmpty(&a.Subprotocols)
+		nilIfEmpty(&a.Origins)
+		nilIfEmpty(&a.Users)
+	}
+}
+
+// ServerNames returns the names an application scope may use: "http", then the standalone
+// servers in order. The slice is new.
+func (c *Config) ServerNames() []string {
+	names := make([]string, 0, 1+len(c.Standalone))
+	names = append(names, HTTPServer)
+	for _, l := range c.Standalone {
+		names = append(names, l.Name)
+	}
+	return names
+}
+
+func setDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}
+
+func nilIfEmpty(p *[]string) {
+	if len(*p) == 0 {
+		*p = nil
+	}
+}

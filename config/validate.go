@@ -1,0 +1,316 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Known values of the enumerated fields. A new application kind is added here and in apps.
+var (
+	appKinds   = []string{"echo", "broadcast"}
+	authKinds  = []string{"none", "basic", "token"}
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"text", "json"}
+)
+
+// Validate checks every field and returns nil or the problems found, each a *FieldError
+// wrapping ErrInvalid and naming its TOML path, e.g.
+//
+//	config: app[1].scope: unknown server "wss"
+//
+// joined with errors.Join. Validate expects normalized values (see Normalize): a zero
+// limit is reported, not defaulted. It does no I/O: it does not open the TLS, credential
+// or static files, nor try to bind the addresses.
+func (c *Config) Validate() error {
+	var v validator
+
+	v.addr("http.listen", c.HTTP.Listen, 0)
+	v.tlsPair("http", c.HTTP.TLSCert, c.HTTP.TLSKey)
+	if c.Metrics.Listen != "" {
+		v.addr("metrics.listen", c.Metrics.Listen, 0)
+	}
+
+	w := &c.WebSocket
+	v.duration("websocket.ping_interval", w.PingInterval, false)
+	v.duration("websocket.handshake_timeout", w.HandshakeTimeout, true)
+	v.duration("websocket.shutdown_timeout", w.ShutdownTimeout, true)
+	v.duration("websocket.close_timeout", w.CloseTimeout, true)
+	v.limit("websocket.max_connections", int64(w.MaxConnections), true)
+	v.limit("websocket.max_connections_per_app", int64(w.MaxConnectionsPerApp), false)
+	v.limit("websocket.max_handshaking", int64(w.MaxHandshaking), true)
+	v.limit("websocket.max_message_size", int64(w.MaxMessageSize), true)
+	v.limit("websocket.max_header_bytes", int64(w.MaxHeaderBytes), true)
+	v.limit("websocket.max_target_bytes", int64(w.MaxTargetBytes), true)
+	v.limit("websocket.max_pending_bytes", int64(w.MaxPendingBytes), true)
+
+	v.oneOf("log.level", c.Log.Level, logLevels)
+	v.oneOf("log.format", c.Log.Format, logFormats)
+
+	servers := map[string]bool{HTTPServer: true}
+	for i, l := range c.Standalone {
+		p := fmt.Sprintf("standalone[%d]", i)
+		if v.name(p+".name", l.Name) {
+			switch {
+			case l.Name == HTTPServer:
+				v.add(p+".name", "%q is the HTTP service's name", l.Name)
+			case servers[l.Name]:
+				v.add(p+".name", "duplicate name %q", l.Name)
+			}
+			servers[l.Name] = true
+		}
+		// SPEC.md: a standalone server's port is 1025–65535; 0 lets tests take any free one.
+		v.addr(p+".listen", l.Listen, 1025)
+		v.tlsPair(p, l.TLSCert, l.TLSKey)
+	}
+
+	names := map[string]bool{}
+	paths := map[string]bool{}
+	for i := range c.Apps {
+		v.app(fmt.Sprintf("app[%d]", i), &c.Apps[i], servers, names, paths, int(w.MaxTargetBytes))
+	}
+	return errors.Join(v.errs...)
+}
+
+// validator collects the problems of one Validate call.
+type validator struct {
+	errs  []error
+	addrs map[string]string // host:port with a fixed port -> the field that claims it
+}
+
+func (v *validator) add(field, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...), Err: ErrInvalid})
+}
+
+func (v *validator) app(p string, a *App, servers, names, paths map[string]bool, maxTarget int) {
+	if v.name(p+".name", a.Name) {
+		if names[a.Name] {
+			v.add(p+".name", "duplicate name %q", a.Name)
+		}
+		names[a.Name] = true
+	}
+	v.oneOf(p+".kind", a.Kind, appKinds)
+
+	switch {
+	case a.Path == "" || a.Path[0] != '/':
+		v.add(p+".path", "%q: must start with \"/\"", a.Path)
+	case strings.ContainsAny(a.Path, "?#"):
+		// The query is not part of the match and a fragment never reaches a server.
+		v.add(p+".path", "%q: must not contain \"?\" or \"#\"", a.Path)
+	case strings.IndexFunc(a.Path, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0:
+		// A request target is printable ASCII (RFC 9112 §3.2); anything else never matches.
+		v.add(p+".path", "%q: must be printable ASCII (percent-encode the rest)", a.Path)
+	case maxTarget > 0 && len(a.Path) > maxTarget:
+		v.add(p+".path", "longer than websocket.max_target_bytes (%d)", maxTarget)
+	case paths[a.Path]:
+		v.add(p+".path", "duplicate path %q", a.Path)
+	default:
+		paths[a.Path] = true
+	}
+
+	if a.Scope != nil && len(a.Scope) == 0 {
+		v.add(p+".scope", "must not be empty (leave it out for every server)")
+	}
+	for j, s := range a.Scope {
+		switch {
+		case !servers[s]:
+			v.add(p+".scope", "unknown server %q", s)
+		case slices.Index(a.Scope, s) < j:
+			v.add(p+".scope", "duplicate server %q", s)
+		}
+	}
+
+	for j, s := range a.Subprotocols {
+		switch {
+		case !isToken(s):
+			v.add(p+".subprotocols", "%q: not a token (RFC 6455 §4.1, RFC 9110 §5.6.2)", s)
+		case slices.Index(a.Subprotocols, s) < j:
+			v.add(p+".subprotocols", "duplicate %q", s)
+		}
+	}
+	if a.DefaultSubprotocol != "" && !slices.Contains(a.Subprotocols, a.DefaultSubprotocol) {
+		v.add(p+".default_subprotocol", "%q is not in subprotocols", a.DefaultSubprotocol)
+	}
+	v.limit(p+".max_connections", int64(a.MaxConnections), false)
+
+	for _, o := range a.Origins {
+		if msg := checkOrigin(o); msg != "" {
+			v.add(p+".origins", "%q: %s", o, msg)
+		}
+	}
+
+	v.oneOf(p+".auth", a.Auth, authKinds)
+	switch {
+	case a.Auth == "none" && a.Credentials != "":
+		v.add(p+".credentials", "set but auth is \"none\"")
+	case a.Auth != "none" && a.Credentials == "":
+		v.add(p+".credentials", "required with auth %q", a.Auth)
+	}
+	if len(a.Users) > 0 && a.Auth == "none" {
+		v.add(p+".users", "set but auth is \"none\"")
+	}
+	for j, u := range a.Users {
+		switch {
+		case u == "" || strings.ContainsFunc(u, func(r rune) bool { return r == ':' || r <= ' ' || r == 0x7f }):
+			// A credentials line is name:hash, so a name has no colon.
+			v.add(p+".users", "%q: must be non-empty without \":\", spaces or control characters", u)
+		case slices.Index(a.Users, u) < j:
+			v.add(p+".users", "duplicate %q", u)
+		}
+	}
+}
+
+// name checks a listener or application name and reports whether it is well-formed.
+func (v *validator) name(field, s string) bool {
+	ok := s != "" && len(s) <= 64 && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	})
+	if !ok {
+		v.add(field, "%q: want 1-64 of A-Z a-z 0-9 . _ -", s)
+	}
+	return ok
+}
+
+// addr checks host:port with a numeric port of 0 or minPort..65535, and that no other
+// listener claims the same fixed address.
+func (v *validator) addr(field, s string, minPort int) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		msg := err.Error()
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			msg = strings.TrimSuffix(ae.Err, " in address")
+		}
+		v.add(field, "%q: %s", s, msg)
+		return
+	}
+	n, err := strconv.Atoi(port)
+	switch {
+	case port == "":
+		v.add(field, "%q: missing port", s)
+		return
+	case err != nil || port[0] == '+' || port[0] == '-':
+		v.add(field, "%q: port must be a number", s)
+		return
+	case n > 65535 || n != 0 && n < minPort:
+		v.add(field, "%q: port must be 0 or %d-65535", s, max(minPort, 1))
+		return
+	}
+	if host != "" && net.ParseIP(host) == nil && !isHostname(host) {
+		v.add(field, "%q: bad host", s)
+		return
+	}
+	if n == 0 {
+		return // every ephemeral listener gets its own port
+	}
+	if other, ok := v.addrs[s]; ok {
+		v.add(field, "%q is also %s", s, other)
+		return
+	}
+	if v.addrs == nil {
+		v.addrs = map[string]string{}
+	}
+	v.addrs[s] = field
+}
+
+func (v *validator) tlsPair(section, cert, key string) {
+	if (cert == "") != (key == "") {
+		v.add(section+".tls_cert", "tls_cert and tls_key go together: set both or neither")
+	}
+}
+
+func (v *validator) duration(field string, d time.Duration, positive bool) {
+	v.limit(field, int64(d), positive)
+}
+
+// limit checks a count, size or duration: > 0 when positive, else >= 0.
+func (v *validator) limit(field string, n int64, positive bool) {
+	switch {
+	case positive && n <= 0:
+		v.add(field, "must be > 0")
+	case n < 0:
+		v.add(field, "must be >= 0")
+	}
+}
+
+func (v *validator) oneOf(field, s string, allowed []string) {
+	if !slices.Contains(allowed, s) {
+		v.add(field, "%q: want one of %s", s, strings.Join(allowed, ", "))
+	}
+}
+
+// checkOrigin returns what is wrong with an Origins entry, or "".
+func checkOrigin(o string) string {
+	if o == "*" {
+		return ""
+	}
+	scheme, host, hasScheme := strings.Cut(o, "://")
+	if hasScheme {
+		if s := strings.ToLower(scheme); s != "http" && s != "https" {
+			return "scheme must be http or https"
+		}
+	} else {
+		host = o
+	}
+	wild := strings.HasPrefix(host, "*.")
+	if wild {
+		host = host[2:]
+	} else if !hasScheme {
+		return "want scheme://host[:port], *.domain or scheme://*.domain"
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
+		port := host[i+1:]
+		if n, err := strconv.Atoi(port); err != nil || port[0] == '+' || port[0] == '-' || n < 1 || n > 65535 {
+			return "bad port"
+		}
+		host = host[:i]
+	}
+	if !wild && strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		if ip := net.ParseIP(host[1 : len(host)-1]); ip != nil && ip.To4() == nil {
+			return ""
+		}
+		return "bad IPv6 address"
+	}
+	if !isHostname(host) {
+		return "bad host (an origin has no path, query or user)"
+	}
+	return ""
+}
+
+// isHostname reports whether s is dot-separated labels of letters, digits and hyphens.
+func isHostname(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			b := label[i]
+			if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isToken reports whether s is an RFC 9110 §5.6.2 token.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0) {
+			return false
+		}
+	}
+	return true
+}
