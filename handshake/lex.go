@@ -82,10 +82,13 @@ func trimOWS(b []byte) []byte {
 	return b
 }
 
-// nextElem splits the first element off a comma-separated list (RFC 9110
-// §5.6.1) and returns it trimmed, with the rest after the comma. Empty
-// elements are returned as empty slices; recipients must accept them.
-func nextElem(list []byte) (elem, rest []byte) {
+// NextElement splits the first element off a comma-separated field value
+// (RFC 9110 §5.6.1) and returns it with optional whitespace trimmed, and the
+// rest after the comma (nil after the last element). Empty elements come back
+// as empty slices: recipients must accept and skip them. Quoted strings are
+// not interpreted, so a comma inside one splits it. Both results are
+// subslices of list.
+func NextElement(list []byte) (elem, rest []byte) {
 	for i := 0; i < len(list); i++ {
 		if list[i] == ',' {
 			return trimOWS(list[:i]), list[i+1:]
@@ -99,7 +102,7 @@ func nextElem(list []byte) (elem, rest []byte) {
 func listHas(list []byte, tok string) bool {
 	for len(list) > 0 {
 		var e []byte
-		e, list = nextElem(list)
+		e, list = NextElement(list)
 		if equalFold(e, tok) {
 			return true
 		}

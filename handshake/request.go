@@ -385,7 +385,7 @@ func (r *Request) setField(name, value []byte) bool {
 		if equalFold(name, "connection") {
 			for len(value) > 0 {
 				var e []byte
-				e, value = nextElem(value)
+				e, value = NextElement(value)
 				switch {
 				case equalFold(e, "upgrade"):
 					r.ConnUpgrade = true
