@@ -1,0 +1,172 @@
+package apps
+
+import (
+	"errors"
+	"net"
+)
+
+// MessageType is the type of a data message (RFC 6455 §5.6).
+type MessageType uint8
+
+// The data message types; the values are the frame opcodes.
+const (
+	Text   MessageType = 1
+	Binary MessageType = 2
+)
+
+func (t MessageType) String() string {
+	switch t {
+	case Text:
+		return "text"
+	case Binary:
+		return "binary"
+	}
+	return "invalid"
+}
+
+// CloseCode is a WebSocket close status code (RFC 6455 §7.4).
+type CloseCode uint16
+
+// The close codes the gateway uses (SPEC.md, "After the upgrade").
+const (
+	CloseNormal        CloseCode = 1000
+	CloseGoingAway     CloseCode = 1001
+	CloseProtocolError CloseCode = 1002
+	CloseUnsupported   CloseCode = 1003
+	CloseNoStatus      CloseCode = 1005 // received close frame had no code; never sent
+	CloseAbnormal      CloseCode = 1006 // connection lost without a close frame; never sent
+	CloseInvalidData   CloseCode = 1007
+	ClosePolicy        CloseCode = 1008
+	CloseTooBig        CloseCode = 1009
+	CloseInternal      CloseCode = 1011
+	CloseTryAgain      CloseCode = 1013
+)
+
+// Errors of the application API.
+var (
+	// ErrDeclined, returned (or wrapped) by OnHandshake, declines the connection: 503.
+	ErrDeclined = errors.New("apps: connection declined")
+	// ErrClosed is returned by writes on a connection that is closing or closed.
+	ErrClosed = errors.New("apps: connection closed")
+	// ErrTooBig is returned by a write whose message is over the connection's output bound.
+	ErrTooBig = errors.New("apps: message over the output bound")
+)
+
+// Conn is an application's view of one WebSocket connection. The engine implements it.
+//
+// WriteMessage, WritePrepared and Close are safe to call from any goroutine, in or out of
+// callbacks; calls made from one goroutine reach the client in the order they were made.
+// The other methods return values fixed at the upgrade and are safe too, except Value and
+// SetValue, which belong to the application and are not synchronised.
+type Conn interface {
+	// ID is unique among the connections of this process.
+	ID() uint64
+	// App is the name of the application that owns the connection.
+	App() string
+	// Listener is the name of the server the connection arrived on ("http" for the HTTP service).
+	Listener() string
+	// RemoteAddr is the client's address.
+	RemoteAddr() net.Addr
+	// Subprotocol is the negotiated subprotocol, or the application's default when the client
+	// offered none it supports (then no Sec-WebSocket-Protocol was answered).
+	Subprotocol() string
+	// WriteMessage sends one message. p is copied before it returns, so the caller may reuse it.
+	// It returns ErrClosed once the connection is closing.
+	WriteMessage(t MessageType, p []byte) error
+	// WritePrepared sends a message encoded once for many receivers (see PreparedMessage).
+	WritePrepared(m *PreparedMessage) error
+	// Close starts the close handshake with code and reason (cut to 123 bytes).
+	Close(code CloseCode, reason string) error
+	// Value and SetValue hold one application-defined value. Not synchronised: use them on the
+	// connection's callbacks, or guard them yourself.
+	Value() any
+	SetValue(v any)
+}
+
+// Handshake describes an upgrade request that passed every check of the gateway, as the
+// application sees it in OnHandshake. Its byte slices are borrowed from the loop's buffer and
+// valid only until OnHandshake returns.
+type Handshake struct {
+	Listener   string
+	RemoteAddr net.Addr
+	Path       []byte
+	Query      []byte // raw query, without '?'
+	Origin     []byte // empty when the client sent none
+	User       string // authenticated user name, "" without authentication
+	// Offered lists the subprotocols the client offered, in its order of preference.
+	Offered [][]byte
+	// Subprotocol is the one the gateway picked among Offered from the application's list
+	// (the default if offered, else the client's first supported one); "" for none. The
+	// application may change it to another entry of Offered, or to "".
+	Subprotocol string
+	// header gives access to the raw request; set by the engine.
+	header func(name string) []byte
+}
+
+// Header returns the value of the first request header named name (case-insensitive), or nil.
+func (h *Handshake) Header(name string) []byte {
+	if h.header == nil {
+		return nil
+	}
+	return h.header(name)
+}
+
+// SetHeaderFunc is for the engine: it installs the function Header reads from.
+func (h *Handshake) SetHeaderFunc(f func(name string) []byte) { h.header = f }
+
+// Application is what an application author implements. Embed Base to implement only the
+// callbacks you need. Every method runs on the connection's event loop and must not block.
+type Application interface {
+	// OnHandshake runs before the 101 answer. Return nil to accept, ErrDeclined (or an error
+	// wrapping it) to decline with 503, any other error to fail with 500.
+	OnHandshake(h *Handshake) error
+	// OnOpen runs once the socket is connected and before any OnMessage.
+	OnOpen(c Conn)
+	// OnMessage runs for every complete message; data is valid only until it returns.
+	// Text messages have been checked to be valid UTF-8.
+	OnMessage(c Conn, t MessageType, data []byte)
+	// OnClose runs once when the connection ends: code is what the client sent, what the
+	// server sent if it closed first, or CloseAbnormal when the TCP connection was lost.
+	OnClose(c Conn, code CloseCode, reason string)
+}
+
+// Base implements Application with callbacks that do nothing and accept every handshake.
+type Base struct{}
+
+func (Base) OnHandshake(*Handshake) error        { return nil }
+func (Base) OnOpen(Conn)                         {}
+func (Base) OnMessage(Conn, MessageType, []byte) {}
+func (Base) OnClose(Conn, CloseCode, string)     {}
+
+// Funcs adapts plain functions to Application; nil fields act as in Base.
+type Funcs struct {
+	Handshake func(h *Handshake) error
+	Open      func(c Conn)
+	Message   func(c Conn, t MessageType, data []byte)
+	Close     func(c Conn, code CloseCode, reason string)
+}
+
+func (f Funcs) OnHandshake(h *Handshake) error {
+	if f.Handshake == nil {
+		return nil
+	}
+	return f.Handshake(h)
+}
+
+func (f Funcs) OnOpen(c Conn) {
+	if f.Open != nil {
+		f.Open(c)
+	}
+}
+
+func (f Funcs) OnMessage(c Conn, t MessageType, data []byte) {
+	if f.Message != nil {
+		f.Message(c, t, data)
+	}
+}
+
+func (f Funcs) OnClose(c Conn, code CloseCode, reason string) {
+	if f.Close != nil {
+		f.Close(c, code, reason)
+	}
+}
