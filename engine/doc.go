@@ -1,0 +1,26 @@
+// Package engine runs wsgate: the listeners, the gnet v2 event loops, the connections from
+// their first byte to their close, and the timers and writes that go with them.
+//
+// Each listener (the HTTP service and every standalone server) has its own accept loop, a
+// goroutine per listener (not per connection), that hands accepted sockets to the gnet event
+// loops. Everything a connection does after that happens on its loop: the request head is
+// parsed in place from the loop's buffer (package handshake), the upgrade is checked and
+// answered, the application is found in the route table (package apps), and frames are
+// decoded and encoded (package internal/wsproto). An idle connection holds no read or write
+// buffer: gnet keeps only unconsumed bytes, and pending output lives in pooled buffers that
+// are returned as soon as they are written.
+//
+// Writes from applications may come from any goroutine. They are appended, under the
+// connection's mutex, to its pending output and flushed by the loop: at the end of the
+// current dispatch when the loop is busy, otherwise through one task per loop, however many
+// connections have output waiting.
+//
+// One sweep per server (the gnet ticker) enforces the handshake timeout, the server pings and
+// idle close, and the close-handshake timeout without a timer or goroutine per connection: each
+// connection publishes its next deadline in an atomic, and the sweep wakes only those due.
+//
+//	srv, err := engine.New(config.Default(), engine.WithLogger(logger))
+//	if err != nil { ... }
+//	if err := srv.Start(); err != nil { ... }
+//	defer srv.Stop(context.Background())
+package engine

@@ -1,0 +1,204 @@
+package engine
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/handshake"
+	"github.com/wsgate/wsgate/internal/wsproto"
+)
+
+// serveHTTP reads request heads until the connection upgrades or is refused; ordinary
+// requests on the HTTP service are answered in turn (keep-alive, pipelining); loop only.
+func (c *conn) serveHTTP() gnet.Action {
+	s, lp := c.s, c.lp
+	for c.state == stateHTTP {
+		buf, _ := c.gc.Peek(-1)
+		if len(buf) == 0 {
+			return gnet.None
+		}
+		req := &lp.req
+		n, err := handshake.Parse(buf, req, s.limits)
+		if errors.Is(err, handshake.ErrNeedMore) {
+			return gnet.None // the handshake deadline set at open bounds the wait
+		}
+		if err != nil {
+			return c.refuse(err, "bad request head")
+		}
+		if req.IsUpgrade() && (c.l.standalone || s.cfg.WebSocket.Enabled) {
+			if rt := s.reg.Table().Lookup(req.Path, c.l.idx); rt != nil {
+				return c.upgrade(req, rt, n)
+			}
+		}
+		if c.l.standalone {
+			// Rows 4 and 5: a standalone server is not an HTTP server.
+			return c.refuse(handshake.ErrUpgradeFailed, "not an upgrade to an application here")
+		}
+		out, keep := s.static.Respond(lp.resp[:0], req)
+		s.stats.HTTPRequests.Add(1)
+		c.write(out)
+		if cap(out) <= 64<<10 {
+			lp.resp = out[:0] // keep a grown scratch, but not a huge one
+		}
+		_, _ = c.gc.Discard(n)
+		if !keep {
+			return c.drain()
+		}
+		// A kept-alive connection gets a new handshake_timeout to send its next request.
+		c.setDeadline(s.now.Load() + int64(s.cfg.WebSocket.HandshakeTimeout))
+	}
+	return gnet.None
+}
+
+// refuse answers a refused request with its prebuilt response (Connection: close) and
+// closes the connection; loop only.
+func (c *conn) refuse(err error, why string) gnet.Action {
+	var he *handshake.Error
+	if !errors.As(err, &he) {
+		he = handshake.ErrBadRequest
+	}
+	c.s.stats.Refused.Add(1)
+	c.s.log.Info("request refused", "listener", c.l.name, "remote", c.remote, "status", he.Status,
+		"reason", he.Reason, "why", why)
+	c.write(he.Response())
+	return c.drain()
+}
+
+// upgrade runs the checks of SPEC.md rows 6–14 for a request matched to rt, answers 101 and
+// hands the connection to the application; loop only. n is the size of the request head.
+func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Action {
+	s, lp := c.s, c.lp
+	if err := handshake.Check(req); err != nil {
+		return c.refuse(err, "invalid upgrade")
+	}
+	if req.HasOrigin && !rt.OriginAllowed(req.Origin) {
+		return c.refuse(handshake.ErrForbidden, "origin not allowed")
+	}
+	if !s.acquire(rt) {
+		s.stats.LimitRefused.Add(1)
+		return c.refuse(handshake.ErrBusy, "connection limit reached")
+	}
+	lp.offered = lp.offered[:0]
+	req.ForEachProtocol(lp.addOffered)
+	hs := &lp.hs
+	*hs = apps.Handshake{
+		Listener:    c.l.name,
+		RemoteAddr:  c.remote,
+		Path:        req.Path,
+		Query:       req.Query,
+		Origin:      req.Origin,
+		Offered:     lp.offered,
+		Subprotocol: rt.PickSubprotocol(lp.offered),
+	}
+	if err := c.callHandshake(rt, hs); err != nil {
+		s.release(rt)
+		if errors.Is(err, apps.ErrDeclined) {
+			return c.refuse(handshake.ErrDeclined, "application declined")
+		}
+		s.log.Warn("application failed the handshake", "app", rt.Spec.Name, "err", err)
+		return c.refuse(handshake.ErrFailed, "application failed")
+	}
+	proto := hs.Subprotocol
+	if proto != "" && !slices.ContainsFunc(lp.offered, func(o []byte) bool { return string(o) == proto }) {
+		s.log.Warn("application chose a subprotocol the client did not offer; none answered",
+			"app", rt.Spec.Name, "subprotocol", proto)
+		proto = ""
+	}
+
+	cfg := &s.wsPlain
+	var ext []byte
+	resp := lp.resp[:0]
+	if rt.Spec.Compression && len(req.Extensions) > 0 {
+		var params wsproto.DeflateParams
+		var ok bool
+		ext, params, ok = wsproto.Negotiate(lp.extScratch[:0], req.Extensions, s.deflatePolicy())
+		if ok {
+			cfg = &wsproto.Config{MaxMessageSize: s.wsPlain.MaxMessageSize, Deflate: &params}
+			c.deflate = wsproto.NewCompressor(&params)
+			c.deflateShared = params.ServerNoContextTakeover
+		} else {
+			ext = nil
+		}
+	}
+	resp = handshake.AppendSwitching(resp, req.Key, []byte(proto), ext)
+	c.write(resp)
+	lp.resp = resp[:0]
+	_, _ = c.gc.Discard(n)
+
+	c.route = rt
+	c.subproto = proto
+	if proto == "" {
+		c.subproto = rt.Spec.DefaultSubprotocol
+	}
+	c.reader.Init(cfg)
+	c.state = stateOpen
+	c.mu.Lock()
+	c.upgraded = true
+	c.mu.Unlock()
+	s.inHS.Add(-1)
+	s.stats.Upgrades.Add(1)
+	c.lastRead = s.now.Load()
+	if pi := s.cfg.WebSocket.PingInterval; pi > 0 {
+		c.setDeadline(c.lastRead + int64(pi))
+	} else {
+		c.setDeadline(0)
+	}
+	s.log.Debug("upgraded", "conn", c.id, "app", rt.Spec.Name, "listener", c.l.name, "remote", c.remote)
+	if err := c.callOpen(); err != nil {
+		return c.fail(apps.CloseInternal, "internal error")
+	}
+	// Bytes after the head (pipelined frames) are already in the buffer.
+	return c.serveWS(s.now.Load())
+}
+
+// addOffered collects offered subprotocols into the loop's scratch; a method value made once
+// per call site would allocate, so the loop keeps it.
+func (lp *loop) addOffered(p []byte) bool {
+	lp.offered = append(lp.offered, p)
+	return true
+}
+
+// callHandshake runs OnHandshake, turning a panic into a failure.
+func (c *conn) callHandshake(rt *apps.Route, hs *apps.Handshake) (err error) {
+	c.route = rt // for the panic log
+	defer func() {
+		if err != nil {
+			c.route = nil
+		}
+	}()
+	defer c.recoverApp("OnHandshake", &err)
+	return rt.App.OnHandshake(hs)
+}
+
+// acquire reserves a connection slot in total and for the application: SPEC.md row 13.
+// Neither count ever passes its limit, however many loops race.
+func (s *Server) acquire(rt *apps.Route) bool {
+	max := int64(s.cfg.WebSocket.MaxConnections)
+	for {
+		n := s.total.Load()
+		if max > 0 && n >= max {
+			return false
+		}
+		if s.total.CompareAndSwap(n, n+1) {
+			break
+		}
+	}
+	if !rt.Acquire() {
+		s.total.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (s *Server) release(rt *apps.Route) {
+	rt.Release()
+	s.total.Add(-1)
+}
+
+// deflatePolicy is the server's side of permessage-deflate negotiation.
+func (s *Server) deflatePolicy() wsproto.DeflatePolicy {
+	return wsproto.DeflatePolicy{ServerNoContextTakeover: true, ClientMaxWindowBits: 15}
+}

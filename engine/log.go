@@ -1,0 +1,22 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
+
+// gnetLogger routes gnet's own log lines to the server's slog handler.
+type gnetLogger struct{ l *slog.Logger }
+
+func (g gnetLogger) log(level slog.Level, format string, args []any) {
+	if g.l.Enabled(context.Background(), level) {
+		g.l.Log(context.Background(), level, fmt.Sprintf(format, args...), "component", "gnet")
+	}
+}
+
+func (g gnetLogger) Debugf(format string, args ...any) { g.log(slog.LevelDebug, format, args) }
+func (g gnetLogger) Infof(format string, args ...any)  { g.log(slog.LevelDebug, format, args) } // gnet's info is chatter
+func (g gnetLogger) Warnf(format string, args ...any)  { g.log(slog.LevelWarn, format, args) }
+func (g gnetLogger) Errorf(format string, args ...any) { g.log(slog.LevelError, format, args) }
+func (g gnetLogger) Fatalf(format string, args ...any) { g.log(slog.LevelError, format, args) }
