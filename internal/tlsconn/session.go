@@ -1,0 +1,254 @@
+package tlsconn
+
+import (
+	"crypto/tls"
+	"errors"
+	"iter"
+	"slices"
+)
+
+// Session is the server side of one TLS connection, driven by an event loop:
+// the loop passes in ciphertext as it arrives and gets back the ciphertext
+// to send and the plaintext received. It performs no I/O and never blocks.
+//
+// A Session is not safe for concurrent use. All calls for one Session must
+// come from the same goroutine, the event loop that owns the connection:
+// while the handshake is in progress it is suspended on a coroutine that
+// the runtime only lets that goroutine (and its OS thread, if locked)
+// resume.
+type Session struct {
+	tr   transport
+	conn *tls.Conn // nil after Release
+
+	// next and stop resume and abort the handshake coroutine. They are
+	// set from the first Feed until the handshake ends, so a connection
+	// that never sends a byte costs no coroutine.
+	next func() (struct{}, bool)
+	stop func()
+
+	// err is the first fatal error; every later Feed returns it.
+	err error
+
+	started     bool // the first input byte arrived and looked like TLS
+	established bool // the handshake completed
+}
+
+// minPlainSpare and plainGrow size the room Feed makes in the caller's
+// plaintext buffer when it runs short: reading into a handful of bytes
+// would take one crypto/tls Read per handful.
+const (
+	minPlainSpare = 512
+	plainGrow     = 4096
+)
+
+// NewSession returns a Session that will run the server handshake with
+// cfg's settings and the certificate cfg holds when the ClientHello
+// arrives. Call Release when the connection closes.
+func NewSession(cfg *Config) *Session {
+	s := &Session{}
+	s.conn = tls.Server(&s.tr, cfg.tls)
+	return s
+}
+
+// Feed processes ciphertext received from the peer. It always consumes all
+// of in: a partial record is kept inside the Session until the rest arrives,
+// so in may be split anywhere (even one byte per call). in is only read
+// during the call and may be reused as soon as Feed returns.
+//
+// Ciphertext that must be sent to the peer (handshake flights, alerts,
+// key-update replies) is appended to out, and decrypted application data is
+// appended to plain; both are returned like append's result. len(in) bounds
+// what is appended to plain. Feed grows plain when it lacks room, so a
+// caller that passes its buffers back each time allocates nothing once they
+// have grown.
+//
+// The ciphertext Feed appends to out must reach the wire before anything a
+// later Seal produces, because records carry sequence numbers: write out
+// first, then process plain.
+//
+// A non-nil error is final and every later call returns it. out and plain
+// are still valid then: out may hold an alert to send before closing, plain
+// the data that arrived before the error. The errors are ErrNotTLS (the
+// peer speaks something else; out is untouched), io.EOF (the peer sent
+// close_notify), ErrReleased, or a crypto/tls handshake or record error.
+func (s *Session) Feed(in, out, plain []byte) (outNext, plainNext []byte, err error) {
+	if s.err != nil {
+		return out, plain, s.err
+	}
+	if !s.started {
+		if len(in) == 0 {
+			return out, plain, nil
+		}
+		if !LooksLikeTLS(in) {
+			s.err = ErrNotTLS
+			return out, plain, s.err
+		}
+		s.started = true
+	}
+	s.tr.in, s.tr.out = in, out
+	if !s.established {
+		err = s.handshake()
+	}
+	if err == nil && s.established {
+		plain, err = s.readPlain(plain)
+	}
+	out = s.tr.out
+	s.tr.in, s.tr.out = nil, nil
+	if err != nil {
+		s.err = err
+	}
+	return out, plain, err
+}
+
+// handshake runs the crypto/tls server handshake until it needs input that
+// has not arrived yet, or until it ends. crypto/tls reads with blocking
+// semantics and cannot resume a handshake whose read failed, so it runs on
+// a coroutine (iter.Pull): when the input runs out, transport.Read yields
+// back here, and Feed returns to the event loop with the handshake's stack
+// parked. The coroutine is switched to directly on the calling thread; the
+// scheduler never runs it on its own, so this is not a goroutine per
+// connection in any sense that costs scheduling, and it exists only for the
+// few round trips of the handshake.
+func (s *Session) handshake() error {
+	if s.next == nil {
+		s.next, s.stop = iter.Pull(s.runHandshake)
+	}
+	if _, suspended := s.next(); suspended {
+		return nil
+	}
+	s.next, s.stop = nil, nil
+	if s.err != nil {
+		var rhe tls.RecordHeaderError
+		if errors.As(s.err, &rhe) && rhe.Conn != nil {
+			// crypto/tls fills in Conn only when the very first record
+			// header is not TLS at all; LooksLikeTLS let it through because
+			// the first Feed was too short to tell.
+			return ErrNotTLS
+		}
+		return s.err
+	}
+	s.established = true
+	return nil
+}
+
+// runHandshake is the coroutine's body. Its error lands in s.err, which
+// handshake hands on.
+func (s *Session) runHandshake(yield func(struct{}) bool) {
+	s.tr.yield = yield
+	s.err = s.conn.Handshake()
+	s.tr.yield = nil
+}
+
+// readPlain decrypts every complete record buffered or in s.tr.in into
+// plain. It stops when crypto/tls asks the transport for more than Feed
+// was given: the errWouldBlock that then comes back leaves any partial
+// record in crypto/tls's buffer for the next Feed.
+func (s *Session) readPlain(plain []byte) ([]byte, error) {
+	for {
+		if cap(plain)-len(plain) < minPlainSpare {
+			plain = slices.Grow(plain, max(plainGrow, len(s.tr.in)))
+		}
+		n, err := s.conn.Read(plain[len(plain):cap(plain)])
+		plain = plain[:len(plain)+n]
+		if err != nil {
+			if errors.Is(err, errWouldBlock) {
+				return plain, nil
+			}
+			return plain, err
+		}
+	}
+}
+
+// Seal encrypts p into TLS application-data records (at most 16 KiB of p
+// each) appended to dst, and returns the extended buffer. p is only read
+// during the call. Seal may be called between Feeds or while processing the
+// plaintext a Feed returned; the records must be written in the order they
+// were produced. It fails with ErrHandshakeIncomplete before the handshake
+// is done.
+func (s *Session) Seal(dst, p []byte) ([]byte, error) {
+	if err := s.writable(); err != nil {
+		return dst, err
+	}
+	saved := s.tr.out
+	s.tr.out = dst
+	_, err := s.conn.Write(p)
+	dst, s.tr.out = s.tr.out, saved
+	return dst, err
+}
+
+// CloseNotify appends a close_notify alert to dst: the peer learns that no
+// more data follows (a truncation attack cannot fake this). Send it, then
+// close the socket; nothing may be sealed after it.
+func (s *Session) CloseNotify(dst []byte) ([]byte, error) {
+	if err := s.writable(); err != nil {
+		return dst, err
+	}
+	saved := s.tr.out
+	s.tr.out = dst
+	err := s.conn.CloseWrite()
+	dst, s.tr.out = s.tr.out, saved
+	return dst, err
+}
+
+func (s *Session) writable() error {
+	if s.conn == nil {
+		return ErrReleased
+	}
+	if !s.established {
+		return ErrHandshakeIncomplete
+	}
+	return nil
+}
+
+// HandshakeComplete reports whether the handshake finished successfully, so
+// Seal may be called.
+func (s *Session) HandshakeComplete() bool { return s.established }
+
+// ConnectionState returns the negotiated version, cipher suite, server name
+// (SNI) and peer certificates; the zero value before the handshake and
+// after Release.
+func (s *Session) ConnectionState() tls.ConnectionState {
+	if s.conn == nil || !s.established {
+		return tls.ConnectionState{}
+	}
+	return s.conn.ConnectionState()
+}
+
+// Release frees the Session's state when its connection closes. A handshake
+// still in progress is unwound (its coroutine finishes; any alert it writes
+// is dropped). It must be called on the goroutine that called Feed, and
+// every later call fails with ErrReleased. Release is idempotent.
+func (s *Session) Release() {
+	if s.stop != nil {
+		s.tr.in, s.tr.out = nil, nil
+		s.stop()
+		s.next, s.stop = nil, nil
+	}
+	s.tr = transport{}
+	s.conn = nil
+	s.established = false
+	s.err = ErrReleased
+}
+
+// LooksLikeTLS reports whether b could be the start of a TLS record carrying
+// a ClientHello, judging by as many of its first six bytes as it has:
+// content type handshake (22), protocol major version 3, a record length
+// from 1 to 2^14 (RFC 8446, Section 5.1), handshake type client_hello (1).
+// An empty b reports false. Use it on the first bytes of a connection on a
+// TLS port to answer a plain-HTTP request ("GET ...") in clear text instead
+// of with a TLS alert the client cannot read.
+func LooksLikeTLS(b []byte) bool {
+	switch {
+	case len(b) == 0, b[0] != 22:
+		return false
+	case len(b) > 1 && b[1] != 3:
+		return false
+	case len(b) > 2 && b[2] > 4: // SSL 3.0 is 3.0, TLS 1.3 records say 3.1 or 3.3
+		return false
+	case len(b) > 4:
+		if n := int(b[3])<<8 | int(b[4]); n == 0 || n > 1<<14 {
+			return false
+		}
+	}
+	return len(b) <= 5 || b[5] == 1
+}
