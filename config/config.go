@@ -3,7 +3,7 @@ package config
 import (
 	"bytes"
 	"errors"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -210,25 +210,55 @@ func decodeError(err error) error {
 		msg := strings.TrimPrefix(pe.Message, "config: ") // our own Size errors
 		return &FieldError{Field: pe.LastKey, Line: pe.Position.Line, Msg: msg, Err: ErrDecode}
 	}
-	// Type mismatches come as plain errors that already name the key and line.
-	return &FieldError{Msg: strings.TrimPrefix(err.Error(), "toml: "), Err: ErrDecode}
+	// Type mismatches come as plain errors: `toml: line 2 (last key "http.listen"): msg`.
+	// Take the key and line apart so that they read like the others; leave anything else whole.
+	fe := &FieldError{Msg: strings.TrimPrefix(err.Error(), "toml: "), Err: ErrDecode}
+	rest := fe.Msg
+	if r, ok := strings.CutPrefix(rest, "line "); ok {
+		i := strings.IndexByte(r, ' ')
+		n, err := strconv.Atoi(r[:max(i, 0)])
+		if err != nil {
+			return fe
+		}
+		fe.Line, rest = n, r[i+1:]
+	}
+	if r, ok := strings.CutPrefix(rest, "(last key "); ok {
+		q, err := strconv.QuotedPrefix(r)
+		if err != nil {
+			return fe
+		}
+		if msg, ok := strings.CutPrefix(r[len(q):], "): "); ok {
+			fe.Field, _ = strconv.Unquote(q)
+			fe.Msg = msg
+		}
+	}
+	return fe
 }
 
 // checkKeys reports keys outside the schema and integer durations.
 func checkKeys(md *toml.MetaData, c *Config) error {
 	var errs []error
-	unknown := md.Undecoded()
-	// The decoder matches keys case-insensitively as a fallback; every key of the schema is
-	// lower case, so a key with an upper-case letter is a misspelling too.
-	for _, k := range md.Keys() {
-		if strings.ToLower(k.String()) != k.String() && !slices.ContainsFunc(unknown, func(u toml.Key) bool {
-			return u.String() == k.String()
-		}) {
-			unknown = append(unknown, k)
-		}
+	undecoded := map[string]bool{}
+	for _, k := range md.Undecoded() {
+		undecoded[k.String()] = true
 	}
-	for _, k := range unknown {
-		errs = append(errs, &FieldError{Field: k.String(), Msg: "unknown key", Err: ErrUnknownKey})
+	unknown := map[string]bool{}
+keys:
+	for _, k := range md.Keys() {
+		key := k.String()
+		// The decoder falls back to matching keys case-insensitively; every key of the
+		// schema is lower case, so a key with an upper-case letter is a misspelling too.
+		if !undecoded[key] && strings.ToLower(key) == key {
+			continue
+		}
+		// A key inside an unknown table adds nothing to the table's own report.
+		for i := 1; i < len(k); i++ {
+			if unknown[k[:i].String()] {
+				continue keys
+			}
+		}
+		unknown[key] = true
+		errs = append(errs, &FieldError{Field: key, Msg: "unknown key", Err: ErrUnknownKey})
 	}
 	for _, d := range []struct {
 		key string
@@ -312,4 +342,17 @@ func nilIfEmpty(p *[]string) {
 	if len(*p) == 0 {
 		*p = nil
 	}
+}
+
+// Marshal encodes c as TOML without comments, for showing the effective configuration
+// (Example is the commented template). Parse reads the result of a valid, normalized
+// Config back to an equal Config.
+func (c *Config) Marshal() ([]byte, error) {
+	var b bytes.Buffer
+	enc := toml.NewEncoder(&b)
+	enc.Indent = ""
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

@@ -47,6 +47,9 @@ func ParseSize(s string) (Size, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w %q: too large", ErrSize, s)
 	}
+	if i < len(s) && (s[i] == '.' || s[i] == ',') {
+		return 0, fmt.Errorf("%w %q: no fractions: use a smaller unit, such as \"1536KiB\"", ErrSize, s)
+	}
 	j := i
 	for j < len(s) && s[j] == ' ' {
 		j++
@@ -66,11 +69,41 @@ func ParseSize(s string) (Size, error) {
 			return Size(n) * u.mult, nil
 		}
 	}
-	return 0, fmt.Errorf("%w %q: unknown unit %q (want B, KiB, MiB, GiB, KB, MB or GB; no fractions)", ErrSize, s, unit)
+	return 0, fmt.Errorf("%w %q: unknown unit %q (want B, KiB, MiB, GiB, KB, MB or GB)", ErrSize, s, unit)
 }
 
-// UnmarshalText implements encoding.TextUnmarshaler with ParseSize. The TOML decoder also
-// routes integers here (as decimal text), which is how a TOML integer means bytes.
+// UnmarshalTOML implements toml.Unmarshaler: a TOML integer is bytes, a string is parsed
+// with ParseSize, anything else (a float, a boolean) is an error.
+func (s *Size) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case int64:
+		if v < 0 {
+			return fmt.Errorf("%w %d: negative", ErrSize, v)
+		}
+		*s = Size(v)
+		return nil
+	case string:
+		return s.UnmarshalText([]byte(v))
+	}
+	return fmt.Errorf("%w: want an integer of bytes or a string such as \"64KiB\", not %s", ErrSize, tomlType(v))
+}
+
+// tomlType names the TOML type of a decoded value for error messages.
+func tomlType(v any) string {
+	switch v.(type) {
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "a table"
+	case []any, []map[string]any:
+		return "an array"
+	}
+	return "a datetime" // the only other TOML type
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler with ParseSize.
 func (s *Size) UnmarshalText(text []byte) error {
 	v, err := ParseSize(string(text))
 	if err != nil {

@@ -143,14 +143,14 @@ func (v *validator) app(p string, a *App, servers, names, paths map[string]bool,
 		}
 	}
 
-	v.oneOf(p+".auth", a.Auth, authKinds)
 	switch {
+	case !v.oneOf(p+".auth", a.Auth, authKinds):
+		// Whether credentials and users belong depends on the intended auth: unknown.
 	case a.Auth == "none" && a.Credentials != "":
 		v.add(p+".credentials", "set but auth is \"none\"")
 	case a.Auth != "none" && a.Credentials == "":
 		v.add(p+".credentials", "required with auth %q", a.Auth)
-	}
-	if len(a.Users) > 0 && a.Auth == "none" {
+	case len(a.Users) > 0 && a.Auth == "none":
 		v.add(p+".users", "set but auth is \"none\"")
 	}
 	for j, u := range a.Users {
@@ -237,10 +237,12 @@ func (v *validator) limit(field string, n int64, positive bool) {
 	}
 }
 
-func (v *validator) oneOf(field, s string, allowed []string) {
+func (v *validator) oneOf(field, s string, allowed []string) bool {
 	if !slices.Contains(allowed, s) {
 		v.add(field, "%q: want one of %s", s, strings.Join(allowed, ", "))
+		return false
 	}
+	return true
 }
 
 // checkOrigin returns what is wrong with an Origins entry, or "".

@@ -1,0 +1,183 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// validateCases change Default() and name the one error Validate must report ("" = none).
+// A renamed standalone server also drops the apps, whose scopes would name the old name.
+var validateCases = []struct {
+	name   string
+	change func(c *Config)
+	field  string
+	msg    string
+}{
+	// Listeners.
+	{"http listen empty", func(c *Config) { c.HTTP.Listen = "" }, "http.listen", "missing port"},
+	{"http listen no port", func(c *Config) { c.HTTP.Listen = "x" }, "http.listen", `"x": missing port`},
+	{"http listen empty port", func(c *Config) { c.HTTP.Listen = "127.0.0.1:" }, "http.listen", "missing port"},
+	{"http listen named port", func(c *Config) { c.HTTP.Listen = "127.0.0.1:http" }, "http.listen", "must be a number"},
+	{"http listen signed port", func(c *Config) { c.HTTP.Listen = "127.0.0.1:+80" }, "http.listen", "must be a number"},
+	{"http listen port too big", func(c *Config) { c.HTTP.Listen = "127.0.0.1:65536" }, "http.listen", "0 or 1-65535"},
+	{"http listen bad host", func(c *Config) { c.HTTP.Listen = "a_b:80" }, "http.listen", "bad host"},
+	{"http listen IPv6 unbracketed", func(c *Config) { c.HTTP.Listen = "::1:80" }, "http.listen", "too many colons"},
+	{"http listen any host", func(c *Config) { c.HTTP.Listen = ":80" }, "", ""},
+	{"http listen IPv6", func(c *Config) { c.HTTP.Listen = "[::1]:80" }, "", ""},
+	{"http listen hostname", func(c *Config) { c.HTTP.Listen = "localhost:80" }, "", ""},
+	{"http TLS cert only", func(c *Config) { c.HTTP.TLSCert = "c.pem" }, "http.tls_cert", "both or neither"},
+	{"http TLS key only", func(c *Config) { c.HTTP.TLSKey = "k.pem" }, "http.tls_cert", "both or neither"},
+	{"http TLS", func(c *Config) { c.HTTP.TLSCert, c.HTTP.TLSKey = "c.pem", "k.pem" }, "", ""},
+	{"metrics on", func(c *Config) { c.Metrics.Listen = "127.0.0.1:9100" }, "", ""},
+	{"metrics bad", func(c *Config) { c.Metrics.Listen = "9100" }, "metrics.listen", "missing port"},
+	{"metrics on the http port", func(c *Config) { c.Metrics.Listen = c.HTTP.Listen }, "metrics.listen", "is also http.listen"},
+	{"standalone name empty", func(c *Config) { c.Standalone[0].Name = ""; c.Apps = nil }, "standalone[0].name", "want 1-64"},
+	{"standalone name http", func(c *Config) { c.Standalone[0].Name = "http"; c.Apps = nil }, "standalone[0].name", "HTTP service"},
+	{"standalone name space", func(c *Config) { c.Standalone[0].Name = "w s"; c.Apps = nil }, "standalone[0].name", "want 1-64"},
+	{"standalone name too long", func(c *Config) { c.Standalone[0].Name = strings.Repeat("w", 65); c.Apps = nil }, "standalone[0].name", "want 1-64"},
+	{"standalone name duplicate", func(c *Config) {
+		c.Standalone = append(c.Standalone, Listener{Name: "ws", Listen: ":0"})
+	}, "standalone[1].name", `duplicate name "ws"`},
+	{"standalone port below 1025", func(c *Config) { c.Standalone[0].Listen = "127.0.0.1:1024" }, "standalone[0].listen", "0 or 1025-65535"},
+	{"standalone port 1025", func(c *Config) { c.Standalone[0].Listen = "127.0.0.1:1025" }, "", ""},
+	{"standalone ephemeral ports", func(c *Config) {
+		c.Standalone[0].Listen = "127.0.0.1:0"
+		c.Standalone = append(c.Standalone, Listener{Name: "ws2", Listen: "127.0.0.1:0"})
+	}, "", ""},
+	{"standalone on the http port", func(c *Config) { c.Standalone[0].Listen = "127.0.0.1:8080" }, "standalone[0].listen", "is also http.listen"},
+	{"standalone TLS key only", func(c *Config) { c.Standalone[0].TLSKey = "k.pem" }, "standalone[0].tls_cert", "both or neither"},
+	// Limits.
+	{"ping negative", func(c *Config) { c.WebSocket.PingInterval = -time.Second }, "websocket.ping_interval", "must be >= 0"},
+	{"ping zero", func(c *Config) { c.WebSocket.PingInterval = 0 }, "", ""},
+	{"handshake timeout zero", func(c *Config) { c.WebSocket.HandshakeTimeout = 0 }, "websocket.handshake_timeout", "must be > 0"},
+	{"shutdown timeout negative", func(c *Config) { c.WebSocket.ShutdownTimeout = -1 }, "websocket.shutdown_timeout", "must be > 0"},
+	{"close timeout zero", func(c *Config) { c.WebSocket.CloseTimeout = 0 }, "websocket.close_timeout", "must be > 0"},
+	{"max connections zero", func(c *Config) { c.WebSocket.MaxConnections = 0 }, "websocket.max_connections", "must be > 0"},
+	{"max connections per app negative", func(c *Config) { c.WebSocket.MaxConnectionsPerApp = -1 }, "websocket.max_connections_per_app", "must be >= 0"},
+	{"max handshaking zero", func(c *Config) { c.WebSocket.MaxHandshaking = 0 }, "websocket.max_handshaking", "must be > 0"},
+	{"max message size zero", func(c *Config) { c.WebSocket.MaxMessageSize = 0 }, "websocket.max_message_size", "must be > 0"},
+	{"max header bytes negative", func(c *Config) { c.WebSocket.MaxHeaderBytes = -1 }, "websocket.max_header_bytes", "must be > 0"},
+	{"max target bytes zero", func(c *Config) { c.WebSocket.MaxTargetBytes = 0 }, "websocket.max_target_bytes", "must be > 0"},
+	{"max pending bytes zero", func(c *Config) { c.WebSocket.MaxPendingBytes = 0 }, "websocket.max_pending_bytes", "must be > 0"},
+	// Log.
+	{"log level unknown", func(c *Config) { c.Log.Level = "verbose" }, "log.level", `"verbose": want one of debug, info, warn, error`},
+	{"log level upper case", func(c *Config) { c.Log.Level = "INFO" }, "log.level", "want one of"},
+	{"log format unknown", func(c *Config) { c.Log.Format = "xml" }, "log.format", "want one of text, json"},
+	// Applications.
+	{"app name empty", func(c *Config) { c.Apps[1].Name = "" }, "app[1].name", "want 1-64"},
+	{"app name duplicate", func(c *Config) { c.Apps[1].Name = "echo" }, "app[1].name", `duplicate name "echo"`},
+	{"app kind empty", func(c *Config) { c.Apps[0].Kind = "" }, "app[0].kind", "want one of echo, broadcast"},
+	{"app kind unknown", func(c *Config) { c.Apps[0].Kind = "chat" }, "app[0].kind", `"chat"`},
+	{"app path empty", func(c *Config) { c.Apps[0].Path = "" }, "app[0].path", `must start with "/"`},
+	{"app path relative", func(c *Config) { c.Apps[0].Path = "echo" }, "app[0].path", `must start with "/"`},
+	{"app path query", func(c *Config) { c.Apps[0].Path = "/echo?x=1" }, "app[0].path", `"?" or "#"`},
+	{"app path fragment", func(c *Config) { c.Apps[0].Path = "/echo#x" }, "app[0].path", `"?" or "#"`},
+	{"app path space", func(c *Config) { c.Apps[0].Path = "/e cho" }, "app[0].path", "printable ASCII"},
+	{"app path non-ASCII", func(c *Config) { c.Apps[0].Path = "/écho" }, "app[0].path", "printable ASCII"},
+	{"app path percent-encoded", func(c *Config) { c.Apps[0].Path = "/%C3%A9cho/x" }, "", ""},
+	{"app path root", func(c *Config) { c.Apps[0].Path = "/" }, "", ""},
+	{"app path over target limit", func(c *Config) { c.Apps[0].Path = "/" + strings.Repeat("a", 4096) }, "app[0].path", "max_target_bytes"},
+	{"app path duplicate", func(c *Config) { c.Apps[1].Path = "/echo" }, "app[1].path", `duplicate path "/echo"`},
+	{"app scope empty", func(c *Config) { c.Apps[0].Scope = []string{} }, "app[0].scope", "must not be empty"},
+	{"app scope unknown", func(c *Config) { c.Apps[1].Scope = []string{"http", "wss"} }, "app[1].scope", `unknown server "wss"`},
+	{"app scope duplicate", func(c *Config) { c.Apps[0].Scope = []string{"ws", "ws"} }, "app[0].scope", `duplicate server "ws"`},
+	{"app scope one server", func(c *Config) { c.Apps[0].Scope = []string{"ws"} }, "", ""},
+	{"subprotocol not a token", func(c *Config) { c.Apps[0].Subprotocols = []string{"echo v1"} }, "app[0].subprotocols", "not a token"},
+	{"subprotocol empty", func(c *Config) { c.Apps[0].Subprotocols = []string{""} }, "app[0].subprotocols", "not a token"},
+	{"subprotocol separator", func(c *Config) { c.Apps[0].Subprotocols = []string{"a,b"} }, "app[0].subprotocols", "not a token"},
+	{"subprotocol duplicate", func(c *Config) { c.Apps[0].Subprotocols = []string{"a", "b", "a"} }, "app[0].subprotocols", `duplicate "a"`},
+	{"subprotocol token characters", func(c *Config) { c.Apps[0].Subprotocols = []string{"v1.json+x_y~!#$%&'*^`|"} }, "", ""},
+	{"default subprotocol unsupported", func(c *Config) { c.Apps[0].DefaultSubprotocol = "echo.v2" }, "app[0].default_subprotocol", "not in subprotocols"},
+	{"default subprotocol", func(c *Config) { c.Apps[0].DefaultSubprotocol = "echo.v1" }, "", ""},
+	{"app max connections negative", func(c *Config) { c.Apps[0].MaxConnections = -1 }, "app[0].max_connections", "must be >= 0"},
+	{"origins every form", func(c *Config) {
+		c.Apps[0].Origins = []string{"*", "https://a.example", "http://b.example:8080", "*.example.com",
+			"https://*.example.com", "https://*.example.com:8443", "http://127.0.0.1:8080", "http://[::1]:8080",
+			"http://[::1]", "http://localhost"}
+	}, "", ""},
+	{"origin without scheme", func(c *Config) { c.Apps[0].Origins = []string{"a.example"} }, "app[0].origins", "want scheme://host"},
+	{"origin scheme", func(c *Config) { c.Apps[0].Origins = []string{"ftp://a.example"} }, "app[0].origins", "http or https"},
+	{"origin path", func(c *Config) { c.Apps[0].Origins = []string{"https://a.example/"} }, "app[0].origins", "bad host"},
+	{"origin user", func(c *Config) { c.Apps[0].Origins = []string{"https://u@a.example"} }, "app[0].origins", "bad host"},
+	{"origin port zero", func(c *Config) { c.Apps[0].Origins = []string{"https://a.example:0"} }, "app[0].origins", "bad port"},
+	{"origin port empty", func(c *Config) { c.Apps[0].Origins = []string{"https://a.example:"} }, "app[0].origins", "bad port"},
+	{"origin empty host", func(c *Config) { c.Apps[0].Origins = []string{"https://"} }, "app[0].origins", "bad host"},
+	{"origin wildcard alone", func(c *Config) { c.Apps[0].Origins = []string{"*."} }, "app[0].origins", "bad host"},
+	{"origin wildcard inside", func(c *Config) { c.Apps[0].Origins = []string{"https://a.*.example"} }, "app[0].origins", "bad host"},
+	{"origin IPv6 unterminated", func(c *Config) { c.Apps[0].Origins = []string{"http://[::1"} }, "app[0].origins", "bad"},
+	{"origin IPv4 in brackets", func(c *Config) { c.Apps[0].Origins = []string{"http://[127.0.0.1]"} }, "app[0].origins", "bad IPv6"},
+	{"auth unknown", func(c *Config) { c.Apps[0].Auth = "oauth" }, "app[0].auth", "want one of none, basic, token"},
+	{"auth without credentials", func(c *Config) { c.Apps[0].Auth = "basic" }, "app[0].credentials", `required with auth "basic"`},
+	{"credentials without auth", func(c *Config) { c.Apps[0].Credentials = "users.txt" }, "app[0].credentials", `auth is "none"`},
+	{"users without auth", func(c *Config) { c.Apps[0].Users = []string{"alice"} }, "app[0].users", `auth is "none"`},
+	{"token auth with users", func(c *Config) {
+		c.Apps[0].Auth, c.Apps[0].Credentials, c.Apps[0].Users = "token", "tokens.txt", []string{"alice", "bob"}
+	}, "", ""},
+	{"user with colon", func(c *Config) {
+		c.Apps[0].Auth, c.Apps[0].Credentials, c.Apps[0].Users = "basic", "users.txt", []string{"a:b"}
+	}, "app[0].users", `"a:b"`},
+	{"user empty", func(c *Config) {
+		c.Apps[0].Auth, c.Apps[0].Credentials, c.Apps[0].Users = "basic", "users.txt", []string{""}
+	}, "app[0].users", "non-empty"},
+	{"user duplicate", func(c *Config) {
+		c.Apps[0].Auth, c.Apps[0].Credentials, c.Apps[0].Users = "basic", "users.txt", []string{"a", "a"}
+	}, "app[0].users", `duplicate "a"`},
+}
+
+func TestValidate(t *testing.T) {
+	for _, tc := range validateCases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			tc.change(c)
+			err := c.Validate()
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate = nil, want an error in %s", tc.field)
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error %q is not ErrInvalid", err)
+			}
+			fes := fieldErrors(t, err)
+			if len(fes) != 1 {
+				t.Errorf("%d errors, want 1:\n%v", len(fes), err)
+			}
+			want := "config: " + tc.field + ": "
+			if fes[0].Field != tc.field || !strings.HasPrefix(fes[0].Error(), want) || !strings.Contains(fes[0].Msg, tc.msg) {
+				t.Errorf("error %q: want %q...%q", fes[0], want, tc.msg)
+			}
+		})
+	}
+}
+
+func TestValidateZeroConfig(t *testing.T) {
+	// Without Normalize the zero Config has no listen address and zero limits: Validate
+	// reports them instead of assuming defaults.
+	var c Config
+	err := c.Validate()
+	fields := map[string]bool{}
+	for _, fe := range fieldErrors(t, err) {
+		fields[fe.Field] = true
+	}
+	for _, f := range []string{"http.listen", "websocket.max_connections", "websocket.max_message_size", "log.level"} {
+		if !fields[f] {
+			t.Errorf("no error for %s in %v", f, err)
+		}
+	}
+}
+
+func BenchmarkValidate(b *testing.B) {
+	c := Default()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
