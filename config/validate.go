@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Known values of the enumerated fields. A new application kind is added here and in apps.
@@ -36,10 +35,10 @@ func (c *Config) Validate() error {
 	}
 
 	w := &c.WebSocket
-	v.duration("websocket.ping_interval", w.PingInterval, false)
-	v.duration("websocket.handshake_timeout", w.HandshakeTimeout, true)
-	v.duration("websocket.shutdown_timeout", w.ShutdownTimeout, true)
-	v.duration("websocket.close_timeout", w.CloseTimeout, true)
+	v.limit("websocket.ping_interval", int64(w.PingInterval), false)
+	v.limit("websocket.handshake_timeout", int64(w.HandshakeTimeout), true)
+	v.limit("websocket.shutdown_timeout", int64(w.ShutdownTimeout), true)
+	v.limit("websocket.close_timeout", int64(w.CloseTimeout), true)
 	v.limit("websocket.max_connections", int64(w.MaxConnections), true)
 	v.limit("websocket.max_connections_per_app", int64(w.MaxConnectionsPerApp), false)
 	v.limit("websocket.max_handshaking", int64(w.MaxHandshaking), true)
@@ -51,47 +50,49 @@ func (c *Config) Validate() error {
 	v.oneOf("log.level", c.Log.Level, logLevels)
 	v.oneOf("log.format", c.Log.Format, logFormats)
 
-	servers := map[string]bool{HTTPServer: true}
+	v.servers = map[string]bool{HTTPServer: true}
 	for i, l := range c.Standalone {
 		p := fmt.Sprintf("standalone[%d]", i)
 		if v.name(p+".name", l.Name) {
 			switch {
 			case l.Name == HTTPServer:
 				v.add(p+".name", "%q is the HTTP service's name", l.Name)
-			case servers[l.Name]:
+			case v.servers[l.Name]:
 				v.add(p+".name", "duplicate name %q", l.Name)
 			}
-			servers[l.Name] = true
+			v.servers[l.Name] = true
 		}
 		// SPEC.md: a standalone server's port is 1025–65535; 0 lets tests take any free one.
 		v.addr(p+".listen", l.Listen, 1025)
 		v.tlsPair(p, l.TLSCert, l.TLSKey)
 	}
 
-	names := map[string]bool{}
-	paths := map[string]bool{}
+	v.names, v.paths = map[string]bool{}, map[string]bool{}
 	for i := range c.Apps {
-		v.app(fmt.Sprintf("app[%d]", i), &c.Apps[i], servers, names, paths, int(w.MaxTargetBytes))
+		v.app(fmt.Sprintf("app[%d]", i), &c.Apps[i], int(w.MaxTargetBytes))
 	}
 	return errors.Join(v.errs...)
 }
 
 // validator collects the problems of one Validate call.
 type validator struct {
-	errs  []error
-	addrs map[string]string // host:port with a fixed port -> the field that claims it
+	errs    []error
+	addrs   map[string]string // host:port with a fixed port -> the field that claims it
+	servers map[string]bool   // names an application scope may use
+	names   map[string]bool   // application names so far
+	paths   map[string]bool   // application paths so far
 }
 
 func (v *validator) add(field, format string, args ...any) {
 	v.errs = append(v.errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...), Err: ErrInvalid})
 }
 
-func (v *validator) app(p string, a *App, servers, names, paths map[string]bool, maxTarget int) {
+func (v *validator) app(p string, a *App, maxTarget int) {
 	if v.name(p+".name", a.Name) {
-		if names[a.Name] {
+		if v.names[a.Name] {
 			v.add(p+".name", "duplicate name %q", a.Name)
 		}
-		names[a.Name] = true
+		v.names[a.Name] = true
 	}
 	v.oneOf(p+".kind", a.Kind, appKinds)
 
@@ -106,18 +107,20 @@ func (v *validator) app(p string, a *App, servers, names, paths map[string]bool,
 		v.add(p+".path", "%q: must be printable ASCII (percent-encode the rest)", a.Path)
 	case maxTarget > 0 && len(a.Path) > maxTarget:
 		v.add(p+".path", "longer than websocket.max_target_bytes (%d)", maxTarget)
-	case paths[a.Path]:
+	case v.paths[a.Path]:
 		v.add(p+".path", "duplicate path %q", a.Path)
 	default:
-		paths[a.Path] = true
+		v.paths[a.Path] = true
 	}
 
-	if a.Scope != nil && len(a.Scope) == 0 {
+	if len(a.Scope) == 0 {
+		// Normalize turns a scope left out of the file into every server; an empty one
+		// that remains would make the application unreachable.
 		v.add(p+".scope", "must not be empty (leave it out for every server)")
 	}
 	for j, s := range a.Scope {
 		switch {
-		case !servers[s]:
+		case !v.servers[s]:
 			v.add(p+".scope", "unknown server %q", s)
 		case slices.Index(a.Scope, s) < j:
 			v.add(p+".scope", "duplicate server %q", s)
@@ -221,10 +224,6 @@ func (v *validator) tlsPair(section, cert, key string) {
 	if (cert == "") != (key == "") {
 		v.add(section+".tls_cert", "tls_cert and tls_key go together: set both or neither")
 	}
-}
-
-func (v *validator) duration(field string, d time.Duration, positive bool) {
-	v.limit(field, int64(d), positive)
 }
 
 // limit checks a count, size or duration: > 0 when positive, else >= 0.

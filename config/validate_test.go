@@ -84,6 +84,7 @@ var validateCases = []struct {
 	{"app scope unknown", func(c *Config) { c.Apps[1].Scope = []string{"http", "wss"} }, "app[1].scope", `unknown server "wss"`},
 	{"app scope duplicate", func(c *Config) { c.Apps[0].Scope = []string{"ws", "ws"} }, "app[0].scope", `duplicate server "ws"`},
 	{"app scope one server", func(c *Config) { c.Apps[0].Scope = []string{"ws"} }, "", ""},
+	{"app scope nil, not normalized", func(c *Config) { c.Apps[0].Scope = nil }, "app[0].scope", "must not be empty"},
 	{"subprotocol not a token", func(c *Config) { c.Apps[0].Subprotocols = []string{"echo v1"} }, "app[0].subprotocols", "not a token"},
 	{"subprotocol empty", func(c *Config) { c.Apps[0].Subprotocols = []string{""} }, "app[0].subprotocols", "not a token"},
 	{"subprotocol separator", func(c *Config) { c.Apps[0].Subprotocols = []string{"a,b"} }, "app[0].subprotocols", "not a token"},
