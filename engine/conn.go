@@ -89,8 +89,8 @@ func (c *conn) WriteMessage(t apps.MessageType, p []byte) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closing {
-		return apps.ErrClosed
+	if err := c.writableLocked(); err != nil {
+		return err
 	}
 	if c.deflate != nil {
 		c.out = bufpool.Grow(c.out, wsproto.FrameSize(len(p))+64)
@@ -106,8 +106,8 @@ func (c *conn) WriteMessage(t apps.MessageType, p []byte) error {
 func (c *conn) WritePrepared(m *apps.PreparedMessage) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closing {
-		return apps.ErrClosed
+	if err := c.writableLocked(); err != nil {
+		return err
 	}
 	var frame []byte
 	switch {
@@ -130,11 +130,23 @@ func deflateShared(dst []byte, t apps.MessageType, p []byte) []byte {
 	return wsproto.AppendDeflatedFrame(dst, wsproto.OpCode(t), p, nil)
 }
 
-// queuedLocked finishes a write: it enforces the output bound and schedules the flush.
-func (c *conn) queuedLocked() error {
+// writableLocked checks that a data message may be queued. The output bound applies to the
+// backlog already queued, so one message larger than the bound still goes out; a backlog
+// past it marks the connection slow, and the flush closes it with 1008.
+func (c *conn) writableLocked() error {
+	if c.closing {
+		return apps.ErrClosed
+	}
 	if max := int(c.s.cfg.WebSocket.MaxPendingBytes); max > 0 && len(c.out) > max {
 		c.slow = true
+		c.markDirtyLocked()
+		return apps.ErrClosed
 	}
+	return nil
+}
+
+// queuedLocked finishes a write by scheduling the flush.
+func (c *conn) queuedLocked() error {
 	c.markDirtyLocked()
 	return nil
 }
@@ -194,11 +206,12 @@ func (c *conn) flush() {
 		bufpool.Put(out)
 		return
 	}
-	if len(out) > 0 {
-		c.write(out)
-		bufpool.Put(out)
+	// The backlog gnet still holds from earlier writes decides, before this write.
+	if max := int(c.s.cfg.WebSocket.MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
+		slow = true
 	}
-	if c.state == stateOpen && (slow || c.gc.OutboundBuffered() > int(c.s.cfg.WebSocket.MaxPendingBytes)) && !closing {
+	if c.state == stateOpen && slow && !closing {
+		bufpool.Put(out)
 		c.s.stats.SlowClosed.Add(1)
 		c.s.log.Info("slow consumer: output bound reached", "conn", c.id, "app", c.App(), "remote", c.remote,
 			"pending", c.gc.OutboundBuffered())
@@ -208,6 +221,10 @@ func (c *conn) flush() {
 		c.mu.Unlock()
 		c.flush()
 		return
+	}
+	if len(out) > 0 {
+		c.write(out)
+		bufpool.Put(out)
 	}
 	if closing && c.state == stateOpen {
 		c.state = stateClosing

@@ -1,0 +1,44 @@
+# wsgate — see README.md.
+GO       ?= go
+FUZZTIME ?= 30s
+PKGS     := ./...
+
+.PHONY: all build run test vet fmt-check race microbench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o bin/wsgate ./cmd/wsgate
+
+## run: the gateway on the embedded default config (ARGS="-config wsgate.toml" for a file)
+run:
+	$(GO) run ./cmd/wsgate $(ARGS)
+
+## test: vet, formatting, and every test under the race detector
+test: vet fmt-check
+	$(GO) test -race -count=1 -timeout 10m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## microbench: the Go benchmarks beside the code (allocations included)
+microbench:
+	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+
+## fuzz: every fuzz target for FUZZTIME each
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin
+
+# The side-by-side benchmark harness (make bench, make bench-quick) lives with bench/.
+-include bench/bench.mk

@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/wsgate/wsgate/config"
+)
+
+// testConfig is the embedded default configuration on ephemeral loopback ports.
+func testConfig() *config.Config {
+	cfg := config.Default()
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Standalone[0].Listen = "127.0.0.1:0"
+	return cfg
+}
+
+// testLogger writes to the test log at debug level when WSGATE_TEST_LOG is set.
+func testLogger(t testing.TB) *slog.Logger {
+	if os.Getenv("WSGATE_TEST_LOG") == "" {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// startServer starts a server on cfg (testConfig when nil) after setup registers extra
+// applications; it is stopped when the test ends.
+func startServer(t testing.TB, cfg *config.Config, setup func(*Server)) *Server {
+	t.Helper()
+	if cfg == nil {
+		cfg = testConfig()
+	}
+	srv, err := New(cfg, WithLogger(testLogger(t)), WithEventLoops(2))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if setup != nil {
+		setup(srv)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Stop(ctx)
+	})
+	return srv
+}
+
+// response is an HTTP response read from a raw socket.
+type response struct {
+	status    int
+	header    http.Header
+	body      string
+	closed    bool // the server closed the connection after the response
+	connClose bool // the response said Connection: close (net/http moves it out of header)
+}
+
+// roundTrip writes raw bytes to addr (in pieces of at most chunk bytes when chunk > 0) and
+// reads one response.
+func roundTrip(t testing.TB, addr, raw string, chunk int) response {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	if chunk <= 0 {
+		chunk = len(raw)
+	}
+	for i := 0; i < len(raw); i += chunk {
+		if _, err := io.WriteString(nc, raw[i:min(i+chunk, len(raw))]); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	}
+	br := bufio.NewReader(nc)
+	method := strings.SplitN(raw, " ", 2)[0]
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("read response to %q: %v", firstLine(raw), err)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	r := response{status: resp.StatusCode, header: resp.Header, body: string(body), connClose: resp.Close}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		// A close comes at once after a refusal; a kept-alive connection is given a
+		// moment to show that it stays open.
+		wait := 300 * time.Millisecond
+		if resp.Close {
+			wait = 3 * time.Second
+		}
+		nc.SetReadDeadline(time.Now().Add(wait))
+		var one [1]byte
+		_, err := br.Read(one[:])
+		r.closed = err == io.EOF
+	}
+	return r
+}
+
+func firstLine(s string) string {
+	if i := strings.Index(s, "\r\n"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// upgradeRequest builds an upgrade request for path with extra header lines.
+func upgradeRequest(path string, extra ...string) string {
+	var b strings.Builder
+	b.WriteString("GET " + path + " HTTP/1.1\r\nHost: gw.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")
+	for _, h := range extra {
+		b.WriteString(h + "\r\n")
+	}
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+// dial opens a WebSocket client connection with gorilla/websocket.
+func dial(t testing.TB, addr, path string, header http.Header, protocols ...string) (*websocket.Conn, *http.Response) {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: 3 * time.Second, Subprotocols: protocols}
+	c, resp, err := d.Dial("ws://"+addr+path, header)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial %s%s: %v (status %d)", addr, path, err, status)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	return c, resp
+}
