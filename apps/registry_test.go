@@ -1,0 +1,241 @@
+package apps
+
+import (
+	"errors"
+	"sync"
+	"testing"
+)
+
+var listeners = []string{"http", "ws", "iot"}
+
+func TestLookup(t *testing.T) {
+	reg := NewRegistry(listeners, 0)
+	for _, s := range []Spec{
+		{Name: "root", Path: "/"},
+		{Name: "echo", Path: "/echo", Scope: []string{"http", "ws"}},
+		{Name: "deep", Path: "/a/b/c", Scope: []string{"iot"}},
+		{Name: "slash", Path: "/a/b/"},
+	} {
+		if err := reg.Register(s, Base{}); err != nil {
+			t.Fatalf("register %s: %v", s.Name, err)
+		}
+	}
+	cases := []struct {
+		name     string
+		path     string
+		listener int
+		want     string // "" = no route
+	}{
+		{name: "root", path: "/", listener: 0, want: "root"},
+		{name: "exact", path: "/echo", listener: 1, want: "echo"},
+		{name: "out of scope is missing", path: "/echo", listener: 2},
+		{name: "deep", path: "/a/b/c", listener: 2, want: "deep"},
+		{name: "deep out of scope", path: "/a/b/c", listener: 0},
+		{name: "trailing slash differs", path: "/a/b/", listener: 0, want: "slash"},
+		{name: "prefix is not a match", path: "/a/b", listener: 2},
+		{name: "longer is not a match", path: "/echo/x", listener: 0},
+		{name: "case matters", path: "/ECHO", listener: 0},
+		{name: "empty", path: "", listener: 0},
+		{name: "no leading slash", path: "echo", listener: 0},
+		{name: "double slash", path: "//echo", listener: 0},
+	}
+	tab := reg.Table()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tab.Lookup([]byte(tc.path), tc.listener)
+			got := ""
+			if r != nil {
+				got = r.Spec.Name
+			}
+			if got != tc.want {
+				t.Fatalf("Lookup(%q, %d) = %q, want %q", tc.path, tc.listener, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRegisterErrors(t *testing.T) {
+	reg := NewRegistry(listeners, 0)
+	if err := reg.Register(Spec{Name: "a", Path: "/a"}, Base{}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		spec Spec
+		app  Application
+		want error
+	}{
+		{name: "duplicate name", spec: Spec{Name: "a", Path: "/b"}, app: Base{}, want: ErrDuplicateName},
+		{name: "duplicate path", spec: Spec{Name: "b", Path: "/a"}, app: Base{}, want: ErrDuplicatePath},
+		{name: "empty name", spec: Spec{Path: "/c"}, app: Base{}, want: ErrBadSpec},
+		{name: "relative path", spec: Spec{Name: "c", Path: "c"}, app: Base{}, want: ErrBadSpec},
+		{name: "query in path", spec: Spec{Name: "c", Path: "/c?x"}, app: Base{}, want: ErrBadSpec},
+		{name: "unknown scope", spec: Spec{Name: "c", Path: "/c", Scope: []string{"nope"}}, app: Base{}, want: ErrBadSpec},
+		{name: "default not supported", spec: Spec{Name: "c", Path: "/c", Subprotocols: []string{"x"}, DefaultSubprotocol: "y"}, app: Base{}, want: ErrBadSpec},
+		{name: "bad origin", spec: Spec{Name: "c", Path: "/c", Origins: []string{"example.com"}}, app: Base{}, want: ErrBadSpec},
+		{name: "nil app", spec: Spec{Name: "c", Path: "/c"}, want: ErrBadSpec},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := reg.Register(tc.spec, tc.app); !errors.Is(err, tc.want) {
+				t.Fatalf("err %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestUnregisterSwapsTable(t *testing.T) {
+	reg := NewRegistry(listeners, 0)
+	reg.Register(Spec{Name: "a", Path: "/a"}, Base{})
+	old := reg.Table()
+	rt := old.Lookup([]byte("/a"), 0)
+	if !rt.Acquire() {
+		t.Fatal("acquire")
+	}
+	if err := reg.Unregister("a"); err != nil {
+		t.Fatal(err)
+	}
+	if reg.Table().Lookup([]byte("/a"), 0) != nil {
+		t.Fatal("still routed after Unregister")
+	}
+	if old.Lookup([]byte("/a"), 0) != rt {
+		t.Fatal("an old table changed")
+	}
+	// Registering again under the same name keeps counting the connections still open.
+	reg.Register(Spec{Name: "a", Path: "/a2"}, Base{})
+	if n := reg.Table().Lookup([]byte("/a2"), 0).Connections(); n != 1 {
+		t.Fatalf("connections %d, want 1", n)
+	}
+	if err := reg.Unregister("zzz"); !errors.Is(err, ErrUnknownApp) {
+		t.Fatalf("unknown: %v", err)
+	}
+}
+
+func TestAcquireNeverPassesLimit(t *testing.T) {
+	cases := []struct {
+		name        string
+		own, server int
+		wantLimit   int64
+	}{
+		{name: "own", own: 10, wantLimit: 10},
+		{name: "server", server: 7, wantLimit: 7},
+		{name: "lower of both", own: 20, server: 5, wantLimit: 5},
+		{name: "none", wantLimit: 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := NewRegistry(listeners, tc.server)
+			reg.Register(Spec{Name: "a", Path: "/a", MaxConnections: tc.own}, Base{})
+			rt := reg.Table().Lookup([]byte("/a"), 0)
+			if rt.Limit() != tc.wantLimit {
+				t.Fatalf("limit %d, want %d", rt.Limit(), tc.wantLimit)
+			}
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			got := 0
+			for range 64 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range 10 {
+						if rt.Acquire() {
+							mu.Lock()
+							got++
+							mu.Unlock()
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			want := 640
+			if tc.wantLimit > 0 {
+				want = int(tc.wantLimit)
+			}
+			if got != want || rt.Connections() != int64(want) {
+				t.Fatalf("acquired %d (count %d), want %d", got, rt.Connections(), want)
+			}
+		})
+	}
+}
+
+func TestPickSubprotocol(t *testing.T) {
+	bs := func(s ...string) (out [][]byte) {
+		for _, x := range s {
+			out = append(out, []byte(x))
+		}
+		return out
+	}
+	cases := []struct {
+		name      string
+		supported []string
+		def       string
+		offered   [][]byte
+		want      string
+	}{
+		{name: "none offered", supported: []string{"a"}, want: ""},
+		{name: "client order", supported: []string{"a", "b"}, offered: bs("b", "a"), want: "b"},
+		{name: "default preferred when offered", supported: []string{"a", "b"}, def: "a", offered: bs("b", "a"), want: "a"},
+		{name: "default not offered", supported: []string{"a", "b"}, def: "a", offered: bs("b"), want: "b"},
+		{name: "nothing supported", supported: []string{"a"}, offered: bs("x", "y"), want: ""},
+		{name: "app speaks none", offered: bs("x"), want: ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := NewRegistry(listeners, 0)
+			if err := reg.Register(Spec{Name: "a", Path: "/a", Subprotocols: tc.supported, DefaultSubprotocol: tc.def}, Base{}); err != nil {
+				t.Fatal(err)
+			}
+			if got := reg.Table().Lookup([]byte("/a"), 0).PickSubprotocol(tc.offered); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestOrigins(t *testing.T) {
+	cases := []struct {
+		name    string
+		allowed []string
+		origin  string
+		want    bool
+	}{
+		{name: "empty list allows any", origin: "https://x.example", want: true},
+		{name: "exact", allowed: []string{"https://app.example"}, origin: "https://app.example", want: true},
+		{name: "exact is case-insensitive", allowed: []string{"https://app.example"}, origin: "HTTPS://App.Example", want: true},
+		{name: "exact port matters", allowed: []string{"https://app.example"}, origin: "https://app.example:8443", want: false},
+		{name: "other host", allowed: []string{"https://app.example"}, origin: "https://evil.example", want: false},
+		{name: "wildcard any scheme", allowed: []string{"*.example.com"}, origin: "http://a.b.example.com", want: true},
+		{name: "wildcard needs a label", allowed: []string{"*.example.com"}, origin: "https://example.com", want: false},
+		{name: "wildcard suffix trick", allowed: []string{"*.example.com"}, origin: "https://evilexample.com", want: false},
+		{name: "wildcard with scheme", allowed: []string{"https://*.example.com"}, origin: "http://a.example.com", want: false},
+		{name: "wildcard with scheme ok", allowed: []string{"https://*.example.com"}, origin: "https://a.example.com", want: true},
+		{name: "null origin", allowed: []string{"https://app.example"}, origin: "null", want: false},
+		{name: "star", allowed: []string{"*"}, origin: "null", want: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := parseOrigins(tc.allowed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.allows([]byte(tc.origin)); got != tc.want {
+				t.Fatalf("allows(%q) = %v, want %v", tc.origin, got, tc.want)
+			}
+		})
+	}
+}
+
+func BenchmarkLookup(b *testing.B) {
+	reg := NewRegistry(listeners, 0)
+	for _, p := range []string{"/echo", "/broadcast", "/iot/sensors/temperature", "/iot/sensors/humidity", "/chat"} {
+		reg.Register(Spec{Name: p, Path: p}, Base{})
+	}
+	tab := reg.Table()
+	path := []byte("/iot/sensors/humidity")
+	b.ReportAllocs()
+	for b.Loop() {
+		if tab.Lookup(path, 1) == nil {
+			b.Fatal("no route")
+		}
+	}
+}
