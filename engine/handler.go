@@ -75,7 +75,9 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	if code == 0 || (prev == stateOpen && !c.peerClosed && sentCode == 0) {
 		code, text = apps.CloseAbnormal, ""
 	}
-	s.log.Debug("closed", "conn", c.id, "app", c.route.Spec.Name, "code", int(code), "err", err)
+	if s.debug {
+		s.log.Debug("closed", "conn", c.id, "app", c.route.Spec.Name, "code", int(code), "err", err)
+	}
 	c.callClose(code, text)
 	return gnet.None
 }

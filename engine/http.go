@@ -123,7 +123,8 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 			ext = nil
 		}
 	}
-	resp = handshake.AppendSwitching(resp, req.Key, []byte(proto), ext)
+	lp.proto = append(lp.proto[:0], proto...)
+	resp = handshake.AppendSwitching(resp, req.Key, lp.proto, ext)
 	c.write(resp)
 	lp.resp = resp[:0]
 	_, _ = c.gc.Discard(n)
@@ -146,7 +147,9 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 	} else {
 		c.setDeadline(0)
 	}
-	s.log.Debug("upgraded", "conn", c.id, "app", rt.Spec.Name, "listener", c.l.name, "remote", c.remote)
+	if s.debug {
+		s.log.Debug("upgraded", "conn", c.id, "app", rt.Spec.Name, "listener", c.l.name, "remote", c.remote)
+	}
 	if err := c.callOpen(); err != nil {
 		return c.fail(apps.CloseInternal, "internal error")
 	}

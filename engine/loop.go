@@ -33,6 +33,7 @@ type loop struct {
 	hs         apps.Handshake
 	resp       []byte
 	extScratch [256]byte
+	proto      []byte
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {

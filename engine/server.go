@@ -44,6 +44,7 @@ type Server struct {
 	cli       *gnet.Client
 	loopOf    sync.Map // gnet.EventLoop -> *loop
 
+	debug    bool // debug logging is on: hot paths box their log arguments only then
 	stats    Stats
 	now      atomic.Int64 // coarse clock (unix nanos), advanced by the sweep
 	nextID   atomic.Uint64
@@ -84,6 +85,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(s)
 	}
+	s.debug = s.log.Enabled(context.Background(), slog.LevelDebug)
 	s.listeners = append(s.listeners, &listener{idx: 0, name: HTTPService, address: cfg.HTTP.Listen})
 	for _, l := range cfg.Standalone {
 		s.listeners = append(s.listeners, &listener{idx: len(s.listeners), name: l.Name, address: l.Listen, standalone: true})

@@ -1,0 +1,134 @@
+package engine
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// fakeConn is an in-memory gnet.Conn for benchmarks of the connection code without sockets:
+// Peek/Discard read from in, Write appends to nothing but counts.
+type fakeConn struct {
+	gnet.Conn // methods not overridden here are not used by the paths benchmarked
+	in        []byte
+	off       int
+	written   int
+	ctx       any
+	el        *fakeLoop
+}
+
+func (f *fakeConn) Peek(n int) ([]byte, error) {
+	if n <= 0 || n > len(f.in)-f.off {
+		n = len(f.in) - f.off
+	}
+	return f.in[f.off : f.off+n], nil
+}
+
+func (f *fakeConn) Discard(n int) (int, error) {
+	if n < 0 || n > len(f.in)-f.off {
+		n = len(f.in) - f.off
+	}
+	f.off += n
+	return n, nil
+}
+
+func (f *fakeConn) Write(b []byte) (int, error) { f.written += len(b); return len(b), nil }
+func (f *fakeConn) OutboundBuffered() int       { return 0 }
+func (f *fakeConn) InboundBuffered() int        { return len(f.in) - f.off }
+func (f *fakeConn) Context() any                { return f.ctx }
+func (f *fakeConn) SetContext(v any)            { f.ctx = v }
+func (f *fakeConn) EventLoop() gnet.EventLoop   { return f.el }
+func (f *fakeConn) RemoteAddr() net.Addr        { return fakeAddr }
+func (f *fakeConn) Fd() int                     { return -1 }
+func (f *fakeConn) Close() error                { return nil }
+
+var fakeAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+
+// fakeLoop runs flush tasks at once; the benchmarks dispatch through OnTraffic, which
+// flushes at its end, so it is only a fallback.
+type fakeLoop struct{ gnet.EventLoop }
+
+func (*fakeLoop) Execute(ctx context.Context, r gnet.Runnable) error { return r.Run(ctx) }
+
+// benchServer is a server that is configured but not started: no sockets.
+func benchServer(b *testing.B) (*Server, *handler) {
+	cfg := testConfig()
+	cfg.WebSocket.PingInterval = 0
+	srv, err := New(cfg, WithLogger(testLogger(b)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.now.Store(time.Now().UnixNano())
+	return srv, &handler{s: srv}
+}
+
+// BenchmarkUpgrade runs a whole upgrade through the connection code: open, parse the head,
+// every check, route lookup, subprotocol choice, the 101, close.
+func BenchmarkUpgrade(b *testing.B) {
+	srv, h := benchServer(b)
+	req := []byte(upgradeRequest("/echo", "Origin: http://gw.test", "Sec-WebSocket-Protocol: chat, echo.v1",
+		"User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"))
+	fc := &fakeConn{el: &fakeLoop{}}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(req)))
+	for b.Loop() {
+		fc.in, fc.off, fc.ctx = req, 0, srv.listeners[0]
+		h.OnOpen(fc)
+		h.OnTraffic(fc)
+		h.OnClose(fc, nil)
+	}
+	if srv.Stats().Upgrades.Load() == 0 {
+		b.Fatal("no upgrade happened")
+	}
+}
+
+// BenchmarkEcho sends one masked message through an upgraded connection running the echo
+// application: frame parse, unmask, UTF-8 check, dispatch, encode, flush.
+func BenchmarkEcho(b *testing.B) {
+	for _, size := range []int{64, 4096} {
+		b.Run(byteSize(size), func(b *testing.B) {
+			srv, h := benchServer(b)
+			fc := &fakeConn{el: &fakeLoop{}, ctx: srv.listeners[1]}
+			h.OnOpen(fc)
+			fc.in = []byte(upgradeRequest("/echo"))
+			h.OnTraffic(fc)
+			if srv.Connections() != 1 {
+				b.Fatal("not upgraded")
+			}
+			payload := make([]byte, size)
+			for i := range payload {
+				payload[i] = 'a' + byte(i%26)
+			}
+			frame := maskedFrame(0x1, payload)
+			in := make([]byte, len(frame))
+			b.ReportAllocs()
+			b.SetBytes(int64(size))
+			start := fc.written
+			for b.Loop() {
+				copy(in, frame) // the reader unmasks in place
+				fc.in, fc.off = in, 0
+				h.OnTraffic(fc)
+			}
+			if fc.written == start {
+				b.Fatal("nothing echoed")
+			}
+		})
+	}
+}
+
+func byteSize(n int) string {
+	if n >= 1024 {
+		return itoa(n/1024) + "KiB"
+	}
+	return itoa(n) + "B"
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
