@@ -86,11 +86,17 @@ func (s *Session) Feed(in, out, plain []byte) (outNext, plainNext []byte, err er
 		s.started = true
 	}
 	s.tr.in, s.tr.out = in, out
-	if !s.established {
+	wasEstablished := s.established
+	if !wasEstablished {
 		err = s.handshake()
 	}
 	if err == nil && s.established {
 		plain, err = s.readPlain(plain)
+		if !wasEstablished {
+			// Give back what the ClientHello grew; not earlier, since a
+			// parked handshake is in the middle of filling these buffers.
+			s.trimBuffers(keepBuffer)
+		}
 	}
 	out = s.tr.out
 	s.tr.in, s.tr.out = nil, nil
