@@ -14,6 +14,7 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/internal/bufpool"
+	"github.com/wsgate/wsgate/internal/tlsconn"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
@@ -37,6 +38,8 @@ type conn struct {
 	route    *apps.Route // set at the upgrade
 	subproto string
 	value    any
+	tls      *tlsconn.Session // nil on a plain listener
+	plain    []byte           // TLS: decrypted bytes not yet consumed (pooled; nil when empty)
 
 	// Loop only.
 	state         uint8
@@ -242,13 +245,6 @@ func (c *conn) dropDataLocked() {
 	c.out = nil
 }
 
-// write sends bytes to the socket (gnet buffers what the socket does not take); loop only.
-func (c *conn) write(b []byte) {
-	if _, err := c.gc.Write(b); err != nil {
-		c.s.log.Debug("write failed", "conn", c.id, "err", err)
-	}
-}
-
 // setDeadline sets the next timer event and publishes it for the sweep; loop only.
 func (c *conn) setDeadline(t int64) {
 	c.deadline = t
@@ -268,7 +264,7 @@ func (c *conn) drain() gnet.Action {
 	}
 	c.state = stateDraining
 	c.setDeadline(c.s.now.Load() + int64(drainTimeout))
-	_, _ = c.gc.Discard(-1)
+	c.consume(-1)
 	return gnet.None
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/internal/bufpool"
+	"github.com/wsgate/wsgate/internal/tlsconn"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
@@ -28,6 +29,9 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c := &conn{gc: gc, s: s, l: l, remote: gc.RemoteAddr(), id: s.nextID.Add(1), slot: -1}
 	c.lp = s.loopFor(gc)
 	gc.SetContext(c)
+	if l.tls != nil {
+		c.tls = tlsconn.NewSession(l.tls)
+	}
 	c.lp.add(c)
 	s.inHS.Add(1)
 	if max := s.cfg.WebSocket.MaxHandshaking; max > 0 && s.inHS.Load() > int64(max) {
@@ -59,6 +63,12 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.out = nil
 	c.mu.Unlock()
 	c.reader.Release()
+	if c.tls != nil {
+		c.tls.Release()
+		c.tls = nil
+	}
+	bufpool.Put(c.plain)
+	c.plain = nil
 	if c.deflate != nil {
 		c.deflate.Release()
 	}
@@ -103,6 +113,11 @@ func (c *conn) serve() gnet.Action {
 			return a
 		}
 	}
+	if c.tls != nil && c.state != stateDraining {
+		if a := c.readTLS(); a != gnet.None {
+			return a
+		}
+	}
 	switch c.state {
 	case stateHTTP:
 		return c.serveHTTP()
@@ -110,6 +125,7 @@ func (c *conn) serve() gnet.Action {
 		return c.serveWS(now)
 	default: // draining: discard what the client still sends
 		_, _ = c.gc.Discard(-1)
+		c.consume(-1)
 		return gnet.None
 	}
 }
@@ -148,7 +164,7 @@ func (c *conn) onTimer(now int64) gnet.Action {
 
 // serveWS decodes frames; loop only.
 func (c *conn) serveWS(now int64) gnet.Action {
-	buf, _ := c.gc.Peek(-1)
+	buf := c.input()
 	if len(buf) == 0 {
 		return gnet.None
 	}
@@ -157,7 +173,7 @@ func (c *conn) serveWS(now int64) gnet.Action {
 		c.pingSent = false
 	}
 	n, err := c.reader.Feed(buf, c)
-	_, _ = c.gc.Discard(n)
+	c.consume(n)
 	if err != nil {
 		var ce *wsproto.CloseError
 		switch {

@@ -16,7 +16,7 @@ import (
 func (c *conn) serveHTTP() gnet.Action {
 	s, lp := c.s, c.lp
 	for c.state == stateHTTP {
-		buf, _ := c.gc.Peek(-1)
+		buf := c.input()
 		if len(buf) == 0 {
 			return gnet.None
 		}
@@ -43,7 +43,7 @@ func (c *conn) serveHTTP() gnet.Action {
 		if cap(out) <= 64<<10 {
 			lp.resp = out[:0] // keep a grown scratch, but not a huge one
 		}
-		_, _ = c.gc.Discard(n)
+		c.consume(n)
 		if !keep {
 			return c.drain()
 		}
@@ -127,7 +127,7 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 	resp = handshake.AppendSwitching(resp, req.Key, lp.proto, ext)
 	c.write(resp)
 	lp.resp = resp[:0]
-	_, _ = c.gc.Discard(n)
+	c.consume(n)
 
 	c.route = rt
 	c.subproto = proto

@@ -34,6 +34,7 @@ type loop struct {
 	resp       []byte
 	extScratch [256]byte
 	proto      []byte
+	sealed     []byte // TLS records being written
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {

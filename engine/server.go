@@ -18,6 +18,7 @@ import (
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/static"
+	"github.com/wsgate/wsgate/internal/tlsconn"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
@@ -64,6 +65,7 @@ type listener struct {
 	address    string
 	standalone bool
 	ln         net.Listener
+	tls        *tlsconn.Config // nil: plain TCP
 }
 
 // Option configures a Server.
@@ -114,6 +116,9 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("engine: http.root: %w", err)
 	}
 	s.static = st
+	if err := s.loadTLS(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -181,7 +186,7 @@ func (s *Server) Start() error {
 	}
 	s.cli = cli
 	for _, l := range s.listeners {
-		s.log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String())
+		s.log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String(), "tls", l.tls != nil)
 		for range acceptorsPerListener {
 			s.acceptWG.Add(1)
 			go s.accept(l)

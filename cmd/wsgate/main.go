@@ -4,7 +4,10 @@
 //	wsgate -config FILE     run on FILE (TOML)
 //	wsgate -check [-config FILE]   validate the configuration and exit
 //	wsgate -print-config    print a commented example configuration
+//	wsgate -gen-cert DIR    write a self-signed certificate pair for a first try
 //	wsgate -version
+
+// SIGHUP reloads the TLS certificates; SIGINT and SIGTERM stop gracefully.
 package main
 
 import (
@@ -24,6 +27,7 @@ import (
 
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
+	"github.com/wsgate/wsgate/internal/tlsconn"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -42,6 +46,7 @@ func run(args []string) error {
 	check := fs.Bool("check", false, "validate the configuration and exit")
 	printConfig := fs.Bool("print-config", false, "print a commented example configuration and exit")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	genCert := fs.String("gen-cert", "", "write a self-signed certificate pair (cert.pem, key.pem) into `dir` and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,6 +60,13 @@ func run(args []string) error {
 	case *printConfig:
 		_, err := os.Stdout.Write(config.Example())
 		return err
+	case *genCert != "":
+		cert, key, err := tlsconn.GenerateSelfSigned(*genCert)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s and %s (self-signed, localhost/127.0.0.1/::1, one year)\n", cert, key)
+		return nil
 	}
 	cfg, source, err := loadConfig(*configFile)
 	if err != nil {
@@ -88,12 +100,26 @@ func run(args []string) error {
 	}
 
 	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	got := <-sig
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	var got os.Signal
+	for got = range sig {
+		if got != syscall.SIGHUP {
+			break
+		}
+		// SIGHUP: new certificates for new connections; established ones are kept.
+		if err := srv.ReloadCertificates(); err != nil {
+			logger.Error("certificate reload failed; keeping the old pairs", "err", err)
+		}
+	}
 	logger.Info("signal received; shutting down gracefully (again to exit at once)", "signal", got.String(),
 		"timeout", cfg.WebSocket.ShutdownTimeout)
 	go func() {
-		<-sig
+		for s := range sig {
+			if s == syscall.SIGHUP {
+				continue
+			}
+			break
+		}
 		logger.Warn("second signal: exiting now")
 		os.Exit(1)
 	}()

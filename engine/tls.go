@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/wsgate/wsgate/handshake"
+	"github.com/wsgate/wsgate/internal/bufpool"
+	"github.com/wsgate/wsgate/internal/tlsconn"
+)
+
+// The connection's byte stream. A plain connection reads straight from gnet's buffer
+// (zero-copy: the bytes are the loop's); a TLS connection reads the plaintext its Session
+// decrypted into c.plain, a pooled buffer held only while it has unread bytes. Everything
+// above (request heads, frames) uses input, consume and write and does not know which.
+
+// input returns the unread bytes; they stay valid until consume.
+func (c *conn) input() []byte {
+	if c.tls != nil {
+		return c.plain
+	}
+	b, _ := c.gc.Peek(-1)
+	return b
+}
+
+// consume discards the first n unread bytes; n < 0 discards all.
+func (c *conn) consume(n int) {
+	if c.tls == nil {
+		_, _ = c.gc.Discard(n)
+		return
+	}
+	if n < 0 || n >= len(c.plain) {
+		bufpool.Put(c.plain)
+		c.plain = nil
+		return
+	}
+	c.plain = c.plain[:copy(c.plain, c.plain[n:])]
+}
+
+// write sends bytes to the client (sealed into TLS records on a secure listener); gnet
+// buffers what the socket does not take; loop only.
+func (c *conn) write(b []byte) {
+	if c.tls != nil {
+		sealed, err := c.tls.Seal(c.lp.sealed[:0], b)
+		if err != nil {
+			c.s.log.Debug("tls seal failed", "conn", c.id, "err", err)
+			return
+		}
+		c.lp.sealed, b = sealed[:0], sealed
+		if cap(c.lp.sealed) > 256<<10 {
+			c.lp.sealed = nil // do not keep a huge scratch after a large message
+		}
+	}
+	if _, err := c.gc.Write(b); err != nil && c.s.debug {
+		c.s.log.Debug("write failed", "conn", c.id, "err", err)
+	}
+}
+
+// readTLS moves what arrived on a TLS connection through its Session: handshake flights
+// and alerts go out, plaintext lands in c.plain. It returns gnet.None to go on.
+func (c *conn) readTLS() gnet.Action {
+	in, _ := c.gc.Next(-1)
+	if len(in) == 0 {
+		return gnet.None
+	}
+	if c.plain == nil {
+		c.plain = bufpool.Get(len(in))
+	}
+	out, plain, err := c.tls.Feed(in, c.lp.sealed[:0], c.plain)
+	c.plain = plain
+	if len(out) > 0 {
+		_, _ = c.gc.Write(out)
+	}
+	c.lp.sealed = out[:0]
+	if len(c.plain) == 0 {
+		bufpool.Put(c.plain)
+		c.plain = nil
+	}
+	switch {
+	case err == nil:
+		return gnet.None
+	case errors.Is(err, tlsconn.ErrNotTLS):
+		// A plain-HTTP client on a TLS port: tell it in clear text, then close.
+		c.s.stats.Refused.Add(1)
+		c.s.log.Info("plain HTTP on a TLS listener refused", "listener", c.l.name, "remote", c.remote)
+		_, _ = c.gc.Write(errPlainOnTLS.Response())
+		c.tls.Release()
+		c.tls = nil
+		return c.drain()
+	case errors.Is(err, io.EOF):
+		return gnet.Close // close_notify
+	default:
+		c.s.log.Info("tls error", "listener", c.l.name, "remote", c.remote, "err", err)
+		return gnet.Close // crypto/tls has queued its alert in out, written above
+	}
+}
+
+// errPlainOnTLS answers a clear-text request on a secure listener.
+var errPlainOnTLS = handshake.NewError(400, "This port expects TLS: use https:// or wss://", "")
+
+// loadTLS reads the certificate pairs of the listeners that have one.
+func (s *Server) loadTLS() error {
+	pairs := map[string][2]string{HTTPService: {s.cfg.HTTP.TLSCert, s.cfg.HTTP.TLSKey}}
+	for _, l := range s.cfg.Standalone {
+		pairs[l.Name] = [2]string{l.TLSCert, l.TLSKey}
+	}
+	for _, l := range s.listeners {
+		p := pairs[l.name]
+		if p[0] == "" {
+			continue
+		}
+		cfg, err := tlsconn.NewConfig(p[0], p[1])
+		if err != nil {
+			return fmt.Errorf("engine: listener %q: %w", l.name, err)
+		}
+		l.tls = cfg
+	}
+	return nil
+}
+
+// ReloadCertificates re-reads every secure listener's certificate pair (SIGHUP). New
+// handshakes use the new pair; established connections are not touched. On an error the
+// listener keeps its old pair, and the error names it.
+func (s *Server) ReloadCertificates() error {
+	var errs []error
+	for _, l := range s.listeners {
+		if l.tls == nil {
+			continue
+		}
+		if err := l.tls.Reload(); err != nil {
+			errs = append(errs, fmt.Errorf("engine: listener %q: %w", l.name, err))
+			continue
+		}
+		s.log.Info("certificate reloaded", "listener", l.name)
+	}
+	return errors.Join(errs...)
+}
