@@ -14,7 +14,7 @@ import (
 // 0, or nil and a status: 404 missing or not servable, 413 over maxFile
 // (answered 500 "File too large"), 500 unreadable. A cached entry is served
 // without touching the file system unless it was last compared with its file
-// more than recheckEvery ago.
+// at least recheckEvery ago.
 func (s *Responder) lookup(p []byte) (*entry, int) {
 	if s.root == nil {
 		if string(p) == "/" || string(p) == "/index.html" {
@@ -25,7 +25,7 @@ func (s *Responder) lookup(p []byte) (*entry, int) {
 	now := time.Now()
 	s.mu.RLock()
 	e := s.cache[string(p)] // does not allocate
-	fresh := e != nil && now.Sub(e.checked) < recheckEvery
+	fresh := e != nil && now.Sub(e.checked) < s.recheck
 	s.mu.RUnlock()
 	if fresh {
 		return e, 0

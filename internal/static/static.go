@@ -42,6 +42,7 @@ type Responder struct {
 
 	// Bounds, fields so that tests can shrink them.
 	maxCachedFile, maxFile, maxCacheBytes int
+	recheck                               time.Duration
 }
 
 // entry is one servable resource. Its fields are immutable once published
@@ -67,6 +68,7 @@ func New(root string, page []byte) (*Responder, error) {
 		maxCachedFile: maxCachedFile,
 		maxFile:       maxFile,
 		maxCacheBytes: maxCacheBytes,
+		recheck:       recheckEvery,
 	}
 	if root == "" {
 		h := fnv.New64a()

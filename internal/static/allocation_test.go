@@ -1,0 +1,49 @@
+//go:build !race
+
+package static
+
+import (
+	"testing"
+
+	"github.com/wsgate/wsgate/handshake"
+)
+
+// TestAllocations asserts that answering from the cache allocates nothing
+// when dst has room: the cached file, the default page, 404, 405 and 304.
+func TestAllocations(t *testing.T) {
+	files, err := New(site(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer files.Close()
+	pages, err := New("", []byte(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		s    *Responder
+		req  string
+	}{
+		{name: "cached file", s: files, req: req("GET", "/style.css")},
+		{name: "cached directory index", s: files, req: req("GET", "/sub/")},
+		{name: "head", s: files, req: req("HEAD", "/style.css")},
+		{name: "default page", s: pages, req: req("GET", "/")},
+		{name: "not modified", s: pages, req: req("GET", "/", "If-None-Match: "+pages.page.etag)},
+		{name: "not found", s: pages, req: req("GET", "/missing")},
+		{name: "method not allowed", s: pages, req: req("POST", "/")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r handshake.Request
+			if _, err := handshake.Parse([]byte(tc.req), &r, handshake.Limits{}); err != nil {
+				t.Fatal(err)
+			}
+			dst := make([]byte, 0, 4096)
+			dst, _ = tc.s.Respond(dst, &r) // fill the cache
+			if n := testing.AllocsPerRun(100, func() { dst, _ = tc.s.Respond(dst[:0], &r) }); n != 0 {
+				t.Fatalf("%v allocations per run, want 0", n)
+			}
+		})
+	}
+}
