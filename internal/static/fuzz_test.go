@@ -1,9 +1,14 @@
 package static
 
 import (
+	"bufio"
 	"bytes"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/wsgate/wsgate/handshake"
 )
 
 // FuzzCleanPath checks that whatever the request path, cleanPath either
@@ -41,6 +46,55 @@ func FuzzCleanPath(f *testing.F) {
 		}
 		if len(clean) > len(p) {
 			t.Fatalf("%q grew to %q", p, clean)
+		}
+	})
+}
+
+// FuzzRespond answers every request handshake.Parse accepts, from files and
+// from the default page, and checks that the answer is one valid HTTP/1.1
+// response (read back by net/http) with a status the responder may give.
+func FuzzRespond(f *testing.F) {
+	for _, tc := range fileCases {
+		f.Add([]byte(tc.req))
+	}
+	for _, tc := range pageCases {
+		f.Add([]byte(tc.req))
+	}
+	files, err := New(site(f), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer files.Close()
+	pages, err := New("", []byte(page))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r handshake.Request
+		if _, err := handshake.Parse(data, &r, handshake.Limits{}); err != nil {
+			return
+		}
+		for _, s := range []*Responder{files, pages} {
+			out, keep := s.Respond(nil, &r)
+			resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(out)), &http.Request{Method: string(r.Method)})
+			if err != nil {
+				t.Fatalf("%q -> %q: %v", data, out, err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatalf("%q -> %q: %v", data, out, err)
+			}
+			switch resp.StatusCode {
+			case 200, 304, 400, 404, 405, 500:
+			default:
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			if !bytes.HasSuffix(out, body) || resp.Close == keep {
+				t.Fatalf("%q -> %q (keep %v)", data, out, keep)
+			}
+			if keep && (r.HasBody() || !r.KeepAlive()) {
+				t.Fatalf("kept alive: %q", data)
+			}
 		}
 	})
 }
