@@ -1,0 +1,138 @@
+package harness
+
+import (
+	"time"
+
+	"github.com/wsgate/wsgate/bench/load"
+)
+
+// Server is one WebSocket server of the comparison. Command arguments may
+// hold {bin} (the built binary), {addr} (host:port to listen on), {config}
+// (the file written from Config) and {dir} (Dir, absolute).
+type Server struct {
+	Name string
+	// Dir is where Setup, Build and Run run, relative to the repository root.
+	Dir string
+	// Requires is a file (relative to the root) without which the server is
+	// skipped, e.g. wsgate's main package while it is being written.
+	Requires string
+	// Setup installs dependencies once, unless SetupDone (relative to Dir)
+	// already exists.
+	Setup     []string
+	SetupDone string
+	// Build builds {bin}; empty for servers that need no build.
+	Build []string
+	// Run starts the server in the foreground.
+	Run []string
+	// Config is written to {config} before each start, with {addr} and {aux}
+	// (a second free loopback address) substituted.
+	Config string
+	// EchoPath and BroadcastPath are the request paths of the echo and the
+	// broadcast application.
+	EchoPath, BroadcastPath string
+	// About says what the server is, for the report.
+	About string
+}
+
+// Baseline is the server every ratio is given against.
+const Baseline = "wsgate"
+
+// wsgateConfig serves both applications on a standalone WebSocket listener
+// ({addr}) with pings off; the HTTP service gets the spare port.
+const wsgateConfig = `[http]
+listen = "{aux}"
+
+[websocket]
+ping_interval = "0s"
+max_connections = 100000
+
+[[standalone]]
+name = "ws"
+listen = "{addr}"
+
+[[app]]
+name = "echo"
+kind = "echo"
+path = "/echo"
+scope = ["http", "ws"]
+
+[[app]]
+name = "broadcast"
+kind = "broadcast"
+path = "/broadcast"
+scope = ["http", "ws"]
+`
+
+func goPeer(name, about string) Server {
+	return Server{
+		Name: name, Dir: "bench/peers/" + name,
+		Build:    []string{"go", "build", "-o", "{bin}", "."},
+		Run:      []string{"{bin}", "-addr", "{addr}"},
+		EchoPath: "/echo", BroadcastPath: "/broadcast", About: about,
+	}
+}
+
+// Servers is the comparison, wsgate first.
+var Servers = []Server{
+	{
+		Name: "wsgate", Dir: ".", Requires: "cmd/wsgate/main.go",
+		Build:    []string{"go", "build", "-o", "{bin}", "./cmd/wsgate"},
+		Run:      []string{"{bin}", "-config", "{config}"},
+		Config:   wsgateConfig,
+		EchoPath: "/echo", BroadcastPath: "/broadcast",
+		About: "this repository: gnet v2 event loop, standalone listener",
+	},
+	{
+		Name: "uws", Dir: "bench/peers/uws",
+		Setup:     []string{"npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--omit=optional"},
+		SetupDone: "node_modules/@trufflesuite/uws-js-unofficial/package.json",
+		Run:       []string{"node", "server.js", "-addr", "{addr}"},
+		EchoPath:  "/echo", BroadcastPath: "/broadcast",
+		About: "uWebSockets (native binary of @trufflesuite/uws-js-unofficial) on node; native pub/sub",
+	},
+	goPeer("gws", "lxzan/gws on net/http, goroutine per connection, Broadcaster"),
+	goPeer("gorilla", "gorilla/websocket on net/http, goroutine per connection, PreparedMessage hub"),
+	goPeer("nbio", "lesismal/nbio nbhttp, non-blocking mode (IOModNonBlocking)"),
+	goPeer("gobwas", "gobwas/ws on a raw listener, goroutine per connection, low-level frame API"),
+	goPeer("gnet", "plain gnet v2 + gobwas/ws (the gateway's stack without the gateway)"),
+}
+
+// Case is one scenario of the plan with its parameters.
+type Case struct {
+	Key      string // short id, e.g. "echo64"
+	Title    string // for the report
+	Scenario load.Scenario
+	Conns    int
+	Size     int
+	Duration time.Duration
+	Warmup   time.Duration
+	Settle   time.Duration
+}
+
+// Plan is what one mode runs.
+type Plan struct {
+	Mode   string
+	Rounds int
+	Cases  []Case
+}
+
+// Plans: quick stays under a minute for every server; full takes a few
+// minutes. Idle holds as many connections as one process may here
+// (RLIMIT_NOFILE hard limit 20000) less room for the process's own files.
+var Plans = map[string]Plan{
+	"quick": {Mode: "quick", Rounds: 1, Cases: []Case{
+		{Key: "echo64", Title: "echo 64 B × 1000", Scenario: load.Echo, Conns: 1000, Size: 64, Duration: 700 * time.Millisecond, Warmup: 150 * time.Millisecond},
+		{Key: "echo4k", Title: "echo 4 KiB × 100", Scenario: load.Echo, Conns: 100, Size: 4096, Duration: 700 * time.Millisecond, Warmup: 150 * time.Millisecond},
+		{Key: "idle", Title: "idle × 2000", Scenario: load.Idle, Conns: 2000, Size: 16, Settle: 300 * time.Millisecond},
+		{Key: "upgrade", Title: "upgrade (64 workers)", Scenario: load.Upgrade, Conns: 64, Size: 16, Duration: 700 * time.Millisecond, Warmup: 150 * time.Millisecond},
+		{Key: "bcast1k", Title: "broadcast 64 B → 1000", Scenario: load.Broadcast, Conns: 1000, Size: 64, Duration: 700 * time.Millisecond, Warmup: 150 * time.Millisecond},
+	}},
+	"full": {Mode: "full", Rounds: 2, Cases: []Case{
+		{Key: "echo64", Title: "echo 64 B × 1000", Scenario: load.Echo, Conns: 1000, Size: 64, Duration: 2 * time.Second, Warmup: 500 * time.Millisecond},
+		{Key: "echo4k", Title: "echo 4 KiB × 100", Scenario: load.Echo, Conns: 100, Size: 4096, Duration: 2 * time.Second, Warmup: 500 * time.Millisecond},
+		{Key: "idle", Title: "idle × 19000", Scenario: load.Idle, Conns: 19000, Size: 16, Settle: time.Second},
+		{Key: "upgrade", Title: "upgrade (64 workers)", Scenario: load.Upgrade, Conns: 64, Size: 16, Duration: 2 * time.Second, Warmup: 500 * time.Millisecond},
+		{Key: "bcast1k", Title: "broadcast 64 B → 1000", Scenario: load.Broadcast, Conns: 1000, Size: 64, Duration: 2 * time.Second, Warmup: 300 * time.Millisecond},
+		{Key: "bcast10k", Title: "broadcast 64 B → 10000", Scenario: load.Broadcast, Conns: 10000, Size: 64, Duration: 2 * time.Second, Warmup: 300 * time.Millisecond},
+	}},
+}

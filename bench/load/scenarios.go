@@ -1,0 +1,317 @@
+package load
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"math"
+	"sync/atomic"
+	"time"
+)
+
+// echoHandler drives echo (and idle's final liveness check): one message in
+// flight per connection, its first 8 bytes the sequence number the echo must
+// carry back.
+type echoHandler struct {
+	r    *runner
+	buf  []byte // the message; this loop's own copy
+	idle bool   // send only once, in phaseCheck
+}
+
+func (h *echoHandler) open(c *Conn) { c.l.open = append(c.l.open, c) }
+
+func (h *echoHandler) send(c *Conn) {
+	c.seq++
+	binary.LittleEndian.PutUint64(h.buf, c.seq)
+	c.sentAt = h.r.now()
+	c.Send(OpBinary, h.buf)
+}
+
+func (h *echoHandler) message(c *Conn, _ byte, p []byte) {
+	if len(p) != len(h.buf) || binary.LittleEndian.Uint64(p) != c.seq {
+		c.l.st.errors.Add(1)
+		c.l.close(c, ErrMismatch)
+		return
+	}
+	if h.r.measuring.Load() {
+		c.l.hist.Record(h.r.now() - c.sentAt)
+	}
+	c.l.st.count.Add(1)
+	if !h.idle && h.r.phase.Load() >= phaseWarm {
+		h.send(c)
+	}
+}
+
+func (h *echoHandler) closed(*Conn, error) {}
+
+func (h *echoHandler) tick(l *loop) {
+	start := phaseWarm
+	if h.idle {
+		start = phaseCheck
+	}
+	if l.kicked || h.r.phase.Load() < start {
+		return
+	}
+	l.kicked = true
+	for _, c := range l.open {
+		if c.state == stOpen {
+			h.send(c)
+		}
+	}
+}
+
+func (r *runner) runEcho(ctx context.Context) (Result, error) {
+	r.startLoops()
+	n, err := r.connectAll(ctx, int64(r.cfg.Conns))
+	res := Result{Conns: int(n), RSSBefore: r.rss()}
+	if err != nil {
+		return res, err
+	}
+	if n == 0 {
+		return res, errors.New("load: no connection could be opened")
+	}
+	r.setPhase(phaseWarm)
+	if err := sleep(ctx, r.cfg.Warmup); err != nil {
+		return res, err
+	}
+	r.setPhase(phaseRun)
+	return res, r.measure(ctx, &res)
+}
+
+func (r *runner) runIdle(ctx context.Context) (Result, error) {
+	res := Result{RSSBefore: r.rss()}
+	cpu0, t0 := r.cpu(), time.Now()
+	r.startLoops()
+	n, err := r.connectAll(ctx, int64(r.cfg.Conns))
+	res.Conns = int(n)
+	if err != nil {
+		return res, err
+	}
+	if n == 0 {
+		return res, errors.New("load: no connection could be opened")
+	}
+	connected := time.Now()
+	if err := sleep(ctx, r.cfg.Settle); err != nil {
+		return res, err
+	}
+	res.RSSAfter = r.rss()
+	res.PerConn = float64(res.RSSAfter-res.RSSBefore) / float64(n)
+	// The connection phase is the measured window of idle: opens per second
+	// and per server CPU second.
+	res.Seconds = connected.Sub(t0).Seconds()
+	res.Count = n
+	res.Rate = float64(n) / res.Seconds
+	res.CPU = (r.cpu() - cpu0).Seconds()
+	if res.CPU > 0 {
+		res.PerCPU = float64(n) / res.CPU
+	}
+	r.setPhase(phaseCheck)
+	_, err = waitFor(ctx, 5*time.Second+time.Duration(n)*time.Millisecond/4, func() bool { return r.count() >= n })
+	res.Alive = r.count()
+	return res, err
+}
+
+// upgradeHandler closes each connection right after its upgrade and opens a
+// replacement when the close handshake ends, keeping Conns cycles going.
+type upgradeHandler struct{ r *runner }
+
+func (h *upgradeHandler) open(c *Conn) {
+	if h.r.measuring.Load() {
+		c.l.hist.Record(h.r.now() - c.dialAt)
+	}
+	c.CloseHandshake()
+}
+
+func (h *upgradeHandler) message(*Conn, byte, []byte) {}
+
+func (h *upgradeHandler) closed(c *Conn, err error) {
+	if c.closeSent && (err == nil || errors.Is(err, ErrEOF)) {
+		c.l.st.count.Add(1)
+	}
+	if !h.r.stopped.Load() {
+		c.l.toDial++
+	}
+}
+
+func (h *upgradeHandler) tick(*loop) {}
+
+func (r *runner) runUpgrade(ctx context.Context) (Result, error) {
+	r.setPhase(phaseWarm)
+	r.startLoops()
+	res := Result{Conns: r.cfg.Conns, RSSBefore: r.rss()}
+	if err := sleep(ctx, r.cfg.Warmup); err != nil {
+		return res, err
+	}
+	r.setPhase(phaseRun)
+	return res, r.measure(ctx, &res)
+}
+
+// Broadcast bookkeeping. Message seq occupies ring slot seq%bcRing; a message
+// is complete when every subscriber counted it in its slot. Only the
+// publisher's loop advances completion, so completion is single-writer.
+const (
+	bcRing  = 1024
+	bcStall = time.Second // an incomplete message older than this counts its missing deliveries as lost
+	bcWarm  = 20 * time.Millisecond
+)
+
+type bcastShared struct {
+	pubLoop atomic.Pointer[loop]
+	subs    atomic.Int64  // subscribers a message must reach
+	ready   atomic.Int64  // subscribers that received any message
+	base    atomic.Uint64 // first measured seq; MaxUint64 until the run phase
+	lost    atomic.Int64
+	ring    [bcRing]atomic.Int64
+	sentAt  [bcRing]int64 // publisher loop only
+	pub     *Conn         // publisher loop only
+	next    uint64        // publisher loop only: next seq to send
+	done    uint64        // publisher loop only: every seq below is complete
+	lastW   int64         // publisher loop only: last warm-up send
+	dialed  bool          // publisher loop only
+	wantPub atomic.Bool
+}
+
+func newBcastShared() *bcastShared {
+	b := &bcastShared{next: 1}
+	b.base.Store(math.MaxUint64)
+	return b
+}
+
+type bcastHandler struct {
+	r   *runner
+	bc  *bcastShared
+	buf []byte
+}
+
+func (h *bcastHandler) open(c *Conn) {
+	if c.pub {
+		h.bc.pub = c
+		return
+	}
+	c.l.open = append(c.l.open, c)
+}
+
+func (h *bcastHandler) message(c *Conn, _ byte, p []byte) {
+	if c.pub || len(p) < 16 {
+		return
+	}
+	if !c.ready {
+		c.ready = true
+		h.bc.ready.Add(1)
+	}
+	seq := binary.LittleEndian.Uint64(p)
+	if seq < h.bc.base.Load() {
+		return
+	}
+	c.l.st.count.Add(1)
+	if h.r.measuring.Load() {
+		c.l.hist.Record(h.r.now() - int64(binary.LittleEndian.Uint64(p[8:])))
+	}
+	if h.bc.ring[seq%bcRing].Add(1) == h.bc.subs.Load() {
+		if pl := h.bc.pubLoop.Load(); pl != nil && pl != c.l {
+			pl.wake()
+		}
+	}
+}
+
+func (h *bcastHandler) closed(c *Conn, _ error) {
+	if c.pub {
+		h.bc.pub = nil
+	}
+}
+
+func (h *bcastHandler) publish(seq uint64) {
+	bc := h.bc
+	now := h.r.now()
+	bc.ring[seq%bcRing].Store(0)
+	bc.sentAt[seq%bcRing] = now
+	binary.LittleEndian.PutUint64(h.buf, seq)
+	binary.LittleEndian.PutUint64(h.buf[8:], uint64(now))
+	bc.pub.Send(OpBinary, h.buf)
+}
+
+func (h *bcastHandler) tick(l *loop) {
+	bc := h.bc
+	if l.id != 0 {
+		return
+	}
+	if !bc.dialed && bc.wantPub.Load() {
+		bc.dialed = true
+		bc.pubLoop.Store(l)
+		if c, err := l.dial(); err == nil {
+			c.pub = true
+		} else {
+			l.st.failed.Add(1)
+		}
+	}
+	if bc.pub == nil || bc.pub.state != stOpen {
+		return
+	}
+	switch h.r.phase.Load() {
+	case phaseWarm:
+		if now := h.r.now(); now-bc.lastW >= int64(bcWarm) {
+			bc.lastW = now
+			h.publish(bc.next)
+			bc.next++
+		}
+	case phaseRun:
+		if bc.base.Load() == math.MaxUint64 {
+			bc.done = bc.next
+			bc.base.Store(bc.next)
+		}
+		subs, now := bc.subs.Load(), h.r.now()
+		for bc.done < bc.next {
+			got := bc.ring[bc.done%bcRing].Load()
+			if got < subs {
+				if now-bc.sentAt[bc.done%bcRing] < int64(bcStall) {
+					break
+				}
+				bc.lost.Add(subs - got)
+			}
+			bc.done++
+		}
+		for bc.next-bc.done < uint64(h.r.cfg.Window) && bc.pub != nil && bc.pub.state == stOpen {
+			h.publish(bc.next)
+			bc.next++
+		}
+	}
+}
+
+func (r *runner) runBroadcast(ctx context.Context) (Result, error) {
+	r.startLoops()
+	n, err := r.connectAll(ctx, int64(r.cfg.Conns))
+	res := Result{Conns: int(n), RSSBefore: r.rss()}
+	if err != nil {
+		return res, err
+	}
+	if n == 0 {
+		return res, errors.New("load: no subscriber could be opened")
+	}
+	r.bc.wantPub.Store(true)
+	r.loops[0].wake()
+	ok, err := waitFor(ctx, 5*time.Second, func() bool { return r.opened() > n || r.failed() > 0 && r.opened()+r.failed() > n })
+	if err != nil {
+		return res, err
+	}
+	if !ok || r.opened() <= n {
+		return res, errors.New("load: the publisher could not connect")
+	}
+	// Warm up until every subscriber has been reached, so that the server has
+	// registered them all before the window opens.
+	r.setPhase(phaseWarm)
+	ok, err = waitFor(ctx, 5*time.Second, func() bool { return r.bc.ready.Load() >= n })
+	if err != nil {
+		return res, err
+	}
+	if !ok {
+		return res, errors.New("load: not every subscriber received the warm-up messages")
+	}
+	if err := sleep(ctx, r.cfg.Warmup); err != nil {
+		return res, err
+	}
+	r.bc.subs.Store(n)
+	r.setPhase(phaseRun)
+	err = r.measure(ctx, &res)
+	res.Lost = r.bc.lost.Load()
+	return res, err
+}
