@@ -12,6 +12,11 @@ import (
 // BenchmarkFlate in flate_compare_test.go).
 const compressionLevel = flate.BestSpeed
 
+// minDeflateSize is the smallest payload a stateless Compressor deflates:
+// below it the DEFLATE block overhead eats the gain (64 bytes of JSON come
+// out 9% bigger, see BenchmarkFlate) and the work is wasted.
+const minDeflateSize = 64
+
 // deflater is a flate writer that appends to a byte slice.
 type deflater struct {
 	w    *flate.Writer
@@ -93,8 +98,8 @@ func (c *Compressor) Release() {
 // takeover with the full window.
 //
 // A stateless Compressor appends an uncompressed frame (RSV1 clear) instead
-// when compression would not make the payload smaller, which RFC 7692 §6
-// allows; a Compressor with context takeover always compresses, since the
+// when the payload is under 64 bytes or compression would not make it
+// smaller, which RFC 7692 §6 allows; a Compressor with context takeover always compresses, since the
 // client's window must see every message. payload is only read.
 func AppendDeflatedFrame(dst []byte, op OpCode, payload []byte, c *Compressor) []byte {
 	bits, d := 15, (*deflater)(nil)
@@ -102,6 +107,9 @@ func AppendDeflatedFrame(dst []byte, op OpCode, payload []byte, c *Compressor) [
 		bits, d = c.bits, c.d
 	}
 	stateless := d == nil
+	if stateless && len(payload) < minDeflateSize {
+		return AppendFrame(dst, op, false, payload)
+	}
 	if stateless {
 		d = getDeflater(bits)
 		defer putDeflater(d, bits)

@@ -91,10 +91,14 @@ func (r *recorder) add(ev string) error {
 }
 
 func (r *recorder) OnMessage(op OpCode, p []byte) error {
+	return r.add(r.eventFor(op, p))
+}
+
+func (r *recorder) eventFor(op OpCode, p []byte) string {
 	if op == OpText {
-		return r.add(fmt.Sprintf("text %q", p))
+		return fmt.Sprintf("text %q", p)
 	}
-	return r.add(fmt.Sprintf("binary %x", p))
+	return fmt.Sprintf("binary %x", p)
 }
 func (r *recorder) OnPing(p []byte) error { return r.add(fmt.Sprintf("ping %q", p)) }
 func (r *recorder) OnPong(p []byte) error { return r.add(fmt.Sprintf("pong %q", p)) }
@@ -117,7 +121,7 @@ func (o outcome) String() string {
 // offsets where a new chunk starts), the way the engine does: unconsumed
 // bytes stay in front of the next chunk. It checks that Feed never modifies
 // the bytes it does not consume.
-func feedChunks(t testing.TB, cfg *Config, input []byte, cuts []int, h *recorder) outcome {
+func feedChunks(t testing.TB, cfg *Config, input []byte, cuts []int, h recordingHandler) outcome {
 	var r Reader
 	r.Init(cfg)
 	defer r.Release()
@@ -149,13 +153,21 @@ func feedChunks(t testing.TB, cfg *Config, input []byte, cuts []int, h *recorder
 			o.err = err
 			break
 		}
-		if len(h.events) > 0 && strings.HasPrefix(h.events[len(h.events)-1], "close ") {
+		if ev := h.recorded(); len(ev) > 0 && strings.HasPrefix(ev[len(ev)-1], "close ") {
 			break // the caller stops reading after a close frame
 		}
 	}
-	o.events = h.events
+	o.events = h.recorded()
 	return o
 }
+
+// recordingHandler is a Handler that can tell what it got.
+type recordingHandler interface {
+	Handler
+	recorded() []string
+}
+
+func (r *recorder) recorded() []string { return r.events }
 
 // everySplit returns the chunkings every test case runs under: whole, one
 // byte at a time, and cut in two at every offset.
@@ -184,4 +196,11 @@ func closeCode(err error) int {
 		return int(ce.Code)
 	}
 	return -1
+}
+
+func sizeName(n int) string {
+	if n >= 1024 && n%1024 == 0 {
+		return fmt.Sprintf("%dKiB", n/1024)
+	}
+	return fmt.Sprintf("%dB", n)
 }

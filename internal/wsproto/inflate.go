@@ -76,9 +76,9 @@ func windowBits(b int) int {
 }
 
 // inflate decompresses one complete message p (the syncTail not included),
-// checks its size while inflating — a bomb is stopped one byte past
-// MaxMessageSize and costs no more than that buffer — and its UTF-8 as the
-// bytes come out, then delivers it.
+// checks its size while inflating — a bomb is stopped at the first byte past
+// MaxMessageSize and costs no more than a buffer of that size — and its UTF-8
+// as the bytes come out, then delivers it.
 func (r *Reader) inflate(p []byte, h Handler) error {
 	f := inflaters.Get().(*inflater)
 	defer inflaters.Put(f)
@@ -91,27 +91,39 @@ func (r *Reader) inflate(p []byte, h Handler) error {
 		return ErrInvalidDeflate
 	}
 
-	limit := int(min(r.cfg.maxMessageSize(), maxInt)) // room for limit+1 bytes: see below
-	out := getBuf(min(limit, max(4*len(p), 1<<minBufShift)) + 1)
+	limit := int(min(r.cfg.maxMessageSize(), maxInt))
+	out := getBuf(min(limit, max(4*len(p), 1<<minBufShift)))
 	defer func() { putBuf(out) }()
 	text := r.op == OpText
 	st := utf8Accept
 	for {
 		b := *out
+		if len(b) == limit {
+			// Full: one more byte of output is one too many. Ask for
+			// it in a scratch byte rather than holding a buffer of
+			// limit+1 (which would double the size class).
+			var probe [1]byte
+			n, err := f.fr.Read(probe[:])
+			if n > 0 {
+				return ErrMessageTooBig
+			}
+			if err == io.EOF || err == io.ErrUnexpectedEOF && f.src.exhausted() {
+				break
+			}
+			if err == nil {
+				continue // the decoder ended a block without output
+			}
+			return ErrInvalidDeflate
+		}
 		if len(b) == cap(b) {
-			nb := getBuf(min(2*cap(b), limit+1))
+			nb := getBuf(min(2*cap(b), limit))
 			*nb = append(*nb, b...)
 			putBuf(out)
 			out, b = nb, *nb
 		}
-		// Never ask for more than one byte past the limit: that byte is
-		// what tells a message at the limit from one past it.
-		room := b[len(b):min(cap(b), limit+1)]
+		room := b[len(b):min(cap(b), limit)]
 		n, err := f.fr.Read(room)
 		*out = b[:len(b)+n]
-		if len(*out) > limit {
-			return ErrMessageTooBig
-		}
 		if text {
 			if st = st.validate(room[:n]); st == utf8Reject {
 				return ErrInvalidUTF8

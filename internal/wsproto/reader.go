@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"unicode/utf8"
+
+	"github.com/gobwas/ws"
 )
 
 // DefaultMaxMessageSize is the message size limit when Config.MaxMessageSize is 0.
@@ -232,32 +234,11 @@ func (r *Reader) frame(p []byte, h Handler) (int, error) {
 		}
 	}
 
-	hn := 2 + 4
-	switch b1 & 0x7f {
-	case 126:
-		hn += 2
-	case 127:
-		hn += 8
+	hdr, hn, err := parseHeader(p)
+	if hn == 0 {
+		return 0, err
 	}
-	if len(p) < hn {
-		return 0, nil
-	}
-	var length int64
-	switch l := b1 & 0x7f; l {
-	case 126:
-		length = int64(binary.BigEndian.Uint16(p[2:]))
-	case 127:
-		u := binary.BigEndian.Uint64(p[2:])
-		if u>>63 != 0 {
-			return 0, ErrLengthMSB
-		}
-		length = int64(u)
-	default:
-		// Non-minimal encodings of the length are accepted, like Autobahn
-		// and most servers do: they are unambiguous.
-		length = int64(l)
-	}
-	key := [4]byte(p[hn-4 : hn])
+	length, key := hdr.Length, hdr.Mask
 
 	if op.IsControl() {
 		end := hn + int(length)
@@ -316,6 +297,51 @@ func (r *Reader) frame(p []byte, h Handler) (int, error) {
 		return hn, r.finish(h)
 	}
 	return hn, nil
+}
+
+// parseHeader decodes the frame header at the start of p (RFC 6455 §5.2).
+// n is the header's size, 0 when p does not hold all of it yet. It rejects
+// only a 64-bit length with the most significant bit set; the other rules
+// are the caller's. Non-minimal encodings of the length are accepted, as
+// Autobahn and most servers do: they are unambiguous.
+func parseHeader(p []byte) (h ws.Header, n int, err error) {
+	if len(p) < 2 {
+		return h, 0, nil
+	}
+	b0, b1 := p[0], p[1]
+	h.Fin = b0&bitFin != 0
+	h.Rsv = (b0 >> 4) & 0x7
+	h.OpCode = OpCode(b0 & 0x0f)
+	h.Masked = b1&bitMask != 0
+	n = 2
+	switch l := b1 & 0x7f; l {
+	case 126:
+		n += 2
+	case 127:
+		n += 8
+	default:
+		h.Length = int64(l)
+	}
+	if h.Masked {
+		n += 4
+	}
+	if len(p) < n {
+		return h, 0, nil
+	}
+	switch b1 & 0x7f {
+	case 126:
+		h.Length = int64(binary.BigEndian.Uint16(p[2:]))
+	case 127:
+		u := binary.BigEndian.Uint64(p[2:])
+		if u>>63 != 0 {
+			return h, 0, ErrLengthMSB
+		}
+		h.Length = int64(u)
+	}
+	if h.Masked {
+		h.Mask = [4]byte(p[n-4 : n])
+	}
+	return h, n, nil
 }
 
 // payload takes the next chunk of the current data frame's payload: it
