@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,4 +134,45 @@ func itoa(n int) string {
 		return string(rune('0' + n))
 	}
 	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// BenchmarkEchoDeflate echoes a compressed 4 KiB text message: inflate, validate,
+// dispatch, deflate, flush (permessage-deflate without context takeover).
+func BenchmarkEchoDeflate(b *testing.B) {
+	cfg := testConfig()
+	cfg.WebSocket.PingInterval = 0
+	cfg.Apps[0].Compression = true
+	srv, err := New(cfg, WithLogger(testLogger(b)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.now.Store(time.Now().UnixNano())
+	h := &handler{s: srv}
+	fc := &fakeConn{el: &fakeLoop{}, ctx: srv.listeners[1]}
+	h.OnOpen(fc)
+	fc.in = []byte(upgradeRequest("/echo", "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover"))
+	h.OnTraffic(fc)
+	if srv.Connections() != 1 {
+		b.Fatal("not upgraded")
+	}
+	payload := []byte(strings.Repeat(`{"sensor":"t1","value":21.5,"unit":"C"} `, 100))[:4096]
+	var z bytes.Buffer
+	fw, _ := flate.NewWriter(&z, flate.BestSpeed)
+	fw.Write(payload)
+	fw.Flush()
+	compressed := bytes.TrimSuffix(z.Bytes(), []byte{0, 0, 0xff, 0xff})
+	frame := maskedFrame(0x1, compressed)
+	frame[0] |= 0x40 // RSV1: compressed message
+	in := make([]byte, len(frame))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	start := fc.written
+	for b.Loop() {
+		copy(in, frame)
+		fc.in, fc.off = in, 0
+		h.OnTraffic(fc)
+	}
+	if fc.written == start || srv.Connections() != 1 {
+		b.Fatal("nothing echoed, or the connection failed")
+	}
 }
