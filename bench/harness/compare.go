@@ -47,7 +47,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	root := fs.String("root", ".", "repository root")
 	out := fs.String("out", "", "output directory (default: bench for full, bench/work/quick for quick)")
 	loops := fs.Int("loops", 2, "client event loops")
-	profile := fs.String("profile", "", "server/case whose runs are recorded with perf into bench/work/")
+	profile := fs.String("profile", "", "server/case to profile (pprof for wsgate, perf otherwise) into bench/work/profile/; implies -out bench/work/profile")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,7 +68,9 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if opts.Out == "" {
 		opts.Out = filepath.Join(opts.Root, "bench")
-		if plan.Mode != "full" {
+		if opts.Profile != "" {
+			opts.Out = filepath.Join(opts.Root, "bench", "work", "profile")
+		} else if plan.Mode != "full" {
 			opts.Out = filepath.Join(opts.Root, "bench", "work", plan.Mode)
 		}
 	}
@@ -133,9 +135,17 @@ func Compare(ctx context.Context, opts Options, stdout, stderr io.Writer) error 
 	all := prepareAll(ctx, root, work, chosen, logf)
 	var ready []*built
 	for _, b := range all {
+		if b.skip == "" && b.Pprof != "" && strings.HasPrefix(opts.Profile, b.Name+"/") {
+			if err := b.buildProfiled(ctx, work, logf); err != nil {
+				b.skip = "pprof build failed: " + err.Error()
+			}
+		}
 		if b.skip != "" {
 			fmt.Fprintf(out, "# skip %s: %s\n", b.Name, b.skip)
 			continue
+		}
+		if b.note != "" {
+			fmt.Fprintf(out, "# %s: %s\n", b.Name, b.note)
 		}
 		ready = append(ready, b)
 	}
@@ -218,7 +228,14 @@ func lastLine(s string) string {
 func runOne(ctx context.Context, b *built, c Case, pp *ports, opts Options, log io.Writer, stderr io.Writer, work string, round int) load.Result {
 	addr, aux := pp.pair()
 	fmt.Fprintf(log, "== r%d %s %s on %s\n", round, b.Name, c.Key, addr)
-	p, err := b.start(addr, aux, log)
+	profiling := opts.Profile == b.Name+"/"+c.Key
+	var env []string
+	pprofAddr := ""
+	if profiling && b.Pprof != "" {
+		pprofAddr, _ = pp.pair()
+		env = []string{"WSBENCH_PPROF=" + pprofAddr}
+	}
+	p, err := b.start(addr, aux, env, log)
 	if err != nil {
 		return load.Result{Scenario: c.Scenario, Err: err.Error()}
 	}
@@ -230,8 +247,18 @@ func runOne(ctx context.Context, b *built, c Case, pp *ports, opts Options, log 
 		path = b.BroadcastPath
 	}
 	var perf *exec.Cmd
-	if opts.Profile == b.Name+"/"+c.Key {
-		perf = startPerf(p.pid(), filepath.Join(work, fmt.Sprintf("perf-%s-%s-r%d.data", b.Name, c.Key, round)), log)
+	profDone := make(chan error, 1)
+	profFile := filepath.Join(opts.Out, fmt.Sprintf("cpu-%s-%s-r%d", b.Name, c.Key, round))
+	switch {
+	case profiling && pprofAddr != "":
+		// The profile covers connecting, warm-up and the measured window.
+		secs := int((c.Warmup+c.Duration+c.Settle).Seconds()+0.999) + 1
+		go func() { profDone <- fetchProfile(pprofAddr, secs, profFile+".pprof") }()
+	case profiling:
+		perf = startPerf(p.pid(), profFile+".perf.data", log)
+		profDone <- nil
+	default:
+		profDone <- nil
 	}
 	res, err := load.Run(ctx, load.Config{
 		Scenario: c.Scenario, Addr: addr, Path: path,
@@ -242,6 +269,14 @@ func runOne(ctx context.Context, b *built, c Case, pp *ports, opts Options, log 
 	if perf != nil {
 		_ = perf.Process.Signal(os.Interrupt)
 		_ = perf.Wait()
+		fmt.Fprintf(stderr, "perf profile: %s.perf.data (perf report -i ... --no-children)\n", profFile)
+	}
+	if err := <-profDone; err != nil {
+		fmt.Fprintln(stderr, "profile:", err)
+	} else if pprofAddr != "" {
+		top := topProfile(b.bin, profFile+".pprof")
+		_ = os.WriteFile(profFile+".top.txt", []byte(top+"\n"), 0o644)
+		fmt.Fprintf(stderr, "pprof profile: %s.pprof\n%s\n", profFile, top)
 	}
 	if p.exited() {
 		err = errors.Join(err, ErrServerDied)

@@ -196,7 +196,7 @@ func TestPrepareSkipsMissing(t *testing.T) {
 
 func TestStartFailsWhenServerExits(t *testing.T) {
 	b := &built{Server: Server{Name: "dies", Run: []string{"true"}}, dir: os.TempDir()}
-	if _, err := b.start("127.0.0.1:19401", "127.0.0.1:19402", io.Discard); err == nil {
+	if _, err := b.start("127.0.0.1:19401", "127.0.0.1:19402", nil, io.Discard); err == nil {
 		t.Fatal("start succeeded for a server that exits")
 	}
 }

@@ -20,6 +20,7 @@ type built struct {
 	bin    string // absolute binary path ({bin})
 	config string // absolute config path ({config})
 	skip   string // why the server is left out; empty when usable
+	note   string // how it was built, when that is worth reporting
 }
 
 func expand(args []string, vars map[string]string) []string {
@@ -74,12 +75,45 @@ func prepare(ctx context.Context, root, work string, s Server, log io.Writer) *b
 		}
 	}
 	if len(s.Build) > 0 {
-		if err := runStep(ctx, b.dir, expand(s.Build, b.vars("")), 5*time.Minute, log); err != nil {
+		err := runStep(ctx, b.dir, expand(s.Build, b.vars("")), 5*time.Minute, log)
+		if err != nil && s.HeadFallback {
+			fmt.Fprintf(log, "working tree does not build (%v); building HEAD\n", err)
+			if dir, rev, herr := exportHead(ctx, root, filepath.Join(work, "head", s.Name), log); herr == nil {
+				if herr = runStep(ctx, filepath.Join(dir, s.Dir), expand(s.Build, b.vars("")), 5*time.Minute, log); herr == nil {
+					b.dir, b.note, err = filepath.Join(dir, s.Dir), "built from commit "+rev+" (the working tree did not build)", nil
+				}
+			}
+		}
+		if err != nil {
 			b.skip = "build failed: " + err.Error()
 			return b
 		}
 	}
 	return b
+}
+
+// exportHead writes the last commit's tree into dir and returns dir and the
+// short commit id.
+func exportHead(ctx context.Context, root, dir string, log io.Writer) (string, string, error) {
+	rev, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return "", "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
+	}
+	tar := dir + ".tar"
+	if err := runStep(ctx, root, []string{"git", "archive", "-o", tar, "HEAD"}, time.Minute, log); err != nil {
+		return "", "", err
+	}
+	defer os.Remove(tar)
+	if err := runStep(ctx, dir, []string{"tar", "-xf", tar}, time.Minute, log); err != nil {
+		return "", "", err
+	}
+	return dir, strings.TrimSpace(string(rev)), nil
 }
 
 // proc is a running server.
@@ -113,9 +147,9 @@ func (p *proc) stop() {
 	}
 }
 
-// start runs the server on addr (aux is a spare address for its config) and
-// waits until addr accepts connections.
-func (b *built) start(addr, aux string, log io.Writer) (*proc, error) {
+// start runs the server on addr (aux is a spare address for its config) with
+// env added to the environment and waits until addr accepts connections.
+func (b *built) start(addr, aux string, env []string, log io.Writer) (*proc, error) {
 	if b.Config != "" {
 		cfg := strings.NewReplacer("{addr}", addr, "{aux}", aux).Replace(b.Config)
 		if err := os.WriteFile(b.config, []byte(cfg), 0o644); err != nil {
@@ -125,6 +159,7 @@ func (b *built) start(addr, aux string, log io.Writer) (*proc, error) {
 	args := expand(b.Run, b.vars(addr))
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = b.dir
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -142,6 +142,9 @@ func buildReport(plan Plan, all []*built, runs []Run, env string, took time.Dura
 		Med: map[string]map[string]load.Result{}}
 	for _, b := range all {
 		rep.About[b.Name] = b.About
+		if b.note != "" {
+			rep.About[b.Name] += "; " + b.note
+		}
 		if b.skip != "" {
 			rep.Skipped[b.Name] = b.skip
 			continue

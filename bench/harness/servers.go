@@ -32,6 +32,12 @@ type Server struct {
 	EchoPath, BroadcastPath string
 	// About says what the server is, for the report.
 	About string
+	// HeadFallback builds the last commit (git archive HEAD) when the working
+	// tree does not build, e.g. while someone is half-way through an edit.
+	HeadFallback bool
+	// Pprof is the main package (relative to Dir) of a Go server that
+	// can be built with a pprof endpoint for -profile; empty: perf is used.
+	Pprof string
 }
 
 // Baseline is the server every ratio is given against.
@@ -81,6 +87,7 @@ var Servers = []Server{
 		Config:   wsgateConfig,
 		EchoPath: "/echo", BroadcastPath: "/broadcast",
 		About: "this repository: gnet v2 event loop, standalone listener",
+		Pprof: "cmd/wsgate", HeadFallback: true,
 	},
 	{
 		Name: "uws", Dir: "bench/peers/uws",
