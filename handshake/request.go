@@ -1,6 +1,9 @@
 package handshake
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // Default limits, used for zero (or negative) Limits fields.
 const (
@@ -251,23 +254,58 @@ func Parse(buf []byte, r *Request, lim Limits) (n int, err error) {
 		name := b[start:i]
 		i++
 
-		eol := bytes.IndexByte(b[i:], '\n')
-		if eol < 0 {
+		end, next := scanValue(b, i)
+		if next == 0 {
 			return 0, short
 		}
-		value := b[i : i+eol]
-		i += eol + 1
-		if len(value) > 0 && value[len(value)-1] == '\r' {
-			value = value[:len(value)-1]
+		if next < 0 {
+			return 0, ErrBadRequest // CTL, DEL or a bare CR (RFC 9110 §5.5)
 		}
-		for _, c := range value {
-			if octets[c]&octValue == 0 {
-				return 0, ErrBadRequest // CTL, DEL or a bare CR (RFC 9110 §5.5)
-			}
-		}
-		if !r.setField(name, trimOWS(value)) {
+		if !r.setField(name, trimOWS(b[i:end])) {
 			return 0, ErrBadRequest
 		}
+		i = next
+	}
+}
+
+// scanValue scans the field value starting at b[i] to the end of its line,
+// checking each octet is field-content (RFC 9110 §5.5): HTAB, SP, VCHAR or
+// obs-text. It returns the end of the value (before CRLF or LF) and the index
+// after the line end; next is 0 when b ends first and negative at a CTL, DEL
+// or a CR not followed by LF.
+//
+// It checks eight octets at a time: a word without an octet below 0x20 or
+// equal to 0x7f (the tests of "Bit Twiddling Hacks": exact for whether such an
+// octet exists) needs no closer look; HTAB, CR and LF all fall below 0x20.
+func scanValue(b []byte, i int) (end, next int) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for {
+		for len(b)-i >= 8 {
+			x := binary.LittleEndian.Uint64(b[i:])
+			del := x ^ (ones * 0x7f)
+			if (x-ones*0x20)&^x&highs != 0 || (del-ones)&^del&highs != 0 {
+				break
+			}
+			i += 8
+		}
+		if i == len(b) {
+			return 0, 0
+		}
+		switch c := b[i]; {
+		case c == '\n':
+			return i, i + 1
+		case c == '\r':
+			if i+1 == len(b) {
+				return 0, 0
+			}
+			if b[i+1] == '\n' {
+				return i, i + 2
+			}
+			return 0, -1
+		case octets[c]&octValue == 0:
+			return 0, -1
+		}
+		i++
 	}
 }
 

@@ -339,7 +339,7 @@ func TestParseResumes(t *testing.T) {
 			full := []byte(tc.in + tc.extra)
 			var r Request
 			decided := -1
-			for i := 0; i <= len(full); i++ {
+			for _, i := range prefixes(len(full), tc.lim) {
 				n, err := Parse(full[:i:i], &r, tc.lim) // capacity i: no peeking past the prefix
 				if err == ErrNeedMore {
 					if decided >= 0 {
@@ -360,6 +360,22 @@ func TestParseResumes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// prefixes returns the prefix lengths TestParseResumes feeds for an input of
+// n bytes: every one for short inputs; for long ones every one near the
+// start, the end and the limits (where decisions fall), and a sample in
+// between, which keeps the quadratic test fast under -race.
+func prefixes(n int, lim Limits) []int {
+	head, target := lim.normalize()
+	near := func(i, p int) bool { return i >= p-64 && i <= p+64 }
+	var is []int
+	for i := 0; i <= n; i++ {
+		if n <= 2048 || i <= 1024 || i >= n-1024 || near(i, head) || near(i, target+len("GET ")) || i%97 == 0 {
+			is = append(is, i)
+		}
+	}
+	return is
 }
 
 // TestParseReuse checks that Parse resets everything a previous request left
