@@ -134,11 +134,12 @@ var rootPath = []byte("/")
 // version; a version other than HTTP/1.x; header lines starting with
 // whitespace (obs-fold, §5.2), whitespace before the colon (§5.1), non-token
 // header names, control characters in values, a repeated Host, a
-// Content-Length that is not digits or that repeats with another value,
-// more than MaxFieldLines Sec-WebSocket-Protocol or -Extensions lines, a
+// Content-Length that is not digits, overflows int64 or repeats with another
+// value, more than MaxFieldLines Sec-WebSocket-Protocol or -Extensions lines, a
 // target that is neither origin-form ("/..."), absolute-form (http, https,
 // ws, wss), nor "*" with OPTIONS.
 //
+// On an error r holds whatever was parsed before it and must not be used.
 // Parse never allocates and never panics; n <= len(buf).
 func Parse(buf []byte, r *Request, lim Limits) (n int, err error) {
 	maxHead, maxTarget := lim.normalize()
