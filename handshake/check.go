@@ -31,7 +31,8 @@ func (r *Request) KeepAlive() bool {
 // of SPEC.md, in order, the first failing check deciding:
 //
 //   - the method is GET (RFC 6455 §4.1 item 2), else ErrMethod (405, Allow: GET);
-//   - an HTTP/1.1 request has a Host (RFC 9112 §3.2), else ErrNoHost (400);
+//   - an HTTP/1.1 request has a non-empty Host (RFC 9112 §3.2; RFC 6455
+//     §4.1 item 4: the server's authority), else ErrNoHost (400);
 //   - no body is announced, else ErrBody (400);
 //   - Sec-WebSocket-Key is present once and is the base64 of 16 bytes
 //     (RFC 6455 §4.2.1 item 5), else ErrBadKey (400);
@@ -44,7 +45,7 @@ func Check(r *Request) error {
 	switch {
 	case string(r.Method) != "GET":
 		return ErrMethod
-	case r.ProtoMinor >= 1 && !r.HasHost:
+	case r.ProtoMinor >= 1 && (!r.HasHost || len(r.Host) == 0):
 		return ErrNoHost
 	case r.HasBody():
 		return ErrBody

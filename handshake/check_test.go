@@ -52,6 +52,7 @@ var checkCases = []struct {
 	{name: "method before everything", in: upgrade("PUT", map[string]string{"Host:": "", "Sec-WebSocket-Key:": "", "Sec-WebSocket-Version:": ""}, "Content-Length: 3"), err: ErrMethod},
 	// Row 7.
 	{name: "no host", in: upgrade("GET", map[string]string{"Host:": ""}), err: ErrNoHost},
+	{name: "empty host", in: upgrade("GET", map[string]string{"Host:": "Host: "}), err: ErrNoHost},
 	{name: "no host before bad key", in: upgrade("GET", map[string]string{"Host:": "", "Sec-WebSocket-Key:": ""}), err: ErrNoHost},
 	{name: "absolute-form without host", in: strings.Replace(upgrade("GET", map[string]string{"Host:": ""}), "/chat", "ws://server.example.com/chat", 1), err: ErrNoHost},
 	{name: "content-length", in: upgrade("GET", nil, "Content-Length: 5"), err: ErrBody},
