@@ -263,9 +263,39 @@ func (h *echoHandler) OnMessage(op OpCode, p []byte) error {
 	h.out = AppendDeflatedFrame(h.out, op, p, h.c)
 	return nil
 }
-func (h *echoHandler) OnPing(p []byte) error { h.out = AppendFrame(h.out, OpPong, false, p); return nil }
-func (h *echoHandler) OnPong([]byte) error   { return nil }
+func (h *echoHandler) OnPing(p []byte) error {
+	h.out = AppendFrame(h.out, OpPong, false, p)
+	return nil
+}
+func (h *echoHandler) OnPong([]byte) error { return nil }
 func (h *echoHandler) OnClose(code uint16, _ []byte) error {
 	h.out, h.closed = AppendClose(h.out, code, ""), true
 	return nil
+}
+
+// BenchmarkCodecMemory reports, as B/op, the memory of the flate state the
+// package holds: a decoder (borrowed by a Reader while it inflates) and a
+// writer per window size (held per connection by a Compressor with context
+// takeover, borrowed per message otherwise).
+func BenchmarkCodecMemory(b *testing.B) {
+	b.Run("inflater", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			inflaters.New()
+		}
+	})
+	msg := telemetry(4096)
+	sink := make([]byte, 0, 8192)
+	for _, bits := range []int{8, 12, 15} {
+		b.Run(fmt.Sprintf("deflater/bits=%d", bits), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				d := newDeflater(bits)
+				// Count the writer's lazily allocated state too.
+				d.sink.b = sink[:0]
+				d.w.Write(msg)
+				d.w.Flush()
+			}
+		})
+	}
 }

@@ -5,9 +5,9 @@ import "github.com/gobwas/ws"
 // unmask XORs p in place with the frame's masking key (RFC 6455 §5.3), key
 // being already rotated to p[0]'s position in the payload.
 //
-// gobwas/ws's Cipher is SIMD on amd64 and arm64; BenchmarkUnmask compares it
-// with a portable 64-bit loop (unmask64 in mask_test.go) and it wins at every
-// size that matters (see the package's benchmark notes in doc.go).
+// gobwas/ws's Cipher is SIMD on amd64 and arm64. BenchmarkUnmask compares it
+// with a portable 64-bit loop (unmask64 in mask_test.go): equal at 64 bytes
+// (about 9 ns), six times faster at 4 KiB (about 50 ns against 300 ns).
 func unmask(p []byte, key [4]byte) {
 	ws.Cipher(p, key, 0)
 }

@@ -78,14 +78,16 @@ const (
 // Reader decodes the client-to-server frames of one connection.
 //
 // The zero value is not ready: call Init. A Reader is not safe for concurrent
-// use (one per connection, used on its event loop). It is 48 bytes and holds
+// use (one per connection, used on its event loop). It is 56 bytes and holds
 // no buffer while no message is in progress: a pooled buffer is taken for a
-// fragmented or split message and returned when it completes. With
-// permessage-deflate the flate decoder (about 40 KiB) is borrowed from a pool
-// only while a message is inflated; with client context takeover the Reader
-// also keeps the client's LZ77 window, 2^ClientMaxWindowBits bytes (32 KiB at
-// most), from the first compressed message until Release — that is the
-// per-connection memory cost of compression, bounded by DeflatePolicy.
+// fragmented or split message and returned when it completes.
+//
+// With permessage-deflate a flate decoder (36 KiB) is borrowed from a pool
+// only while a message is inflated. With client context takeover the Reader
+// also keeps the client's LZ77 window, the last 2^ClientMaxWindowBits bytes
+// of its messages (32 KiB at most; 256 bytes to 32 KiB as negotiated), from
+// the first compressed message until Release: that is the per-connection
+// memory cost of compression, bounded by DeflatePolicy.ClientMaxWindowBits.
 type Reader struct {
 	cfg    *Config
 	msg    *[]byte // pooled buffer of the message in progress (compressed bytes when compressed)
@@ -195,8 +197,8 @@ func (r *Reader) frame(p []byte, h Handler) (int, error) {
 	if len(p) < 2 {
 		return 0, nil
 	}
-	// The first two bytes decide every rule but the length's MSB: check
-	// them before waiting for the rest of the header (RFC 6455 §5.2).
+	// The first two bytes decide most rules: check them before waiting
+	// for the rest of the header (RFC 6455 §5.2).
 	b0, b1 := p[0], p[1]
 	op := OpCode(b0 & 0x0f)
 	fin := b0&bitFin != 0
@@ -211,9 +213,6 @@ func (r *Reader) frame(p []byte, h Handler) (int, error) {
 	case op.IsControl(): // §5.5
 		if !fin {
 			return 0, ErrControlFragmented
-		}
-		if b1&0x7f > maxControlPayload {
-			return 0, ErrControlTooLong
 		}
 		if rsv1 {
 			return 0, ErrReservedBits
@@ -241,6 +240,10 @@ func (r *Reader) frame(p []byte, h Handler) (int, error) {
 	length, key := hdr.Length, hdr.Mask
 
 	if op.IsControl() {
+		// §5.5 bounds the payload length, whatever its encoding.
+		if length > maxControlPayload {
+			return 0, ErrControlTooLong
+		}
 		end := hn + int(length)
 		if len(p) < end {
 			return 0, nil // control frames are small: wait for all of it
