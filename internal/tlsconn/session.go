@@ -29,7 +29,12 @@ type Session struct {
 	// err is the first fatal error; every later Feed returns it.
 	err error
 
-	started     bool // the first input byte arrived and looked like TLS
+	// sniff collects the first bytes of the connection until LooksLikeTLS
+	// can judge all six it looks at, so that the verdict does not depend on
+	// how TCP split them; then they are handed to crypto/tls first.
+	sniff       [6]byte
+	nsniff      uint8
+	started     bool // the first six bytes arrived and looked like TLS
 	established bool // the handshake completed
 }
 
@@ -76,14 +81,17 @@ func (s *Session) Feed(in, out, plain []byte) (outNext, plainNext []byte, err er
 		return out, plain, s.err
 	}
 	if !s.started {
-		if len(in) == 0 {
-			return out, plain, nil
-		}
-		if !LooksLikeTLS(in) {
+		n := copy(s.sniff[s.nsniff:], in)
+		s.nsniff += uint8(n)
+		if s.nsniff > 0 && !LooksLikeTLS(s.sniff[:s.nsniff]) {
 			s.err = ErrNotTLS
 			return out, plain, s.err
 		}
+		if int(s.nsniff) < len(s.sniff) {
+			return out, plain, nil // all of in is in sniff
+		}
 		s.started = true
+		s.tr.head, in = s.sniff[:], in[n:]
 	}
 	s.tr.in, s.tr.out = in, out
 	wasEstablished := s.established
@@ -99,7 +107,7 @@ func (s *Session) Feed(in, out, plain []byte) (outNext, plainNext []byte, err er
 		}
 	}
 	out = s.tr.out
-	s.tr.in, s.tr.out = nil, nil
+	s.tr.head, s.tr.in, s.tr.out = nil, nil, nil
 	if err != nil {
 		s.err = err
 	}
@@ -124,13 +132,6 @@ func (s *Session) handshake() error {
 	}
 	s.next, s.stop = nil, nil
 	if s.err != nil {
-		var rhe tls.RecordHeaderError
-		if errors.As(s.err, &rhe) && rhe.Conn != nil {
-			// crypto/tls fills in Conn only when the very first record
-			// header is not TLS at all; LooksLikeTLS let it through because
-			// the first Feed was too short to tell.
-			return ErrNotTLS
-		}
 		return s.err
 	}
 	s.established = true
@@ -146,11 +147,10 @@ func (s *Session) runHandshake(yield func(struct{}) bool) {
 }
 
 // readPlain decrypts every complete record buffered or in s.tr.in into
-// plain. It stops when crypto/tls asks the transport for more than Feed
-// was given: the errWouldBlock that then comes back leaves any partial
-// record in crypto/tls's buffer for the next Feed.
+// plain. It stops when crypto/tls has no complete record left; a partial
+// one stays in crypto/tls's buffer for the next Feed.
 func (s *Session) readPlain(plain []byte) ([]byte, error) {
-	for {
+	for s.recordReady() {
 		if cap(plain)-len(plain) < minPlainSpare {
 			plain = slices.Grow(plain, max(plainGrow, len(s.tr.in)))
 		}
@@ -158,11 +158,14 @@ func (s *Session) readPlain(plain []byte) ([]byte, error) {
 		plain = plain[:len(plain)+n]
 		if err != nil {
 			if errors.Is(err, errWouldBlock) {
+				// crypto/tls wanted more than a record: a handshake
+				// message (key update) or an alert spanning records.
 				return plain, nil
 			}
 			return plain, err
 		}
 	}
+	return plain, nil
 }
 
 // Seal encrypts p into TLS application-data records (at most 16 KiB of p

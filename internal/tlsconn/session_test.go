@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -23,22 +24,28 @@ var echoCases = []struct {
 	key       string
 	chunk     int
 	msgs      []int // message sizes
+	fallback  bool  // run as if crypto/tls's buffers could not be found
 }{
-	{"pipe/ecdsa/bytewise", "pipe", "ecdsa-p256", 1, []int{1, 5, 300}},
-	{"pipe/ecdsa/7bytes", "pipe", "ecdsa-p256", 7, []int{64, 4096}},
-	{"pipe/ecdsa/64k", "pipe", "ecdsa-p256", 64 << 10, []int{64, 4096, 1 << 20}},
-	{"pipe/ed25519/64k", "pipe", "ed25519", 64 << 10, []int{64, 4096}},
-	{"pipe/rsa/bytewise", "pipe", "rsa-2048", 1, []int{100}},
-	{"pipe/rsa/64k", "pipe", "rsa-2048", 64 << 10, []int{64, 4096}},
-	{"tcp/ecdsa/bytewise", "tcp", "ecdsa-p256", 1, []int{1, 300}},
-	{"tcp/ecdsa/64k", "tcp", "ecdsa-p256", 64 << 10, []int{64, 4096, 1 << 20}},
-	{"tcp/rsa/64k", "tcp", "rsa-2048", 64 << 10, []int{64, 1 << 20}},
+	{"pipe/ecdsa/bytewise/without conn buffers", "pipe", "ecdsa-p256", 1, []int{1, 300}, true},
+	{"pipe/ecdsa/64k/without conn buffers", "pipe", "ecdsa-p256", 64 << 10, []int{64, 1 << 20}, true},
+	{"pipe/ecdsa/bytewise", "pipe", "ecdsa-p256", 1, []int{1, 5, 300}, false},
+	{"pipe/ecdsa/7bytes", "pipe", "ecdsa-p256", 7, []int{64, 4096}, false},
+	{"pipe/ecdsa/64k", "pipe", "ecdsa-p256", 64 << 10, []int{64, 4096, 1 << 20}, false},
+	{"pipe/ed25519/64k", "pipe", "ed25519", 64 << 10, []int{64, 4096}, false},
+	{"pipe/rsa/bytewise", "pipe", "rsa-2048", 1, []int{100}, false},
+	{"pipe/rsa/64k", "pipe", "rsa-2048", 64 << 10, []int{64, 4096}, false},
+	{"tcp/ecdsa/bytewise", "tcp", "ecdsa-p256", 1, []int{1, 300}, false},
+	{"tcp/ecdsa/64k", "tcp", "ecdsa-p256", 64 << 10, []int{64, 4096, 1 << 20}, false},
+	{"tcp/rsa/64k", "tcp", "rsa-2048", 64 << 10, []int{64, 1 << 20}, false},
 }
 
 func TestSessionEcho(t *testing.T) {
 	for _, tc := range echoCases {
 		for _, v := range versions {
 			t.Run(tc.name+"/"+v.name, func(t *testing.T) {
+				if tc.fallback {
+					withoutConnBuffers(t)
+				}
 				cfg := testConfig(t, tc.key)
 				c, done := dialTLS(t, tc.transport, cfg, clientConfig(cfg, v.v), tc.chunk)
 				if got := c.ConnectionState().Version; got != v.v {
@@ -109,10 +116,13 @@ func TestSessionNotTLS(t *testing.T) {
 	}{
 		{"http request", []string{"GET / HTTP/1.1\r\nHost: x\r\n\r\n"}},
 		{"http request bytewise", strings.Split("GET / HTTP/1.1\r\n\r\n", "")},
-		// The first byte alone could start a handshake record; crypto/tls
-		// then rejects the header, and Feed still reports ErrNotTLS.
 		{"handshake byte then http", []string{"\x16", "GET / HTTP/1.1\r\n\r\n"}},
 		{"h2 preface", []string{"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"}},
+		// The verdict waits for six bytes, so it is the same however TCP
+		// splits them.
+		{"server hello", []string{"\x16\x03\x03\x00\x04\x02\x00\x00\x00"}},
+		{"server hello bytewise", strings.Split("\x16\x03\x03\x00\x04\x02\x00\x00\x00", "")},
+		{"oversized record", []string{"\x16", "\x03\x01\x48\x01", "\x01"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,16 +150,34 @@ func TestSessionNotTLS(t *testing.T) {
 // an alert for the peer, and never panic.
 func TestSessionBadHandshake(t *testing.T) {
 	cfg := testConfig(t, "ecdsa-p256")
+	hello, err := os.ReadFile("testdata/clienthello/go-tls13.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello12, err := os.ReadFile("testdata/clienthello/go-tls12.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After the server's TLS 1.3 flight (ServerHello, change_cipher_spec
+	// and four encrypted records) its alerts are encrypted too: they show
+	// as a seventh record of type application_data (23).
+	flight := []byte{22, 20, 23, 23, 23, 23}
 	cases := []struct {
-		name      string
-		chunks    []string // the first byte alone passes LooksLikeTLS
-		wantAlert bool
+		name    string
+		chunks  []string
+		wantErr string
+		records []byte // content types sent, the alert last
 	}{
-		{"client hello of one byte", []string{"\x16\x03\x01\x00\x05\x01\x00\x00\x01\xff"}, true},
-		{"server hello instead", []string{"\x16", "\x03\x03\x00\x04\x02\x00\x00\x00"}, true},
-		{"oversized record", []string{"\x16", "\x03\x01\x48\x01"}, true},
-		{"client hello of one byte, split", []string{"\x16", "\x03\x01\x00\x05\x01\x00\x00\x01\xff"}, true},
-		{"sslv3 only", []string{"\x16\x03\x00\x00\x2d\x01\x00\x00\x29\x03\x00" + strings.Repeat("r", 32) + "\x00\x00\x02\x00\x2f\x01\x00"}, true},
+		{"client hello of one byte", []string{"\x16\x03\x01\x00\x05\x01\x00\x00\x01\xff"}, "error decoding message", []byte{21}},
+		{"client hello of one byte, bytewise", strings.Split("\x16\x03\x01\x00\x05\x01\x00\x00\x01\xff", ""), "error decoding message", []byte{21}},
+		{"sslv3 only", []string{"\x16\x03\x00\x00\x2d\x01\x00\x00\x29\x03\x00" + strings.Repeat("r", 32) + "\x00\x00\x02\x00\x2f\x01\x00"}, "unsupported versions", []byte{21}},
+		{"application data after hello", []string{string(hello), "\x17\x03\x03\x00\x01x"}, "bad record MAC", append(flight, 23)},
+		{"hello record version changes", []string{string(hello), "\x16\x03\x01\x00\x01\x14"}, "version", append(flight, 23)},
+		// In TLS 1.2 a plaintext alert is still valid after the hellos;
+		// the server's flight is four handshake records, and a fatal
+		// alert received is not answered.
+		{"tls12 fatal alert after hello", []string{string(hello12), "\x15\x03\x03\x00\x02\x02\x28"}, "remote error: tls: handshake failure", []byte{22, 22, 22, 22}},
+		{"tls12 plaintext application data", []string{string(hello12), "\x17\x03\x03\x00\x01x"}, "unexpected message", []byte{22, 22, 22, 22, 21}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -162,14 +190,18 @@ func TestSessionBadHandshake(t *testing.T) {
 					break
 				}
 			}
-			if err == nil || errors.Is(err, ErrNotTLS) {
-				t.Fatalf("err %v, want a handshake error", err)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err %v, want one saying %q", err, tc.wantErr)
 			}
 			if len(plain) != 0 {
 				t.Errorf("plaintext %q from a failed handshake", plain)
 			}
-			if tc.wantAlert && (len(out) < 7 || out[0] != 21) {
-				t.Errorf("out %x, want an alert record", out)
+			types, msg := recordTypes(out)
+			if msg != "" {
+				t.Fatalf("out is not a record sequence: %s", msg)
+			}
+			if !bytes.Equal(types, tc.records) {
+				t.Errorf("records sent %v, want %v", types, tc.records)
 			}
 			if s.HandshakeComplete() {
 				t.Error("HandshakeComplete after failure")

@@ -10,6 +10,9 @@ import (
 // writes are appended to the caller's output buffer. Both are only set for
 // the duration of a Feed, Seal or CloseNotify call.
 type transport struct {
+	// head is read before in: the bytes Feed held back to sniff them.
+	head []byte
+
 	// in is the unread part of the ciphertext passed to Feed. Borrowed:
 	// crypto/tls copies what it reads into its own record buffer, and in is
 	// cleared before Feed returns.
@@ -42,6 +45,11 @@ func (wouldBlock) Timeout() bool   { return true }
 func (wouldBlock) Temporary() bool { return true }
 
 func (t *transport) Read(p []byte) (int, error) {
+	if len(t.head) > 0 {
+		n := copy(p, t.head)
+		t.head = t.head[n:]
+		return n, nil
+	}
 	for len(t.in) == 0 {
 		if t.closed {
 			return 0, net.ErrClosed
