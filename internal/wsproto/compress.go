@@ -102,7 +102,8 @@ func (c *Compressor) Release() {
 // AppendDeflatedFrame compresses payload with c and appends one complete
 // server frame to dst: FIN and RSV1 set, the trailing 0x00 0x00 0xff 0xff of
 // the sync flush removed (RFC 7692 §7.2.1). A nil c compresses without context
-// takeover with the full window.
+// takeover with the full window: its frames suit exactly the connections whose
+// DeflateParams are Shareable.
 //
 // A stateless Compressor appends an uncompressed frame (RSV1 clear) instead
 // when the payload is under 64 bytes or compression would not make it

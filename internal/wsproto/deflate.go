@@ -23,6 +23,15 @@ type DeflateParams struct {
 	ClientMaxWindowBits int
 }
 
+// Shareable reports whether the connection accepts the frames of a nil
+// Compressor (no context takeover, full window): then one compressed frame of
+// a broadcast can be made once and sent to every such connection. It needs
+// server_no_context_takeover and a server window of 15 bits; a client that
+// asked for a smaller window must get frames from its own Compressor.
+func (p *DeflateParams) Shareable() bool {
+	return p.ServerNoContextTakeover && windowBits(p.ServerMaxWindowBits) == 15
+}
+
 // DeflatePolicy is the server's side of negotiation (configured per
 // application). DefaultDeflatePolicy is the recommended one.
 type DeflatePolicy struct {

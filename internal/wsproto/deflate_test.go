@@ -112,6 +112,26 @@ func TestNegotiate(t *testing.T) {
 	}
 }
 
+func TestShareable(t *testing.T) {
+	tests := []struct {
+		name   string
+		params DeflateParams
+		want   bool
+	}{
+		{name: "no takeover, full window", params: DeflateParams{ServerNoContextTakeover: true, ServerMaxWindowBits: 15}, want: true},
+		{name: "no takeover, window not set", params: DeflateParams{ServerNoContextTakeover: true}, want: true},
+		{name: "no takeover, small window", params: DeflateParams{ServerNoContextTakeover: true, ServerMaxWindowBits: 8}},
+		{name: "takeover", params: DeflateParams{ServerMaxWindowBits: 15}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.params.Shareable(); got != tt.want {
+				t.Fatalf("Shareable = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func BenchmarkNegotiate(b *testing.B) {
 	offers := [][]byte{[]byte("permessage-deflate; client_max_window_bits")}
 	buf := make([]byte, 0, 128)
