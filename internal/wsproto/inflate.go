@@ -142,12 +142,22 @@ func (r *Reader) inflate(p []byte, h Handler) error {
 		return ErrInvalidUTF8
 	}
 	if d := r.cfg.Deflate; !d.ClientNoContextTakeover {
-		r.keepWindow(*out, 1<<windowBits(d.ClientMaxWindowBits))
+		r.keepWindow(*out, historySize(d.ClientMaxWindowBits))
 	}
 	return h.OnMessage(r.op, *out)
 }
 
 const maxInt = int64(^uint(0) >> 1)
+
+// historySize is how much of the client's output the Reader keeps for
+// context takeover: the negotiated window, but at least 512 bytes. zlib
+// cannot deflate with an 8-bit window and uses 9 bits instead (zlib 1.2.9
+// and later refuse 8 for raw deflate), so a zlib-based client that agreed to
+// client_max_window_bits=8 may refer 512 bytes back. The smallest pooled
+// buffer holds 512 bytes anyway.
+func historySize(bits int) int {
+	return max(1<<windowBits(bits), 512)
+}
 
 // keepWindow keeps the last size bytes of the inflated stream as the
 // dictionary for the client's next message (context takeover, RFC 7692 §7.1.1).

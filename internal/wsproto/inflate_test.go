@@ -152,7 +152,7 @@ func TestReaderInflate(t *testing.T) {
 							}
 						}
 						if takeover {
-							if r.win == nil || cap(*r.win) > max(1<<bits, 1<<minBufShift) {
+							if r.win == nil || cap(*r.win) != historySize(bits) || len(*r.win) != historySize(bits) {
 								t.Fatalf("window not kept or too big")
 							}
 						} else if r.win != nil {
@@ -166,6 +166,26 @@ func TestReaderInflate(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestReaderInflateZlibWindow8: zlib cannot compress with an 8-bit window and
+// uses 9 bits; a client that agreed to client_max_window_bits=8 and refers
+// 512 bytes back must still decode.
+func TestReaderInflateZlibWindow8(t *testing.T) {
+	cd := newClientDeflater(t, 9, true)
+	var input []byte
+	var want []string
+	for _, m := range deflateMessages() {
+		input = append(input, compressedFrames(OpBinary, cd.compress(m), 1)...)
+		want = append(want, (&recorder{}).eventFor(OpBinary, m))
+	}
+	var r Reader
+	r.Init(&Config{Deflate: &DeflateParams{ClientMaxWindowBits: 8}})
+	defer r.Release()
+	o := feedChunksReader(t, &r, input, nil, &recorder{})
+	if o.err != nil || !slices.Equal(o.events, want) {
+		t.Fatalf("err %v, %d of %d messages", o.err, len(o.events), len(want))
 	}
 }
 

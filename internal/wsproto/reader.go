@@ -85,7 +85,7 @@ const (
 // With permessage-deflate a flate decoder (36 KiB) is borrowed from a pool
 // only while a message is inflated. With client context takeover the Reader
 // also keeps the client's LZ77 window, the last 2^ClientMaxWindowBits bytes
-// of its messages (32 KiB at most; 256 bytes to 32 KiB as negotiated), from
+// of its messages (512 bytes to 32 KiB as negotiated; see historySize), from
 // the first compressed message until Release: that is the per-connection
 // memory cost of compression, bounded by DeflatePolicy.ClientMaxWindowBits.
 type Reader struct {
