@@ -26,8 +26,8 @@ type Handler interface {
 	// OnPong gets a pong's payload (at most 125 bytes).
 	OnPong(payload []byte) error
 	// OnClose gets a validated close frame: code 1005 (CloseNoStatus) and an
-	// empty reason when the payload was empty; otherwise a valid code and a
-	// UTF-8 reason. Feed returns right after the close frame (consumed counts
+	// empty reason when the payload was empty; otherwise a code a peer may
+	// send (1000-1003, 1007-1014, 3000-4999) and a UTF-8 reason. Feed returns right after the close frame (consumed counts
 	// it); the caller stops reading and answers with its own close frame.
 	OnClose(code uint16, reason []byte) error
 }
@@ -85,9 +85,10 @@ const (
 // With permessage-deflate a flate decoder (36 KiB) is borrowed from a pool
 // only while a message is inflated. With client context takeover the Reader
 // also keeps the client's LZ77 window, the last 2^ClientMaxWindowBits bytes
-// of its messages (512 bytes to 32 KiB as negotiated; see historySize), from
-// the first compressed message until Release: that is the per-connection
-// memory cost of compression, bounded by DeflatePolicy.ClientMaxWindowBits.
+// of its messages (32 KiB at most, 512 bytes at least: zlib-based clients
+// cannot keep to an 8-bit window), from the first compressed message until
+// Release: that is the per-connection memory cost of compression, bounded by
+// DeflatePolicy.ClientMaxWindowBits.
 type Reader struct {
 	cfg    *Config
 	msg    *[]byte // pooled buffer of the message in progress (compressed bytes when compressed)
@@ -141,8 +142,9 @@ func (r *Reader) dropMessage() {
 // from in.
 //
 // Errors: one of the *CloseError values of this package for a violation (the
-// caller sends that close code and closes), or the Handler's error (consumed
-// then counts the frame that was delivered). After any error or a close frame
+// caller sends that close code and closes; consumed then tells nothing
+// useful), or the Handler's error (consumed then counts the frame that was
+// delivered). After any error or a close frame
 // the Reader is done: it has returned its buffers and further calls return
 // ErrClosed.
 func (r *Reader) Feed(in []byte, h Handler) (consumed int, err error) {
