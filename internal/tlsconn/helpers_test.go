@@ -224,6 +224,12 @@ func (p *memPair) release() {
 // answers close_notify with close_notify and returns nil then, or when the
 // client closes the socket.
 func serveLoop(conn net.Conn, s *Session, chunk int) error {
+	return serveEcho(conn, s, chunk, false)
+}
+
+// serveEcho is serveLoop; with once it ends the connection itself, with
+// close_notify, after the first echo.
+func serveEcho(conn net.Conn, s *Session, chunk int, once bool) error {
 	defer conn.Close()
 	defer s.Release()
 	buf := make([]byte, chunk)
@@ -242,7 +248,10 @@ func serveLoop(conn net.Conn, s *Session, chunk int) error {
 			if reply, serr = s.Seal(reply[:0], plain); serr != nil {
 				return serr
 			}
-			if _, werr := conn.Write(reply); werr != nil {
+			if once {
+				reply, _ = s.CloseNotify(reply)
+			}
+			if _, werr := conn.Write(reply); werr != nil || once {
 				return werr
 			}
 		}

@@ -12,10 +12,10 @@ import (
 // to send and the plaintext received. It performs no I/O and never blocks.
 //
 // A Session is not safe for concurrent use. All calls for one Session must
-// come from the same goroutine, the event loop that owns the connection:
-// while the handshake is in progress it is suspended on a coroutine that
-// the runtime only lets that goroutine (and its OS thread, if locked)
-// resume.
+// come from the goroutine of the event loop that owns the connection: while
+// the handshake is in progress it is parked on a coroutine, and if the loop
+// is locked to its OS thread (gnet's WithLockOSThread) the runtime allows
+// only that thread to resume it.
 type Session struct {
 	tr   transport
 	conn *tls.Conn // nil after Release
@@ -119,10 +119,10 @@ func (s *Session) Feed(in, out, plain []byte) (outNext, plainNext []byte, err er
 // semantics and cannot resume a handshake whose read failed, so it runs on
 // a coroutine (iter.Pull): when the input runs out, transport.Read yields
 // back here, and Feed returns to the event loop with the handshake's stack
-// parked. The coroutine is switched to directly on the calling thread; the
-// scheduler never runs it on its own, so this is not a goroutine per
-// connection in any sense that costs scheduling, and it exists only for the
-// few round trips of the handshake.
+// parked. The runtime counts the coroutine as a goroutine, but never
+// schedules it: next switches to it directly on the calling thread and it
+// switches back the same way. It lives for the handshake's round trips
+// only.
 func (s *Session) handshake() error {
 	if s.next == nil {
 		s.next, s.stop = iter.Pull(s.runHandshake)
