@@ -320,6 +320,29 @@ func TestSessionCloseNotify(t *testing.T) {
 	}
 }
 
+// TestSessionHelloRetry: a client whose key share is for a group the
+// server does not take gets a HelloRetryRequest and sends a second
+// ClientHello, one more round trip the parked handshake must wait for,
+// here byte by byte. (The server is limited to P-384 for the test; Go's
+// client sends its X25519 share first.)
+func TestSessionHelloRetry(t *testing.T) {
+	cfg := testConfig(t, "ecdsa-p256")
+	cfg.tls = cfg.tls.Clone()
+	cfg.tls.CurvePreferences = []tls.CurveID{tls.CurveP384}
+	ccfg := clientConfig(cfg, tls.VersionTLS13)
+	ccfg.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP384}
+	c, done := dialTLS(t, "pipe", cfg, ccfg, 1)
+	if st := c.ConnectionState(); !st.HelloRetryRequest || st.CurveID != tls.CurveP384 {
+		t.Errorf("HelloRetryRequest %v, group %v; want a retry for P-384", st.HelloRetryRequest, st.CurveID)
+	}
+	c.Write([]byte("after retry"))
+	got := make([]byte, 11)
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != "after retry" {
+		t.Fatalf("echo %q, %v", got, err)
+	}
+	closeAndWait(t, c, done)
+}
+
 // TestSessionResumption: a client with a session cache resumes on its
 // second connection, with either version, so tickets work through a
 // Session.
