@@ -222,3 +222,39 @@ func TestGenerateSelfSigned(t *testing.T) {
 		t.Fatal("a certificate was written without its key")
 	}
 }
+
+// TestConfigReloadConcurrent reloads from another goroutine, as a SIGHUP
+// handler does, while the loop runs handshakes; under -race this checks
+// that the swap needs no lock on the loop's side.
+func TestConfigReloadConcurrent(t *testing.T) {
+	cfg := testConfig(t, "ecdsa-p256")
+	ccfg := clientConfig(cfg, 0)
+	stop := make(chan struct{})
+	reloaded := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				reloaded <- n
+				return
+			default:
+			}
+			if err := cfg.Reload(); err != nil {
+				t.Error(err)
+			}
+			n++
+		}
+	}()
+	for range 20 {
+		p := newMemPair(cfg, ccfg)
+		if err := p.handshake(); err != nil {
+			t.Fatal(err)
+		}
+		p.release()
+	}
+	close(stop)
+	if n := <-reloaded; n == 0 {
+		t.Error("no reload ran during the handshakes")
+	}
+}

@@ -29,7 +29,7 @@
 // hybrid post-quantum key exchange, session tickets, and the security
 // fixes and FIPS mode that come with each Go release; no TLS state machine
 // is maintained here. The one liberty taken is with three of tls.Conn's
-// buffers (see trim.go): crypto/tls never shrinks them, and giving them
+// buffers (see buffers.go): crypto/tls never shrinks them, and giving them
 // back when empty halves an idle session. The lookup of those fields is
 // checked once; if a Go release changes them, sessions fall back to
 // plain crypto/tls behaviour.

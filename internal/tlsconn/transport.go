@@ -32,10 +32,13 @@ type transport struct {
 }
 
 // errWouldBlock is what Read returns after the handshake when the borrowed
-// input is used up. crypto/tls keeps a partial record and all connection
-// state when the underlying Read fails with a net.Error whose Temporary
-// method reports true, the contract it has with deadline timeouts, so the
-// next Feed resumes exactly where this one stopped.
+// input is used up. Feed normally hands crypto/tls whole records only (see
+// recordReady), so this is the exception: a key update split across
+// records, or any read at all when connBuffers is unavailable. crypto/tls
+// keeps a partial record and all connection state when the underlying Read
+// fails with a net.Error whose Temporary method reports true, the contract
+// it has with deadline timeouts, so the next Feed resumes exactly where
+// this one stopped.
 var errWouldBlock net.Error = wouldBlock{}
 
 type wouldBlock struct{}
