@@ -30,6 +30,24 @@ type Spec struct {
 	// Origins lists the allowed Origin values: exact ("https://app.example"), or with a
 	// wildcard host ("*.example.com", "https://*.example.com"). Empty allows any origin.
 	Origins []string
+	// Auth authenticates the application's clients (SPEC.md row 12); nil lets anyone in.
+	Auth Authenticator
+}
+
+// Authenticator decides who may connect to an application. The engine's configuration
+// builds one from auth = "basic" | "token" (package internal/auth); an embedding program may
+// supply its own.
+type Authenticator interface {
+	// NeedsSlowCheck reports whether Verify would be slow for this Authorization value (a
+	// bcrypt comparison, say): the engine then calls Verify on a worker goroutine, off the
+	// event loop.
+	NeedsSlowCheck(authorization []byte) bool
+	// Verify checks the Authorization header value and the raw Sec-WebSocket-Protocol values
+	// (a token may come as a "bearer.<token>" entry). It returns the user name, or an error:
+	// a *handshake.Error is answered as it is (401 with WWW-Authenticate, 403); any other
+	// error is answered 401 without a challenge. It must not retain its arguments and must
+	// be safe for concurrent use.
+	Verify(authorization []byte, protocols [][]byte) (user string, err error)
 }
 
 // Errors of the registry; they report programmer mistakes at registration time.

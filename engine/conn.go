@@ -39,6 +39,7 @@ type conn struct {
 	subproto string
 	value    any
 	tls      *tlsconn.Session // nil on a plain listener
+	auth     *authVerdict     // a slow authentication check in progress or just finished
 	plain    []byte           // TLS: decrypted bytes not yet consumed (pooled; nil when empty)
 
 	// Loop only.
@@ -133,14 +134,15 @@ func deflateShared(dst []byte, t apps.MessageType, p []byte) []byte {
 	return wsproto.AppendDeflatedFrame(dst, wsproto.OpCode(t), p, nil)
 }
 
-// writableLocked checks that a data message may be queued. The output bound applies to the
-// backlog already queued, so one message larger than the bound still goes out; a backlog
-// past it marks the connection slow, and the flush closes it with 1008.
+// writableLocked checks that a data message may be queued. The bound applies to what is
+// already queued, so one message larger than it still goes out; past it the connection is
+// marked slow, and the flush closes it with 1008. This is the transit queue's bound; the
+// client's backlog is judged at the flush (backpressure.go).
 func (c *conn) writableLocked() error {
 	if c.closing {
 		return apps.ErrClosed
 	}
-	if max := int(c.s.cfg.WebSocket.MaxPendingBytes); max > 0 && len(c.out) > max {
+	if max := c.s.transitBound(); max > 0 && len(c.out) > max {
 		c.slow = true
 		c.markDirtyLocked()
 		return apps.ErrClosed
@@ -214,15 +216,7 @@ func (c *conn) flush() {
 		slow = true
 	}
 	if c.state == stateOpen && slow && !closing {
-		bufpool.Put(out)
-		c.s.stats.SlowClosed.Add(1)
-		c.s.log.Info("slow consumer: output bound reached", "conn", c.id, "app", c.App(), "remote", c.remote,
-			"pending", c.gc.OutboundBuffered())
-		c.mu.Lock()
-		c.dropDataLocked()
-		c.closeFrameLocked(apps.ClosePolicy, "output bound reached")
-		c.mu.Unlock()
-		c.flush()
+		c.closeSlow(out)
 		return
 	}
 	if len(out) > 0 {
@@ -236,13 +230,6 @@ func (c *conn) flush() {
 		}
 		c.setDeadline(c.s.now.Load() + int64(c.s.cfg.WebSocket.CloseTimeout))
 	}
-}
-
-// dropDataLocked discards queued output that has not been written; used only when the
-// connection is closed for its output bound, before the close frame is queued.
-func (c *conn) dropDataLocked() {
-	bufpool.Put(c.out)
-	c.out = nil
 }
 
 // setDeadline sets the next timer event and publishes it for the sweep; loop only.
@@ -271,14 +258,16 @@ func (c *conn) drain() gnet.Action {
 // drainTimeout bounds how long a refused or failed connection may keep its socket.
 const drainTimeout = 2 * time.Second
 
-// recoverApp turns a panic in an application callback into an error, logging its stack once.
-func (c *conn) recoverApp(where string, err *error) {
+// recoverApp runs deferred after an application callback that started at start (coarse
+// clock): it turns a panic into an error, logging its stack once, and notes a slow callback.
+func (c *conn) recoverApp(where string, start int64, err *error) {
 	if r := recover(); r != nil {
 		c.s.stats.AppPanics.Add(1)
 		c.s.log.Error("application panic", "app", c.appName(), "callback", where, "conn", c.id,
 			"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		*err = errAppPanic
 	}
+	c.appDone(where, start)
 }
 
 var errAppPanic = errors.New("engine: application panicked")

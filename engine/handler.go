@@ -33,10 +33,13 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		c.tls = tlsconn.NewSession(l.tls)
 	}
 	c.lp.add(c)
-	s.inHS.Add(1)
-	if max := s.cfg.WebSocket.MaxHandshaking; max > 0 && s.inHS.Load() > int64(max) {
+	// The count taken by this Add decides, so racing loops never refuse more than the excess.
+	if n, max := s.inHS.Add(1), s.cfg.WebSocket.MaxHandshaking; max > 0 && n > int64(max) {
 		s.stats.Refused.Add(1)
-		s.log.Warn("too many connections in the handshake; refusing", "listener", l.name, "remote", c.remote, "max", max)
+		if ok, held := s.g.handshakeLog.allow(s.now.Load()); ok {
+			s.log.Warn("too many connections in the handshake; refusing", "listener", l.name, "remote", c.remote,
+				"max", max, "refused_since_last_line", held)
+		}
 		return nil, gnet.Close
 	}
 	c.lastRead = s.now.Load()
@@ -234,7 +237,7 @@ func (c *conn) OnMessage(op wsproto.OpCode, payload []byte) (err error) {
 		return nil // closing: data after our close frame is discarded (RFC 6455 §5.5.1)
 	}
 	c.s.stats.MessagesIn.Add(1)
-	defer c.recoverApp("OnMessage", &err)
+	defer c.recoverApp("OnMessage", c.s.now.Load(), &err)
 	c.route.App.OnMessage(c, apps.MessageType(op), payload)
 	return nil
 }
@@ -273,24 +276,36 @@ func (c *conn) OnClose(code uint16, reason []byte) error {
 
 // callOpen and callClose run the application's callbacks, isolating panics.
 func (c *conn) callOpen() (err error) {
-	defer c.recoverApp("OnOpen", &err)
+	defer c.recoverApp("OnOpen", c.s.now.Load(), &err)
 	c.route.App.OnOpen(c)
 	return nil
 }
 
 func (c *conn) callClose(code apps.CloseCode, reason string) {
 	var err error
-	defer c.recoverApp("OnClose", &err)
+	defer c.recoverApp("OnClose", c.s.now.Load(), &err)
 	c.route.App.OnClose(c, code, reason)
 }
 
-// OnTick is the sweep: it advances the coarse clock and wakes the connections whose
-// deadline has passed. It runs on gnet's ticker goroutine, so it touches only atomics and
-// the concurrency-safe Wake.
+// OnTick advances the coarse clock every clockInterval (callbacks are timed with it), probes
+// the loops for a blockage (guard.go), and every tickInterval sweeps the connections. It
+// runs on gnet's ticker goroutine.
 func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	s := h.s
 	now := time.Now().UnixNano()
 	s.now.Store(now)
+	s.watchLoops(now)
+	every := s.tickInterval()
+	if now >= s.g.nextSweep {
+		s.g.nextSweep = now + int64(every)
+		s.sweep(now)
+	}
+	return min(clockInterval, every), gnet.None
+}
+
+// sweep wakes the connections whose deadline has passed; it touches only atomics and the
+// concurrency-safe Wake.
+func (s *Server) sweep(now int64) {
 	var wake []*conn
 	s.loopOf.Range(func(_, v any) bool {
 		lp := v.(*loop)
@@ -306,7 +321,6 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	for _, c := range wake {
 		_ = c.gc.Wake(nil)
 	}
-	return s.tickInterval(), gnet.None
 }
 
 // tickInterval is a quarter of the shortest timeout, between 10 ms and 500 ms.

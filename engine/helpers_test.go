@@ -34,13 +34,14 @@ func testLogger(t testing.TB) *slog.Logger {
 }
 
 // startServer starts a server on cfg (testConfig when nil) after setup registers extra
-// applications; it is stopped when the test ends.
-func startServer(t testing.TB, cfg *config.Config, setup func(*Server)) *Server {
+// applications; it is stopped when the test ends. opts come after the test defaults (the
+// test logger, two loops) and so override them.
+func startServer(t testing.TB, cfg *config.Config, setup func(*Server), opts ...Option) *Server {
 	t.Helper()
 	if cfg == nil {
 		cfg = testConfig()
 	}
-	srv, err := New(cfg, WithLogger(testLogger(t)), WithEventLoops(2))
+	srv, err := New(cfg, append([]Option{WithLogger(testLogger(t)), WithEventLoops(2)}, opts...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

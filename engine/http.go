@@ -8,6 +8,7 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
+	"github.com/wsgate/wsgate/internal/auth"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
@@ -77,6 +78,16 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 	if req.HasOrigin && !rt.OriginAllowed(req.Origin) {
 		return c.refuse(handshake.ErrForbidden, "origin not allowed")
 	}
+	var user string
+	if rt.Spec.Auth != nil {
+		var done bool
+		var refusal error
+		if user, done, refusal = c.authenticate(rt, req); !done {
+			return gnet.None // a worker checks the password; the head stays in the buffer
+		} else if refusal != nil {
+			return c.refuse(refusal, "authentication")
+		}
+	}
 	if !s.acquire(rt) {
 		s.stats.LimitRefused.Add(1)
 		return c.refuse(handshake.ErrBusy, "connection limit reached")
@@ -90,6 +101,7 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 		Path:        req.Path,
 		Query:       req.Query,
 		Origin:      req.Origin,
+		User:        user,
 		Offered:     lp.offered,
 		Subprotocol: rt.PickSubprotocol(lp.offered),
 	}
@@ -118,11 +130,23 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 		if ok {
 			cfg = &wsproto.Config{MaxMessageSize: s.wsPlain.MaxMessageSize, Deflate: &params}
 			c.deflate = wsproto.NewCompressor(&params)
-			c.deflateShared = params.ServerNoContextTakeover
+			c.deflateShared = params.Shareable()
 		} else {
 			ext = nil
 		}
 	}
+	// From the 101 on the connection belongs to the application. Marking it so under c.mu,
+	// after checking that the server is not stopping, orders the upgrade with Stop: either
+	// Stop finds it upgraded and sends it 1001, or the client gets 503 here, never a 101
+	// followed by a bare close.
+	c.mu.Lock()
+	if s.stopping.Load() {
+		c.mu.Unlock()
+		s.release(rt)
+		return c.refuse(handshake.ErrBusy, "server shutting down")
+	}
+	c.upgraded = true
+	c.mu.Unlock()
 	lp.proto = append(lp.proto[:0], proto...)
 	resp = handshake.AppendSwitching(resp, req.Key, lp.proto, ext)
 	c.write(resp)
@@ -136,9 +160,6 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 	}
 	c.reader.Init(cfg)
 	c.state = stateOpen
-	c.mu.Lock()
-	c.upgraded = true
-	c.mu.Unlock()
 	s.inHS.Add(-1)
 	s.stats.Upgrades.Add(1)
 	c.lastRead = s.now.Load()
@@ -160,7 +181,9 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 // addOffered collects offered subprotocols into the loop's scratch; a method value made once
 // per call site would allocate, so the loop keeps it.
 func (lp *loop) addOffered(p []byte) bool {
-	lp.offered = append(lp.offered, p)
+	if !auth.IsBearerProtocol(p) { // a token passed as a subprotocol is never echoed
+		lp.offered = append(lp.offered, p)
+	}
 	return true
 }
 
@@ -172,7 +195,7 @@ func (c *conn) callHandshake(rt *apps.Route, hs *apps.Handshake) (err error) {
 			c.route = nil
 		}
 	}()
-	defer c.recoverApp("OnHandshake", &err)
+	defer c.recoverApp("OnHandshake", c.s.now.Load(), &err)
 	return rt.App.OnHandshake(hs)
 }
 

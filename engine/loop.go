@@ -27,6 +27,8 @@ type loop struct {
 	connsMu sync.Mutex
 	conns   []*conn
 
+	watch loopWatch // the ticker's probe for a blocked loop (guard.go)
+
 	// Scratch, loop only: one request is parsed at a time per loop.
 	req        handshake.Request
 	offered    [][]byte

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -47,13 +46,16 @@ type Server struct {
 
 	debug    bool // debug logging is on: hot paths box their log arguments only then
 	stats    Stats
-	now      atomic.Int64 // coarse clock (unix nanos), advanced by the sweep
+	g        guard        // self-protection: rate-limited logs, callback and loop watch (guard.go)
+	now      atomic.Int64 // coarse clock (unix nanos), advanced by the ticker every clockInterval
 	nextID   atomic.Uint64
 	total    atomic.Int64 // open WebSocket connections
 	inHS     atomic.Int64 // connections still in the HTTP phase
 	started  atomic.Bool
 	stopping atomic.Bool
 	acceptWG sync.WaitGroup
+	authJobs chan *authJob
+	authDone chan struct{}
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -102,7 +104,11 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("engine: app[%d] %q: %w", i, a.Name, err)
 		}
-		if err := s.reg.Register(specOf(a), app); err != nil {
+		spec := specOf(a)
+		if spec.Auth, err = s.loadAuth(i, a.Name, a.Auth, a.Credentials, a.Users); err != nil {
+			return nil, err
+		}
+		if err := s.reg.Register(spec, app); err != nil {
 			return nil, fmt.Errorf("engine: app[%d]: %w", i, err)
 		}
 	}
@@ -185,6 +191,7 @@ func (s *Server) Start() error {
 		return fmt.Errorf("engine: event loops: %w", err)
 	}
 	s.cli = cli
+	s.startAuthWorkers()
 	for _, l := range s.listeners {
 		s.log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String(), "tls", l.tls != nil)
 		for range acceptorsPerListener {
@@ -193,51 +200,6 @@ func (s *Server) Start() error {
 		}
 	}
 	return nil
-}
-
-// acceptorsPerListener is how many goroutines accept on each listener: handing a socket to a
-// loop waits for the loop to open it, so two keep accepting while one waits.
-const acceptorsPerListener = 2
-
-// accept hands the listener's sockets to the event loops until the listener closes. Accept
-// errors such as EMFILE back off (5 ms doubling to 1 s) and are logged once per second.
-func (s *Server) accept(l *listener) {
-	defer s.acceptWG.Done()
-	var (
-		backoff time.Duration
-		lastLog time.Time
-		dropped int
-	)
-	for {
-		nc, err := l.ln.Accept()
-		if err != nil {
-			if s.stopping.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			s.stats.AcceptErrors.Add(1)
-			dropped++
-			if now := time.Now(); now.Sub(lastLog) >= time.Second {
-				s.log.Warn("accept failed; backing off", "listener", l.name, "err", err, "errors", dropped)
-				lastLog, dropped = now, 0
-			}
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			time.Sleep(backoff)
-			continue
-		}
-		backoff = 0
-		if s.stopping.Load() {
-			nc.Close()
-			continue
-		}
-		s.stats.Accepted.Add(1)
-		if _, err := s.cli.EnrollContext(nc, l); err != nil {
-			// EnrollContext closes nc in every case.
-			s.stats.AcceptErrors.Add(1)
-			if !s.stopping.Load() && !errors.Is(err, syscall.EMFILE) {
-				s.log.Warn("cannot hand connection to a loop", "listener", l.name, "err", err)
-			}
-		}
-	}
 }
 
 func (s *Server) closeListeners() {
@@ -280,6 +242,7 @@ wait:
 		case <-tick.C:
 		}
 	}
+	close(s.authDone) // the loops may still queue checks; the channel stays open
 	if stopErr := s.cli.Stop(); stopErr != nil && err == nil {
 		err = stopErr
 	}

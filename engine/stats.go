@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"io"
+	"runtime/metrics"
 	"sync/atomic"
 )
 
@@ -20,6 +21,8 @@ type Stats struct {
 	SlowClosed        atomic.Int64
 	AppPanics         atomic.Int64
 	MessagesIn        atomic.Int64
+	SlowCallbacks     atomic.Int64 // application callbacks that held their loop past the threshold
+	LoopStalls        atomic.Int64 // times an event loop was found blocked
 }
 
 // WritePrometheus writes the counters and gauges in the Prometheus text format.
@@ -41,12 +44,37 @@ func (s *Server) WritePrometheus(w io.Writer) {
 		{"slow_closed_total", "connections closed at their output bound", st.SlowClosed.Load()},
 		{"app_panics_total", "panics recovered in application callbacks", st.AppPanics.Load()},
 		{"messages_in_total", "messages delivered to applications", st.MessagesIn.Load()},
+		{"slow_callbacks_total", "application callbacks that held their event loop too long", st.SlowCallbacks.Load()},
+		{"loop_stalls_total", "times an event loop was found blocked", st.LoopStalls.Load()},
 	} {
 		fmt.Fprintf(w, "# HELP wsgate_%s %s\n# TYPE wsgate_%s counter\nwsgate_%s %d\n", m.name, m.help, m.name, m.name, m.v)
 	}
 	fmt.Fprintf(w, "# HELP wsgate_connections open WebSocket connections\n# TYPE wsgate_connections gauge\nwsgate_connections %d\n", s.total.Load())
 	fmt.Fprintf(w, "# HELP wsgate_handshaking connections in the HTTP phase\n# TYPE wsgate_handshaking gauge\nwsgate_handshaking %d\n", s.inHS.Load())
+	writeProcessGauges(w)
 	for _, rt := range s.reg.Table().Routes() {
 		fmt.Fprintf(w, "wsgate_app_connections{app=%q} %d\n", rt.Spec.Name, rt.Connections())
+	}
+}
+
+// processSamples are the runtime metrics exported as gauges: what a soak run or an operator
+// watches for leaks. runtime/metrics reads them without stopping the world.
+var processSamples = []struct{ name, help, key string }{
+	{"goroutines", "live goroutines", "/sched/goroutines:goroutines"},
+	{"heap_objects_bytes", "bytes of live and not yet swept heap objects", "/memory/classes/heap/objects:bytes"},
+	{"memory_total_bytes", "all memory mapped by the Go runtime", "/memory/classes/total:bytes"},
+}
+
+func writeProcessGauges(w io.Writer) {
+	samples := make([]metrics.Sample, len(processSamples))
+	for i, p := range processSamples {
+		samples[i].Name = p.key
+	}
+	metrics.Read(samples)
+	for i, p := range processSamples {
+		if samples[i].Value.Kind() != metrics.KindUint64 {
+			continue
+		}
+		fmt.Fprintf(w, "# HELP wsgate_%s %s\n# TYPE wsgate_%s gauge\nwsgate_%s %d\n", p.name, p.help, p.name, p.name, samples[i].Value.Uint64())
 	}
 }

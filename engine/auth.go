@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/handshake"
+	"github.com/wsgate/wsgate/internal/auth"
+)
+
+// Authentication (SPEC.md row 12). Checks that are fast (tokens, cached passwords) run on the
+// loop. A bcrypt comparison takes tens of milliseconds, far too long for a loop, so it goes to
+// a small pool of workers; the connection waits in the HTTP phase with its request head still
+// unconsumed in the buffer, and when the verdict comes back on the loop the head is parsed
+// again and the upgrade goes on from where it stopped.
+
+// authVerdict is a finished check, kept on the connection until the head is parsed again.
+type authVerdict struct {
+	pending bool
+	user    string
+	err     error
+}
+
+// authJob is one slow check; Run delivers its verdict on the connection's loop.
+type authJob struct {
+	c             *conn
+	a             apps.Authenticator
+	authorization []byte
+	protocols     [][]byte
+	user          string
+	err           error
+}
+
+// authWorkers bounds the bcrypt comparisons running at once; authQueue bounds those waiting.
+var (
+	authWorkers = max(1, runtime.NumCPU())
+	authQueue   = 256
+)
+
+// loadAuth builds the authenticators of the configured applications.
+func (s *Server) loadAuth(i int, name, method, credentials string, users []string) (apps.Authenticator, error) {
+	m, err := auth.ParseMethod(method)
+	if err != nil {
+		return nil, fmt.Errorf("engine: app[%d] %q: %w", i, name, err)
+	}
+	if m == auth.None {
+		return nil, nil
+	}
+	a, err := auth.Load(m, credentials, users, name)
+	if err != nil {
+		return nil, fmt.Errorf("engine: app[%d] %q: %w", i, name, err)
+	}
+	if unknown := a.UnknownUsers(); len(unknown) > 0 {
+		s.log.Warn("users listed for an application have no credentials", "app", name, "users", unknown)
+	}
+	return a, nil
+}
+
+// startAuthWorkers starts the pool of slow-check workers.
+func (s *Server) startAuthWorkers() {
+	s.authJobs = make(chan *authJob, authQueue)
+	s.authDone = make(chan struct{})
+	for range authWorkers {
+		go func() {
+			for {
+				select {
+				case <-s.authDone:
+					return
+				case j := <-s.authJobs:
+					j.user, j.err = j.a.Verify(j.authorization, j.protocols)
+					// An error means the loops are stopping; the connection closes with them.
+					_ = j.c.lp.el.Execute(context.Background(), j)
+				}
+			}
+		}()
+	}
+}
+
+// Run delivers the verdict on the loop and resumes the handshake.
+func (j *authJob) Run(context.Context) error {
+	c := j.c
+	if c.state != stateHTTP || c.auth == nil || !c.auth.pending {
+		return nil // closed or timed out meanwhile
+	}
+	c.auth = &authVerdict{user: j.user, err: j.err}
+	c.lp.begin()
+	action := c.serveHTTP()
+	c.lp.end()
+	if action == gnet.Close {
+		return c.lp.el.Close(c.gc)
+	}
+	return nil
+}
+
+// authenticate runs row 12 for rt; loop only. It returns the user, or done=false when the
+// check went to a worker (the caller returns and waits), or the refusal.
+func (c *conn) authenticate(rt *apps.Route, req *handshake.Request) (user string, done bool, refusal error) {
+	a := rt.Spec.Auth
+	if v := c.auth; v != nil {
+		if v.pending {
+			return "", false, nil
+		}
+		c.auth = nil
+		return v.user, true, authRefusal(v.err)
+	}
+	if !a.NeedsSlowCheck(req.Authorization) {
+		user, err := a.Verify(req.Authorization, req.Protocols)
+		return user, true, authRefusal(err)
+	}
+	j := &authJob{c: c, a: a, authorization: slices.Clone(req.Authorization), protocols: cloneAll(req.Protocols)}
+	select {
+	case c.s.authJobs <- j:
+		c.auth = &authVerdict{pending: true}
+		return "", false, nil
+	default:
+		c.s.log.Warn("authentication queue full; refusing", "app", rt.Spec.Name, "remote", c.remote)
+		return "", true, handshake.ErrBusy
+	}
+}
+
+// authRefusal maps a verifier's error to the answer: its own *handshake.Error (401 with a
+// challenge, 403), else a bare 401.
+func authRefusal(err error) error {
+	if err == nil {
+		return nil
+	}
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		return he
+	}
+	return errUnauthorized
+}
+
+var errUnauthorized = handshake.NewError(401, "Unauthorized", "")
+
+func cloneAll(list [][]byte) [][]byte {
+	out := make([][]byte, len(list))
+	for i, b := range list {
+		out[i] = slices.Clone(b)
+	}
+	return out
+}
