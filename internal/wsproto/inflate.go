@@ -1,6 +1,8 @@
 package wsproto
 
 import (
+	"github.com/wsgate/wsgate/internal/bufpool"
+
 	"io"
 	"sync"
 
@@ -92,8 +94,8 @@ func (r *Reader) inflate(p []byte, h Handler) error {
 	}
 
 	limit := int(min(r.cfg.maxMessageSize(), maxInt))
-	out := getBuf(min(limit, max(4*len(p), 1<<minBufShift)))
-	defer func() { putBuf(out) }()
+	out := bufpool.GetPtr(min(limit, max(4*len(p), 512)))
+	defer func() { bufpool.PutPtr(out) }()
 	text := r.op == OpText
 	st := utf8Accept
 	for {
@@ -116,9 +118,9 @@ func (r *Reader) inflate(p []byte, h Handler) error {
 			return ErrInvalidDeflate
 		}
 		if len(b) == cap(b) {
-			nb := getBuf(min(2*cap(b), limit))
+			nb := bufpool.GetPtr(min(2*cap(b), limit))
 			*nb = append(*nb, b...)
-			putBuf(out)
+			bufpool.PutPtr(out)
 			out, b = nb, *nb
 		}
 		room := b[len(b):min(cap(b), limit)]
@@ -163,7 +165,7 @@ func historySize(bits int) int {
 // dictionary for the client's next message (context takeover, RFC 7692 §7.1.1).
 func (r *Reader) keepWindow(out []byte, size int) {
 	if r.win == nil {
-		r.win = getBuf(size)
+		r.win = bufpool.GetPtr(size)
 	}
 	w := *r.win
 	if len(out) >= size {

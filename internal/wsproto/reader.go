@@ -1,6 +1,8 @@
 package wsproto
 
 import (
+	"github.com/wsgate/wsgate/internal/bufpool"
+
 	"encoding/binary"
 	"math"
 	"unicode/utf8"
@@ -116,7 +118,7 @@ func (r *Reader) Init(cfg *Config) {
 func (r *Reader) Release() {
 	r.dropMessage()
 	if r.win != nil {
-		putBuf(r.win)
+		bufpool.PutPtr(r.win)
 	}
 	*r = Reader{flags: flagDone}
 }
@@ -124,7 +126,7 @@ func (r *Reader) Release() {
 // dropMessage returns the message buffer, if any.
 func (r *Reader) dropMessage() {
 	if r.msg != nil {
-		putBuf(r.msg)
+		bufpool.PutPtr(r.msg)
 		r.msg = nil
 	}
 }
@@ -296,7 +298,7 @@ func (r *Reader) frame(p []byte, h Handler) (int, error) {
 	if length > 0 {
 		r.flags |= flagPayload
 		if r.msg == nil {
-			r.msg = getBuf(int(min(length, preallocLimit)))
+			r.msg = bufpool.GetPtr(int(min(length, preallocLimit)))
 		}
 	} else if fin {
 		return hn, r.finish(h)
@@ -359,7 +361,7 @@ func (r *Reader) payload(p []byte) error {
 			return ErrInvalidUTF8
 		}
 	}
-	appendBuf(&r.msg, p)
+	bufpool.AppendPtr(&r.msg, p)
 	return nil
 }
 
