@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/internal/auth"
 )
@@ -103,14 +105,22 @@ func TestAuthRows(t *testing.T) {
 // TestBasicAuthOffLoop: a bcrypt check runs on a worker while the loop keeps serving others.
 func TestBasicAuthOffLoop(t *testing.T) {
 	srv := startServer(t, authConfig(t), nil)
-	done := make(chan response, 1)
-	go func() { done <- roundTrip(t, srv.Addr("ws"), upgradeRequest("/basic", basicHeader("alice", "pw-alice")), 0) }()
-	for range 20 { // echo keeps answering meanwhile
-		if r := roundTrip(t, srv.Addr("ws"), upgradeRequest("/echo"), 0); r.status != 101 {
-			t.Fatalf("echo: %d", r.status)
+	echoErr := make(chan error, 1)
+	go func() { // echo keeps upgrading while the password is checked
+		for range 20 {
+			c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr("ws")+"/echo", nil)
+			if err != nil {
+				echoErr <- err
+				return
+			}
+			c.Close()
 		}
-	}
-	if r := <-done; r.status != 101 {
+		echoErr <- nil
+	}()
+	if r := roundTrip(t, srv.Addr("ws"), upgradeRequest("/basic", basicHeader("alice", "pw-alice")), 0); r.status != 101 {
 		t.Fatalf("basic: %d", r.status)
+	}
+	if err := <-echoErr; err != nil {
+		t.Fatalf("echo during the check: %v", err)
 	}
 }
