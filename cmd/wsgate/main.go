@@ -83,6 +83,10 @@ func run(args []string) error {
 	slog.SetDefault(logger)
 	raiseFileLimit(logger)
 
+	// Signals are caught from before the listeners open: a SIGTERM that arrives while the
+	// server starts still stops it gracefully instead of killing it.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	srv, err := engine.New(cfg, engine.WithLogger(logger))
 	if err != nil {
 		return err
@@ -99,8 +103,6 @@ func run(args []string) error {
 		}
 	}
 
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	var got os.Signal
 	for got = range sig {
 		if got != syscall.SIGHUP {
