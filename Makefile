@@ -40,5 +40,14 @@ fuzz:
 clean:
 	rm -rf bin
 
+## soak: a bounded soak of the gateway on loopback (echo, broadcast, churn, slow readers,
+## malformed clients) for SOAK_DURATION; fails if RSS, goroutines or fds grow past a bound.
+## Not part of test.
+SOAK_DURATION ?= 2m
+.PHONY: soak
+soak:
+	$(GO) build -o bin/wsgate ./cmd/wsgate
+	$(GO) run ./cmd/wssoak -gateway bin/wsgate -duration $(SOAK_DURATION)
+
 # The side-by-side benchmark harness (make bench, make bench-quick) lives with bench/.
 -include bench/bench.mk

@@ -1,0 +1,178 @@
+package soak
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// malformedCase is one hostile client: run does its thing against addr and describes what
+// the gateway did; want is what it must do. Frame cases upgrade first.
+type malformedCase struct {
+	name string
+	want string
+	run  func(ctx context.Context, addr string) (string, error)
+}
+
+// upgrades reports whether the case is served a WebSocket connection before misbehaving.
+func (c *malformedCase) upgrades() bool { return strings.HasPrefix(c.want, "close ") }
+
+const upgradeHead = "GET /echo HTTP/1.1\r\nHost: soak\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+
+const cutAtTimeout = "cut at the handshake timeout"
+
+var malformedCases = []malformedCase{
+	{name: "garbage request line", want: "status 400", run: httpCase("GARBAGE\r\n\r\n")},
+	{name: "header block over the limit", want: "status 431",
+		run: httpCase("GET /echo HTTP/1.1\r\nHost: soak\r\nX-Big: " + strings.Repeat("b", 9000) + "\r\n\r\n")},
+	{name: "request target over the limit", want: "status 414",
+		run: httpCase("GET /" + strings.Repeat("t", 5000) + " HTTP/1.1\r\nHost: soak\r\n\r\n")},
+	{name: "upgrade without a key", want: "status 400",
+		run: httpCase(strings.Replace(upgradeHead, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "", 1))},
+	{name: "silent connection", want: cutAtTimeout, run: slowloris(0)},
+	{name: "head trickled a byte at a time", want: cutAtTimeout, run: slowloris(150 * time.Millisecond)},
+	{name: "unmasked frame", want: "close 1002", run: frameCase(func(w io.Writer) error {
+		return ws.WriteFrame(w, ws.NewTextFrame([]byte("not masked")))
+	})},
+	{name: "reserved opcode", want: "close 1002", run: frameCase(func(w io.Writer) error {
+		return ws.WriteFrame(w, ws.MaskFrame(ws.NewFrame(ws.OpCode(0x3), true, []byte("x"))))
+	})},
+	{name: "reserved bit without an extension", want: "close 1002", run: frameCase(func(w io.Writer) error {
+		f := ws.NewTextFrame([]byte("x"))
+		f.Header.Rsv = ws.Rsv(true, false, false)
+		return ws.WriteFrame(w, ws.MaskFrame(f))
+	})},
+	{name: "fragmented ping", want: "close 1002", run: frameCase(func(w io.Writer) error {
+		f := ws.NewPingFrame([]byte("x"))
+		f.Header.Fin = false
+		return ws.WriteFrame(w, ws.MaskFrame(f))
+	})},
+	{name: "invalid close code", want: "close 1002", run: frameCase(func(w io.Writer) error {
+		return ws.WriteFrame(w, ws.MaskFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(999, ""))))
+	})},
+	{name: "invalid UTF-8 in a text message", want: "close 1007", run: frameCase(func(w io.Writer) error {
+		return ws.WriteFrame(w, ws.MaskFrame(ws.NewTextFrame([]byte{'o', 'k', 0xff, 0xfe})))
+	})},
+	{name: "message over the limit", want: "close 1009", run: frameCase(func(w io.Writer) error {
+		h := ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: ws.NewMask(), Length: 4 * maxMessageSize}
+		if err := ws.WriteHeader(w, h); err != nil {
+			return err
+		}
+		_, err := w.Write(make([]byte, 1024))
+		return err
+	})},
+}
+
+// malformed runs the hostile cases in turn until ctx ends, starting at case i.
+func (l *load) malformed(ctx context.Context, i int) {
+	for n := i; ctx.Err() == nil; n++ {
+		tc := malformedCases[n%len(malformedCases)]
+		addr := l.addrs[(n/len(malformedCases))%2]
+		got, err := tc.run(ctx, addr)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			l.t.fail("malformed: "+tc.name, err)
+		case got != tc.want:
+			l.t.fail("malformed: "+tc.name, fmt.Errorf("%w: %s, want %s", ErrUnexpected, got, tc.want))
+		default:
+			l.t.event("malformed: " + tc.name + " -> " + tc.want)
+			if tc.upgrades() {
+				l.t.served.Add(1)
+			}
+		}
+		pause(ctx, 20*time.Millisecond)
+	}
+}
+
+// httpCase sends a raw request and reports the response's status.
+func httpCase(raw string) func(context.Context, string) (string, error) {
+	return func(ctx context.Context, addr string) (string, error) {
+		nc, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return "", err
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(nc, raw); err != nil {
+			return "", err
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+		if err != nil {
+			return "", err
+		}
+		resp.Body.Close()
+		return fmt.Sprintf("status %d", resp.StatusCode), nil
+	}
+}
+
+// slowloris connects and sends the upgrade head a byte per every (never, with every 0),
+// and reports how long the gateway took to cut it.
+func slowloris(every time.Duration) func(context.Context, string) (string, error) {
+	return func(ctx context.Context, addr string) (string, error) {
+		nc, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return "", err
+		}
+		defer nc.Close()
+		start := time.Now()
+		if every > 0 {
+			go func() {
+				for i := range len(upgradeHead) - 2 { // never the final CRLF
+					if _, err := nc.Write([]byte{upgradeHead[i]}); err != nil {
+						return
+					}
+					time.Sleep(every)
+				}
+			}()
+		}
+		nc.SetReadDeadline(time.Now().Add(handshakeTimeout + 5*time.Second))
+		_, err = io.Copy(io.Discard, nc)
+		took := time.Since(start)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return fmt.Sprintf("not cut after %v", took.Round(time.Millisecond)), nil
+		}
+		// The sweep runs every quarter of the shortest timeout, so the cut comes up to that
+		// much early or late; scheduling on a busy machine adds a little.
+		if took < handshakeTimeout-handshakeTimeout/4-100*time.Millisecond || took > handshakeTimeout+time.Second {
+			return fmt.Sprintf("cut after %v", took.Round(time.Millisecond)), nil
+		}
+		return cutAtTimeout, nil
+	}
+}
+
+// frameCase upgrades, writes what send writes, and reports the close code the gateway sent.
+func frameCase(send func(w io.Writer) error) func(context.Context, string) (string, error) {
+	return func(ctx context.Context, addr string) (string, error) {
+		nc, br, err := dialRaw(ctx, addr, "/echo", 0)
+		if err != nil {
+			return "", err
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		if err := send(nc); err != nil {
+			return "", err
+		}
+		for {
+			f, err := ws.ReadFrame(br)
+			if err != nil {
+				return "", err
+			}
+			if f.Header.OpCode == ws.OpClose {
+				code, _ := ws.ParseCloseFrameData(f.Payload)
+				return fmt.Sprintf("close %d", code), nil
+			}
+		}
+	}
+}
