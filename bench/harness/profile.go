@@ -34,7 +34,7 @@ func init() {
 // buildProfiled builds b's pprof variant into work/bin/NAME-pprof and
 // points b at it.
 func (b *built) buildProfiled(ctx context.Context, work string, log io.Writer) error {
-	dir := filepath.Join(work, "pprof")
+	dir := filepath.Join(work, "_pprof") // "_": never a package of the module
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

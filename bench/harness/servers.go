@@ -128,18 +128,18 @@ type Plan struct {
 // (RLIMIT_NOFILE hard limit 20000) less room for the process's own files.
 var Plans = map[string]Plan{
 	"quick": {Mode: "quick", Rounds: 1, Cases: []Case{
-		{Key: "echo64", Title: "echo 64 B × 1000", Scenario: load.Echo, Conns: 1000, Size: 64, Duration: 700 * time.Millisecond, Warmup: 150 * time.Millisecond},
-		{Key: "echo4k", Title: "echo 4 KiB × 100", Scenario: load.Echo, Conns: 100, Size: 4096, Duration: 700 * time.Millisecond, Warmup: 150 * time.Millisecond},
+		{Key: "echo64", Title: "echo 64 B × 1000", Scenario: load.Echo, Conns: 1000, Size: 64, Duration: 500 * time.Millisecond, Warmup: 100 * time.Millisecond},
+		{Key: "echo4k", Title: "echo 4 KiB × 100", Scenario: load.Echo, Conns: 100, Size: 4096, Duration: 500 * time.Millisecond, Warmup: 100 * time.Millisecond},
 		{Key: "idle", Title: "idle × 2000", Scenario: load.Idle, Conns: 2000, Size: 16, Settle: 300 * time.Millisecond},
-		{Key: "upgrade", Title: "upgrade (64 workers)", Scenario: load.Upgrade, Conns: 64, Size: 16, Duration: 700 * time.Millisecond, Warmup: 150 * time.Millisecond},
-		{Key: "bcast1k", Title: "broadcast 64 B → 1000", Scenario: load.Broadcast, Conns: 1000, Size: 64, Duration: 700 * time.Millisecond, Warmup: 150 * time.Millisecond},
+		{Key: "upgrade", Title: "upgrade (64 workers)", Scenario: load.Upgrade, Conns: 64, Size: 16, Duration: 500 * time.Millisecond, Warmup: 100 * time.Millisecond},
+		{Key: "bcast1k", Title: "broadcast 64 B → 1000", Scenario: load.Broadcast, Conns: 1000, Size: 64, Duration: 500 * time.Millisecond, Warmup: 100 * time.Millisecond},
 	}},
-	"full": {Mode: "full", Rounds: 2, Cases: []Case{
-		{Key: "echo64", Title: "echo 64 B × 1000", Scenario: load.Echo, Conns: 1000, Size: 64, Duration: 2 * time.Second, Warmup: 500 * time.Millisecond},
-		{Key: "echo4k", Title: "echo 4 KiB × 100", Scenario: load.Echo, Conns: 100, Size: 4096, Duration: 2 * time.Second, Warmup: 500 * time.Millisecond},
+	"full": {Mode: "full", Rounds: 3, Cases: []Case{
+		{Key: "echo64", Title: "echo 64 B × 1000", Scenario: load.Echo, Conns: 1000, Size: 64, Duration: 1200 * time.Millisecond, Warmup: 300 * time.Millisecond},
+		{Key: "echo4k", Title: "echo 4 KiB × 100", Scenario: load.Echo, Conns: 100, Size: 4096, Duration: 1200 * time.Millisecond, Warmup: 300 * time.Millisecond},
 		{Key: "idle", Title: "idle × 19000", Scenario: load.Idle, Conns: 19000, Size: 16, Settle: time.Second},
-		{Key: "upgrade", Title: "upgrade (64 workers)", Scenario: load.Upgrade, Conns: 64, Size: 16, Duration: 2 * time.Second, Warmup: 500 * time.Millisecond},
-		{Key: "bcast1k", Title: "broadcast 64 B → 1000", Scenario: load.Broadcast, Conns: 1000, Size: 64, Duration: 2 * time.Second, Warmup: 300 * time.Millisecond},
-		{Key: "bcast10k", Title: "broadcast 64 B → 10000", Scenario: load.Broadcast, Conns: 10000, Size: 64, Duration: 2 * time.Second, Warmup: 300 * time.Millisecond},
+		{Key: "upgrade", Title: "upgrade (64 workers)", Scenario: load.Upgrade, Conns: 64, Size: 16, Duration: 1200 * time.Millisecond, Warmup: 300 * time.Millisecond},
+		{Key: "bcast1k", Title: "broadcast 64 B → 1000", Scenario: load.Broadcast, Conns: 1000, Size: 64, Duration: 1200 * time.Millisecond, Warmup: 200 * time.Millisecond},
+		{Key: "bcast10k", Title: "broadcast 64 B → 10000", Scenario: load.Broadcast, Conns: 10000, Size: 64, Duration: 1200 * time.Millisecond, Warmup: 200 * time.Millisecond},
 	}},
 }

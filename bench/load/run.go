@@ -96,7 +96,7 @@ type Result struct {
 	Failed    int64    `json:"failed"`                   // connects or handshakes that failed
 	Dropped   int64    `json:"dropped"`                  // open connections lost
 	Errors    int64    `json:"errors"`                   // protocol errors, mismatched echoes
-	Lost      int64    `json:"lost,omitempty"`           // broadcast deliveries that never came
+	Lost      int64    `json:"lost,omitempty"`           // broadcast deliveries missing 1 s after publishing
 	Err       string   `json:"error,omitempty"`
 }
 
