@@ -38,7 +38,7 @@ func (rep *Report) SVG() string {
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w(`<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="11">`+"\n", width, height, width, height)
 	w(`<rect width="100%%" height="100%%" fill="white"/>` + "\n")
-	w(`<text x="%.0f" y="18" font-size="14" font-weight="bold">Ratio to %s = 1.0 (log scale; idle memory: lower is better, every other row: higher is better)</text>`+"\n", 10.0, html.EscapeString(rep.Base))
+	w(`<text x="%.0f" y="18" font-size="14" font-weight="bold">Ratio to %s = 1.0, log scale (↑ higher is better, ↓ lower is better)</text>`+"\n", 10.0, html.EscapeString(rep.Base))
 	// Legend.
 	lx := 10.0
 	for i, s := range rep.Servers {
@@ -58,7 +58,11 @@ func (rep *Report) SVG() string {
 		gy := top + float64(ci)*groupH
 		h := headlineOf(c)
 		w(`<text x="%.0f" y="%.1f" text-anchor="end" font-weight="bold">%s</text>`+"\n", left-8, gy+barH, html.EscapeString(c.Title))
-		w(`<text x="%.0f" y="%.1f" text-anchor="end" fill="#555">%s</text>`+"\n", left-8, gy+2*barH+2, html.EscapeString(h.label))
+		arrow := " ↑"
+		if h.lower {
+			arrow = " ↓"
+		}
+		w(`<text x="%.0f" y="%.1f" text-anchor="end" fill="#555">%s</text>`+"\n", left-8, gy+2*barH+2, html.EscapeString(h.label+arrow))
 		for si, s := range rep.Servers {
 			r := rep.ratio(c, s)
 			y := gy + float64(si)*barH
