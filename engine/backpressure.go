@@ -92,3 +92,21 @@ func keepControlFrames(b []byte) []byte {
 	}
 	return b[:w]
 }
+
+// unreadHTTP reports whether an HTTP client has left more than the output bound of earlier
+// responses unread while it pipelines another request, and if so counts and logs it: the
+// caller closes the connection rather than buffer every answer. One response larger than
+// the bound (a big static file) is not affected; only the next request waits on it. Loop only.
+func (c *conn) unreadHTTP() bool {
+	s := c.s
+	max := int(s.cfg.WebSocket.MaxPendingBytes)
+	if max <= 0 || c.gc.OutboundBuffered() <= max {
+		return false
+	}
+	s.stats.SlowClosed.Add(1)
+	if ok, held := s.g.slowLog.allow(s.now.Load()); ok {
+		s.log.Info("HTTP client pipelines requests without reading the responses; closing", "listener", c.l.name,
+			"remote", c.remote, "pending", c.gc.OutboundBuffered(), "bound", max, "also_closed_since_last_line", held)
+	}
+	return true
+}

@@ -61,7 +61,7 @@ func TestDeflateEchoAndBroadcast(t *testing.T) {
 	}
 	defer b.Close()
 	rt := srv.Registry().Table().Lookup([]byte("/broadcast"), 0)
-	waitFor(t, "members", func() bool { return rt.Connections() == 3 })
+	waitFor(t, "members", func() bool { return broadcastMembers(rt) == 3 })
 	msg := bytes.Repeat([]byte("to everyone "), 300)
 	if err := a.WriteMessage(websocket.TextMessage, msg); err != nil {
 		t.Fatal(err)

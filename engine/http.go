@@ -38,6 +38,9 @@ func (c *conn) serveHTTP() gnet.Action {
 			// Rows 4 and 5: a standalone server is not an HTTP server.
 			return c.refuse(handshake.ErrUpgradeFailed, "not an upgrade to an application here")
 		}
+		if c.unreadHTTP() {
+			return gnet.Close
+		}
 		out, keep := s.static.Respond(lp.resp[:0], req)
 		s.stats.HTTPRequests.Add(1)
 		c.write(out)

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/apps"
 )
 
 // rawClient is a WebSocket client on a plain socket, for what gorilla does not let a test
@@ -199,3 +201,8 @@ func (r *logRecorder) find(prefix string) []string {
 	}
 	return out
 }
+
+// broadcastMembers is the number of members of the built-in broadcast application on rt.
+// Tests wait on it rather than on rt.Connections(): a slot is taken before the 101 and the
+// member joins in OnOpen after it, so a client can hold its 101 before it is a member.
+func broadcastMembers(rt *apps.Route) int { return rt.App.(*apps.Broadcast).Members() }

@@ -58,7 +58,7 @@ func TestBroadcast(t *testing.T) {
 		clients[i], _ = dial(t, srv.Addr(listener), "/broadcast", nil)
 	}
 	rt := srv.Registry().Table().Lookup([]byte("/broadcast"), 0)
-	waitFor(t, "all members joined", func() bool { return rt.Connections() == n })
+	waitFor(t, "all members joined", func() bool { return broadcastMembers(rt) == n })
 	for from := range clients {
 		msg := fmt.Sprintf("from %d", from)
 		if err := clients[from].WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
