@@ -317,6 +317,12 @@ func (l *load) slowReader(ctx context.Context, i int) {
 	}
 }
 
+// The outcomes of a slow reader that was cut.
+const (
+	slowClosed  = "closed with 1008"
+	slowDropped = "dropped at the close timeout"
+)
+
 // drain reads what a stalled client has received: "" when it was only data (still open).
 func drain(nc net.Conn, br io.Reader) (outcome string, err error) {
 	for {
@@ -327,7 +333,7 @@ func drain(nc net.Conn, br io.Reader) (outcome string, err error) {
 		case errors.As(err, &ne) && ne.Timeout():
 			return "", nil
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
-			return "dropped at the close timeout", nil
+			return slowDropped, nil
 		case err != nil:
 			return "", err
 		}
@@ -337,7 +343,7 @@ func drain(nc net.Conn, br io.Reader) (outcome string, err error) {
 			if code != ws.StatusPolicyViolation {
 				return "", fmt.Errorf("%w: closed with %d, want 1008", ErrUnexpected, code)
 			}
-			return "closed with 1008", nil
+			return slowClosed, nil
 		case ws.OpBinary, ws.OpText:
 			if _, err := checkMessage(f.Payload); err != nil {
 				return "", err
@@ -350,7 +356,20 @@ func drain(nc net.Conn, br io.Reader) (outcome string, err error) {
 // well-behaved client would. rcvBuf > 0 sets SO_RCVBUF before the connect. The returned
 // reader is the one to read from (it may hold bytes that came with the 101).
 func dialRaw(ctx context.Context, addr, path string, rcvBuf int) (net.Conn, io.Reader, error) {
-	nd := net.Dialer{Timeout: 5 * time.Second}
+	d := ws.Dialer{Timeout: 5 * time.Second, NetDial: socketDialer(rcvBuf).DialContext}
+	nc, br, _, err := d.Dial(ctx, "ws://"+addr+path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if br == nil {
+		return nc, nc, nil
+	}
+	return nc, br, nil
+}
+
+// socketDialer dials TCP; rcvBuf > 0 sets SO_RCVBUF before the connect.
+func socketDialer(rcvBuf int) *net.Dialer {
+	nd := &net.Dialer{Timeout: 5 * time.Second}
 	if rcvBuf > 0 {
 		nd.Control = func(_, _ string, c syscall.RawConn) error {
 			var serr error
@@ -362,13 +381,5 @@ func dialRaw(ctx context.Context, addr, path string, rcvBuf int) (net.Conn, io.R
 			return serr
 		}
 	}
-	d := ws.Dialer{Timeout: 5 * time.Second, NetDial: nd.DialContext}
-	nc, br, _, err := d.Dial(ctx, "ws://"+addr+path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if br == nil {
-		return nc, nc, nil
-	}
-	return nc, br, nil
+	return nd
 }

@@ -38,6 +38,7 @@ var malformedCases = []malformedCase{
 		run: httpCase("GET /" + strings.Repeat("t", 5000) + " HTTP/1.1\r\nHost: soak\r\n\r\n")},
 	{name: "upgrade without a key", want: "status 400",
 		run: httpCase(strings.Replace(upgradeHead, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "", 1))},
+	{name: "pipelined requests never read", want: "closed before all were answered", run: pipelined(20000)},
 	{name: "silent connection", want: cutAtTimeout, run: slowloris(0)},
 	{name: "head trickled a byte at a time", want: cutAtTimeout, run: slowloris(150 * time.Millisecond)},
 	{name: "unmasked frame", want: "close 1002", run: frameCase(func(w io.Writer) error {
@@ -174,5 +175,34 @@ func frameCase(send func(w io.Writer) error) func(context.Context, string) (stri
 				return fmt.Sprintf("close %d", code), nil
 			}
 		}
+	}
+}
+
+// pipelined sends n requests in one go without reading the answers (on a small receive
+// buffer), then reads what came: the gateway must close the connection once the unread
+// answers pass its output bound rather than buffer them all (a standalone server closes
+// after its first 404 anyway).
+func pipelined(n int) func(context.Context, string) (string, error) {
+	return func(ctx context.Context, addr string) (string, error) {
+		nc, err := socketDialer(4096).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return "", err
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(10 * time.Second))
+		go nc.Write([]byte(strings.Repeat("GET / HTTP/1.1\r\nHost: soak\r\n\r\n", n))) // fails once closed
+		time.Sleep(200 * time.Millisecond)                                             // the answers pile up unread
+		var got strings.Builder
+		_, err = io.Copy(&got, io.LimitReader(nc, 64<<20))
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return "not closed", nil
+		}
+		// A reset (the gateway closed with requests unread) ends the read early; either way
+		// fewer answers than requests is the point.
+		if answers := strings.Count(got.String(), "HTTP/1.1 "); answers >= n {
+			return fmt.Sprintf("all %d answered", answers), nil
+		}
+		return "closed before all were answered", nil
 	}
 }

@@ -238,7 +238,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if byLevel["ERROR"] > 0 {
 		rep.failf("the gateway logged %d errors, first: %s", byLevel["ERROR"], errLines[0])
 	}
-	if cfg.Slow > 0 && cfg.Duration >= 2*cfg.SlowStall && last.metrics["wsgate_slow_closed_total"] == 0 {
+	if cfg.Slow > 0 && cfg.Duration >= 2*cfg.SlowStall && t.eventCount("slow reader: "+slowClosed)+t.eventCount("slow reader: "+slowDropped) == 0 {
 		rep.failf("no slow reader was closed at the output bound in %v", cfg.Duration)
 	}
 	if t.delivered.Load() == 0 || t.echoed.Load() == 0 || t.churned.Load() == 0 {

@@ -64,6 +64,13 @@ func (t *tally) latency(d time.Duration) {
 	}
 }
 
+// eventCount is the number of expected outcomes of kind.
+func (t *tally) eventCount(kind string) int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.events[kind]
+}
+
 // errorCount is the number of unexpected outcomes.
 func (t *tally) errorCount() int64 {
 	t.mu.Lock()
