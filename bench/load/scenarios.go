@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"sync/atomic"
 	"time"
@@ -167,6 +168,8 @@ type bcastShared struct {
 	next    uint64        // publisher loop only: next seq to send
 	done    uint64        // publisher loop only: every seq below is complete
 	lastW   int64         // publisher loop only: last warm-up send
+	sync    uint64        // publisher loop only: seq of the sync message, 0 before
+	synced  atomic.Bool   // every subscriber has the sync message
 	dialed  bool          // publisher loop only
 	wantPub atomic.Bool
 }
@@ -200,12 +203,11 @@ func (h *bcastHandler) message(c *Conn, _ byte, p []byte) {
 		h.bc.ready.Add(1)
 	}
 	seq := binary.LittleEndian.Uint64(p)
-	if seq < h.bc.base.Load() {
-		return
-	}
-	c.l.st.count.Add(1)
-	if h.r.measuring.Load() {
-		c.l.hist.Record(h.r.now() - int64(binary.LittleEndian.Uint64(p[8:])))
+	if seq >= h.bc.base.Load() {
+		c.l.st.count.Add(1)
+		if h.r.measuring.Load() {
+			c.l.hist.Record(h.r.now() - int64(binary.LittleEndian.Uint64(p[8:])))
+		}
 	}
 	if h.bc.ring[seq%bcRing].Add(1) == h.bc.subs.Load() {
 		if pl := h.bc.pubLoop.Load(); pl != nil && pl != c.l {
@@ -249,7 +251,23 @@ func (h *bcastHandler) tick(l *loop) {
 	}
 	switch h.r.phase.Load() {
 	case phaseWarm:
-		if now := h.r.now(); now-bc.lastW >= int64(bcWarm) {
+		// Probe until every subscriber has been reached (the server has
+		// registered them all), one probe at a time: the next goes out only
+		// once the last has started arriving, so a slow fan-out never builds a
+		// backlog that would spill into the window. Then one sync message:
+		// when all have it, every earlier message has been delivered too.
+		subs, now := bc.subs.Load(), h.r.now()
+		last := bc.next - 1
+		switch {
+		case bc.sync != 0:
+			if bc.ring[bc.sync%bcRing].Load() >= subs {
+				bc.synced.Store(true)
+			}
+		case bc.ready.Load() >= subs:
+			bc.sync = bc.next
+			h.publish(bc.next)
+			bc.next++
+		case last == 0 || bc.ring[last%bcRing].Load() > 0 && now-bc.lastW >= int64(bcWarm):
 			bc.lastW = now
 			h.publish(bc.next)
 			bc.next++
@@ -296,21 +314,22 @@ func (r *runner) runBroadcast(ctx context.Context) (Result, error) {
 	if !ok || r.opened() <= n {
 		return res, errors.New("load: the publisher could not connect")
 	}
-	// Warm up until every subscriber has been reached, so that the server has
-	// registered them all before the window opens.
+	// Warm up until every subscriber has been reached and nothing is left in
+	// flight, so that the server has registered them all before the window
+	// opens; then run unmeasured for Warmup.
+	r.bc.subs.Store(n)
 	r.setPhase(phaseWarm)
-	ok, err = waitFor(ctx, 5*time.Second, func() bool { return r.bc.ready.Load() >= n })
+	ok, err = waitFor(ctx, 10*time.Second, r.bc.synced.Load)
 	if err != nil {
 		return res, err
 	}
 	if !ok {
-		return res, errors.New("load: not every subscriber received the warm-up messages")
+		return res, fmt.Errorf("load: after 10 s of warm-up %d of %d subscribers had been reached", r.bc.ready.Load(), n)
 	}
+	r.setPhase(phaseRun)
 	if err := sleep(ctx, r.cfg.Warmup); err != nil {
 		return res, err
 	}
-	r.bc.subs.Store(n)
-	r.setPhase(phaseRun)
 	err = r.measure(ctx, &res)
 	res.Lost = r.bc.lost.Load()
 	return res, err
