@@ -19,6 +19,15 @@
 // idle close, and the close-handshake timeout without a timer or goroutine per connection: each
 // connection publishes its next deadline in an atomic, and the sweep wakes only those due.
 //
+// Nothing a client sends or an application does may take the process down or stall other
+// clients. Every connection's unread output is bounded by max_pending_bytes, judged on what
+// the socket did not take, and a client past it is closed with 1008 keeping the control
+// frames already queued (backpressure.go); an HTTP client pipelining requests without reading
+// the answers is closed at the same bound. Accept errors such as EMFILE back off and are
+// logged once per interval while the open connections are served (accept.go). A panic in a
+// callback closes only its connection (1011, or 500 in the handshake); callbacks are timed on
+// the coarse clock and a loop blocked in one is reported while it lasts (guard.go).
+//
 //	srv, err := engine.New(config.Default(), engine.WithLogger(logger))
 //	if err != nil { ... }
 //	if err := srv.Start(); err != nil { ... }
