@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 )
 
 // gnetLogger routes gnet's own log lines to the server's slog handler.
@@ -17,6 +18,14 @@ func (g gnetLogger) log(level slog.Level, format string, args []any) {
 
 func (g gnetLogger) Debugf(format string, args ...any) { g.log(slog.LevelDebug, format, args) }
 func (g gnetLogger) Infof(format string, args ...any)  { g.log(slog.LevelDebug, format, args) } // gnet's info is chatter
-func (g gnetLogger) Warnf(format string, args ...any)  { g.log(slog.LevelWarn, format, args) }
+// Warnf keeps gnet's warnings, except its note on events for connections already closed:
+// routine when many clients leave at once (a close racing their last event), so debug.
+func (g gnetLogger) Warnf(format string, args ...any) {
+	level := slog.LevelWarn
+	if strings.Contains(format, "stale connection") {
+		level = slog.LevelDebug
+	}
+	g.log(level, format, args)
+}
 func (g gnetLogger) Errorf(format string, args ...any) { g.log(slog.LevelError, format, args) }
 func (g gnetLogger) Fatalf(format string, args ...any) { g.log(slog.LevelError, format, args) }
