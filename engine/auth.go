@@ -115,11 +115,11 @@ func (c *conn) authenticate(rt *apps.Route, req *handshake.Request) (user string
 	}
 	j := &authJob{c: c, a: a, authorization: slices.Clone(req.Authorization), protocols: cloneAll(req.Protocols)}
 	select {
-	case c.s.authJobs <- j:
+	case c.lp.s.authJobs <- j:
 		c.auth = &authVerdict{pending: true}
 		return "", false, nil
 	default:
-		c.s.log.Warn("authentication queue full; refusing", "app", rt.Spec.Name, "remote", c.remote)
+		c.lp.s.log.Warn("authentication queue full; refusing", "app", rt.Spec.Name, "remote", c.remote)
 		return "", true, handshake.ErrBusy
 	}
 }

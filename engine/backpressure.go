@@ -36,7 +36,7 @@ func (s *Server) transitBound() int {
 // the client, our ping, or a close an application queued concurrently go out, in order,
 // before our close frame.
 func (c *conn) closeSlow(out []byte) {
-	s := c.s
+	s := c.lp.s
 	s.stats.SlowClosed.Add(1)
 	if ok, held := s.g.slowLog.allow(s.now.Load()); ok {
 		s.log.Info("slow consumer: output bound reached; closing with 1008", "conn", c.id, "app", c.App(),
@@ -98,7 +98,7 @@ func keepControlFrames(b []byte) []byte {
 // caller closes the connection rather than buffer every answer. One response larger than
 // the bound (a big static file) is not affected; only the next request waits on it. Loop only.
 func (c *conn) unreadHTTP() bool {
-	s := c.s
+	s := c.lp.s
 	max := int(s.cfg.WebSocket.MaxPendingBytes)
 	if max <= 0 || c.gc.OutboundBuffered() <= max {
 		return false

@@ -14,7 +14,6 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/internal/bufpool"
-	"github.com/wsgate/wsgate/internal/tlsconn"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
@@ -30,31 +29,28 @@ const (
 // conn is one client connection. It implements apps.Conn and wsproto.Handler.
 type conn struct {
 	gc       gnet.Conn
-	s        *Server
-	lp       *loop
+	lp       *loop // its Server is lp.s
 	l        *listener
 	remote   net.Addr
 	id       uint64
 	route    *apps.Route // set at the upgrade
 	subproto string
 	value    any
-	tls      *tlsconn.Session // nil on a plain listener
-	auth     *authVerdict     // a slow authentication check in progress or just finished
-	plain    []byte           // TLS: decrypted bytes not yet consumed (pooled; nil when empty)
+	tls      *tlsState    // nil on a plain listener
+	auth     *authVerdict // a slow authentication check in progress or just finished
 
 	// Loop only.
 	state         uint8
 	pingSent      bool
 	peerClosed    bool
-	slot          int   // index in lp.conns
-	deadline      int64 // next timer event (unix nanos), 0 = none
+	deflateShared bool           // no server context takeover: a prepared message's compressed frame fits every receiver
+	closeCode     apps.CloseCode // what OnClose reports: the peer's code, or ours
+	slot          int32          // index in lp.conns
+	deadline      int64          // next timer event (unix nanos), 0 = none
 	lastRead      int64
-	closeCode     apps.CloseCode
 	closeText     string
 	reader        wsproto.Reader
 	deflate       *wsproto.Compressor // nil without permessage-deflate
-	deflateShared bool                // no server context takeover: a prepared message's compressed frame fits every receiver
-	readerCfg     *wsproto.Config
 
 	// due mirrors deadline for the sweep, which wakes the connection once it has passed.
 	due atomic.Int64
@@ -142,7 +138,7 @@ func (c *conn) writableLocked() error {
 	if c.closing {
 		return apps.ErrClosed
 	}
-	if max := c.s.transitBound(); max > 0 && len(c.out) > max {
+	if max := c.lp.s.transitBound(); max > 0 && len(c.out) > max {
 		c.slow = true
 		c.markDirtyLocked()
 		return apps.ErrClosed
@@ -212,7 +208,7 @@ func (c *conn) flush() {
 		return
 	}
 	// The backlog gnet still holds from earlier writes decides, before this write.
-	if max := int(c.s.cfg.WebSocket.MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
+	if max := int(c.lp.s.cfg.WebSocket.MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
 		slow = true
 	}
 	if c.state == stateOpen && slow && !closing {
@@ -228,7 +224,7 @@ func (c *conn) flush() {
 		if c.closeCode == 0 {
 			c.closeCode, c.closeText = sentCode, sentText
 		}
-		c.setDeadline(c.s.now.Load() + int64(c.s.cfg.WebSocket.CloseTimeout))
+		c.setDeadline(c.lp.s.now.Load() + int64(c.lp.s.cfg.WebSocket.CloseTimeout))
 	}
 }
 
@@ -250,7 +246,7 @@ func (c *conn) drain() gnet.Action {
 		return gnet.Close
 	}
 	c.state = stateDraining
-	c.setDeadline(c.s.now.Load() + int64(drainTimeout))
+	c.setDeadline(c.lp.s.now.Load() + int64(drainTimeout))
 	c.consume(-1)
 	return gnet.None
 }
@@ -262,8 +258,8 @@ const drainTimeout = 2 * time.Second
 // clock): it turns a panic into an error, logging its stack once, and notes a slow callback.
 func (c *conn) recoverApp(where string, start int64, err *error) {
 	if r := recover(); r != nil {
-		c.s.stats.AppPanics.Add(1)
-		c.s.log.Error("application panic", "app", c.appName(), "callback", where, "conn", c.id,
+		c.lp.s.stats.AppPanics.Add(1)
+		c.lp.s.log.Error("application panic", "app", c.appName(), "callback", where, "conn", c.id,
 			"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		*err = errAppPanic
 	}

@@ -72,7 +72,7 @@ func (r *rateLog) allow(now int64) (ok bool, held int64) {
 // appDone runs after an application callback that started at start (coarse clock); it
 // notes the callback if it was slow. Loop only.
 func (c *conn) appDone(where string, start int64) {
-	s := c.s
+	s := c.lp.s
 	d := s.now.Load() - start
 	if d < s.g.slowAfter() {
 		return

@@ -26,11 +26,11 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if l == nil {
 		return nil, gnet.Close
 	}
-	c := &conn{gc: gc, s: s, l: l, remote: gc.RemoteAddr(), id: s.nextID.Add(1), slot: -1}
+	c := &conn{gc: gc, l: l, remote: gc.RemoteAddr(), id: s.nextID.Add(1), slot: -1}
 	c.lp = s.loopFor(gc)
 	gc.SetContext(c)
 	if l.tls != nil {
-		c.tls = tlsconn.NewSession(l.tls)
+		c.tls = &tlsState{sess: tlsconn.NewSession(l.tls)}
 	}
 	c.lp.add(c)
 	// The count taken by this Add decides, so racing loops never refuse more than the excess.
@@ -67,11 +67,9 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.mu.Unlock()
 	c.reader.Release()
 	if c.tls != nil {
-		c.tls.Release()
+		c.tls.release()
 		c.tls = nil
 	}
-	bufpool.Put(c.plain)
-	c.plain = nil
 	if c.deflate != nil {
 		c.deflate.Release()
 	}
@@ -110,7 +108,7 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 }
 
 func (c *conn) serve() gnet.Action {
-	now := c.s.now.Load()
+	now := c.lp.s.now.Load()
 	if c.deadline != 0 && now >= c.deadline {
 		if a := c.onTimer(now); a != gnet.None {
 			return a
@@ -137,11 +135,11 @@ func (c *conn) serve() gnet.Action {
 func (c *conn) onTimer(now int64) gnet.Action {
 	switch c.state {
 	case stateHTTP:
-		c.s.stats.HandshakeTimeouts.Add(1)
-		c.s.log.Debug("handshake timeout", "conn", c.id, "listener", c.l.name, "remote", c.remote)
+		c.lp.s.stats.HandshakeTimeouts.Add(1)
+		c.lp.s.log.Debug("handshake timeout", "conn", c.id, "listener", c.l.name, "remote", c.remote)
 		return gnet.Close
 	case stateOpen:
-		pi := int64(c.s.cfg.WebSocket.PingInterval)
+		pi := int64(c.lp.s.cfg.WebSocket.PingInterval)
 		if pi <= 0 {
 			c.setDeadline(0)
 			return gnet.None
@@ -149,8 +147,8 @@ func (c *conn) onTimer(now int64) gnet.Action {
 		idle := now - c.lastRead
 		switch {
 		case idle >= 2*pi || (c.pingSent && idle >= pi):
-			c.s.stats.PingTimeouts.Add(1)
-			c.s.log.Debug("ping timeout", "conn", c.id, "app", c.appName(), "remote", c.remote)
+			c.lp.s.stats.PingTimeouts.Add(1)
+			c.lp.s.log.Debug("ping timeout", "conn", c.id, "app", c.appName(), "remote", c.remote)
 			return c.fail(apps.CloseGoingAway, "ping timeout")
 		case idle >= pi:
 			c.pingSent = true
@@ -181,8 +179,8 @@ func (c *conn) serveWS(now int64) gnet.Action {
 		var ce *wsproto.CloseError
 		switch {
 		case errors.As(err, &ce):
-			c.s.stats.ProtocolErrors.Add(1)
-			c.s.log.Info("protocol error", "conn", c.id, "app", c.appName(), "remote", c.remote, "code", ce.Code, "reason", ce.Reason)
+			c.lp.s.stats.ProtocolErrors.Add(1)
+			c.lp.s.log.Info("protocol error", "conn", c.id, "app", c.appName(), "remote", c.remote, "code", ce.Code, "reason", ce.Reason)
 			return c.fail(apps.CloseCode(ce.Code), ce.Reason)
 		case errors.Is(err, errAppPanic):
 			return c.fail(apps.CloseInternal, "internal error")
@@ -193,8 +191,8 @@ func (c *conn) serveWS(now int64) gnet.Action {
 			return c.fail(apps.CloseInternal, "internal error")
 		}
 	}
-	if c.state == stateOpen && c.s.cfg.WebSocket.PingInterval > 0 {
-		c.setDeadline(now + int64(c.s.cfg.WebSocket.PingInterval))
+	if c.state == stateOpen && c.lp.s.cfg.WebSocket.PingInterval > 0 {
+		c.setDeadline(now + int64(c.lp.s.cfg.WebSocket.PingInterval))
 	}
 	return gnet.None
 }
@@ -236,8 +234,8 @@ func (c *conn) OnMessage(op wsproto.OpCode, payload []byte) (err error) {
 	if c.state != stateOpen {
 		return nil // closing: data after our close frame is discarded (RFC 6455 §5.5.1)
 	}
-	c.s.stats.MessagesIn.Add(1)
-	defer c.recoverApp("OnMessage", c.s.now.Load(), &err)
+	c.lp.s.stats.MessagesIn.Add(1)
+	defer c.recoverApp("OnMessage", c.lp.s.now.Load(), &err)
 	c.route.App.OnMessage(c, apps.MessageType(op), payload)
 	return nil
 }
@@ -276,14 +274,14 @@ func (c *conn) OnClose(code uint16, reason []byte) error {
 
 // callOpen and callClose run the application's callbacks, isolating panics.
 func (c *conn) callOpen() (err error) {
-	defer c.recoverApp("OnOpen", c.s.now.Load(), &err)
+	defer c.recoverApp("OnOpen", c.lp.s.now.Load(), &err)
 	c.route.App.OnOpen(c)
 	return nil
 }
 
 func (c *conn) callClose(code apps.CloseCode, reason string) {
 	var err error
-	defer c.recoverApp("OnClose", c.s.now.Load(), &err)
+	defer c.recoverApp("OnClose", c.lp.s.now.Load(), &err)
 	c.route.App.OnClose(c, code, reason)
 }
 

@@ -15,7 +15,7 @@ import (
 // serveHTTP reads request heads until the connection upgrades or is refused; ordinary
 // requests on the HTTP service are answered in turn (keep-alive, pipelining); loop only.
 func (c *conn) serveHTTP() gnet.Action {
-	s, lp := c.s, c.lp
+	s, lp := c.lp.s, c.lp
 	for c.state == stateHTTP {
 		buf := c.input()
 		if len(buf) == 0 {
@@ -64,8 +64,8 @@ func (c *conn) refuse(err error, why string) gnet.Action {
 	if !errors.As(err, &he) {
 		he = handshake.ErrBadRequest
 	}
-	c.s.stats.Refused.Add(1)
-	c.s.log.Info("request refused", "listener", c.l.name, "remote", c.remote, "status", he.Status,
+	c.lp.s.stats.Refused.Add(1)
+	c.lp.s.log.Info("request refused", "listener", c.l.name, "remote", c.remote, "status", he.Status,
 		"reason", he.Reason, "why", why)
 	c.write(he.Response())
 	return c.drain()
@@ -74,7 +74,7 @@ func (c *conn) refuse(err error, why string) gnet.Action {
 // upgrade runs the checks of SPEC.md rows 6–14 for a request matched to rt, answers 101 and
 // hands the connection to the application; loop only. n is the size of the request head.
 func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Action {
-	s, lp := c.s, c.lp
+	s, lp := c.lp.s, c.lp
 	if err := handshake.Check(req); err != nil {
 		return c.refuse(err, "invalid upgrade")
 	}
@@ -198,7 +198,7 @@ func (c *conn) callHandshake(rt *apps.Route, hs *apps.Handshake) (err error) {
 			c.route = nil
 		}
 	}()
-	defer c.recoverApp("OnHandshake", c.s.now.Load(), &err)
+	defer c.recoverApp("OnHandshake", c.lp.s.now.Load(), &err)
 	return rt.App.OnHandshake(hs)
 }
 

@@ -46,7 +46,7 @@ func newLoop(s *Server, el gnet.EventLoop) *loop {
 // add registers a new connection for sweeps; loop only.
 func (lp *loop) add(c *conn) {
 	lp.connsMu.Lock()
-	c.slot = len(lp.conns)
+	c.slot = int32(len(lp.conns))
 	lp.conns = append(lp.conns, c)
 	lp.connsMu.Unlock()
 }
@@ -54,7 +54,7 @@ func (lp *loop) add(c *conn) {
 // remove unregisters a closed connection; loop only.
 func (lp *loop) remove(c *conn) {
 	lp.connsMu.Lock()
-	last := len(lp.conns) - 1
+	last := int32(len(lp.conns) - 1)
 	if c.slot >= 0 && c.slot <= last && lp.conns[c.slot] == c {
 		lp.conns[c.slot] = lp.conns[last]
 		lp.conns[c.slot].slot = c.slot

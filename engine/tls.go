@@ -14,13 +14,25 @@ import (
 
 // The connection's byte stream. A plain connection reads straight from gnet's buffer
 // (zero-copy: the bytes are the loop's); a TLS connection reads the plaintext its Session
-// decrypted into c.plain, a pooled buffer held only while it has unread bytes. Everything
+// decrypted into c.tls.plain, a pooled buffer held only while it has unread bytes. Everything
 // above (request heads, frames) uses input, consume and write and does not know which.
+
+// tlsState is a TLS connection's session and its decrypted, unconsumed bytes.
+type tlsState struct {
+	sess  *tlsconn.Session
+	plain []byte // pooled; nil when empty
+}
+
+func (t *tlsState) release() {
+	t.sess.Release()
+	bufpool.Put(t.plain)
+	t.plain = nil
+}
 
 // input returns the unread bytes; they stay valid until consume.
 func (c *conn) input() []byte {
 	if c.tls != nil {
-		return c.plain
+		return c.tls.plain
 	}
 	b, _ := c.gc.Peek(-1)
 	return b
@@ -32,21 +44,21 @@ func (c *conn) consume(n int) {
 		_, _ = c.gc.Discard(n)
 		return
 	}
-	if n < 0 || n >= len(c.plain) {
-		bufpool.Put(c.plain)
-		c.plain = nil
+	if n < 0 || n >= len(c.tls.plain) {
+		bufpool.Put(c.tls.plain)
+		c.tls.plain = nil
 		return
 	}
-	c.plain = c.plain[:copy(c.plain, c.plain[n:])]
+	c.tls.plain = c.tls.plain[:copy(c.tls.plain, c.tls.plain[n:])]
 }
 
 // write sends bytes to the client (sealed into TLS records on a secure listener); gnet
 // buffers what the socket does not take; loop only.
 func (c *conn) write(b []byte) {
 	if c.tls != nil {
-		sealed, err := c.tls.Seal(c.lp.sealed[:0], b)
+		sealed, err := c.tls.sess.Seal(c.lp.sealed[:0], b)
 		if err != nil {
-			c.s.log.Debug("tls seal failed", "conn", c.id, "err", err)
+			c.lp.s.log.Debug("tls seal failed", "conn", c.id, "err", err)
 			return
 		}
 		c.lp.sealed, b = sealed[:0], sealed
@@ -54,46 +66,46 @@ func (c *conn) write(b []byte) {
 			c.lp.sealed = nil // do not keep a huge scratch after a large message
 		}
 	}
-	if _, err := c.gc.Write(b); err != nil && c.s.debug {
-		c.s.log.Debug("write failed", "conn", c.id, "err", err)
+	if _, err := c.gc.Write(b); err != nil && c.lp.s.debug {
+		c.lp.s.log.Debug("write failed", "conn", c.id, "err", err)
 	}
 }
 
 // readTLS moves what arrived on a TLS connection through its Session: handshake flights
-// and alerts go out, plaintext lands in c.plain. It returns gnet.None to go on.
+// and alerts go out, plaintext lands in c.tls.plain. It returns gnet.None to go on.
 func (c *conn) readTLS() gnet.Action {
 	in, _ := c.gc.Next(-1)
 	if len(in) == 0 {
 		return gnet.None
 	}
-	if c.plain == nil {
-		c.plain = bufpool.Get(len(in))
+	if c.tls.plain == nil {
+		c.tls.plain = bufpool.Get(len(in))
 	}
-	out, plain, err := c.tls.Feed(in, c.lp.sealed[:0], c.plain)
-	c.plain = plain
+	out, plain, err := c.tls.sess.Feed(in, c.lp.sealed[:0], c.tls.plain)
+	c.tls.plain = plain
 	if len(out) > 0 {
 		_, _ = c.gc.Write(out)
 	}
 	c.lp.sealed = out[:0]
-	if len(c.plain) == 0 {
-		bufpool.Put(c.plain)
-		c.plain = nil
+	if len(c.tls.plain) == 0 {
+		bufpool.Put(c.tls.plain)
+		c.tls.plain = nil
 	}
 	switch {
 	case err == nil:
 		return gnet.None
 	case errors.Is(err, tlsconn.ErrNotTLS):
 		// A plain-HTTP client on a TLS port: tell it in clear text, then close.
-		c.s.stats.Refused.Add(1)
-		c.s.log.Info("plain HTTP on a TLS listener refused", "listener", c.l.name, "remote", c.remote)
+		c.lp.s.stats.Refused.Add(1)
+		c.lp.s.log.Info("plain HTTP on a TLS listener refused", "listener", c.l.name, "remote", c.remote)
 		_, _ = c.gc.Write(errPlainOnTLS.Response())
-		c.tls.Release()
+		c.tls.release()
 		c.tls = nil
 		return c.drain()
 	case errors.Is(err, io.EOF):
 		return gnet.Close // close_notify
 	default:
-		c.s.log.Info("tls error", "listener", c.l.name, "remote", c.remote, "err", err)
+		c.lp.s.log.Info("tls error", "listener", c.l.name, "remote", c.remote, "err", err)
 		return gnet.Close // crypto/tls has queued its alert in out, written above
 	}
 }
