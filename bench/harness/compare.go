@@ -129,7 +129,7 @@ func Compare(ctx context.Context, opts Options, stdout, stderr io.Writer) error 
 	ctx, cancel := context.WithTimeout(ctx, budget(opts.Plan, len(chosen)))
 	defer cancel()
 
-	env := environment(ctx)
+	env := environment(ctx, root)
 	fmt.Fprintf(out, "# wsbench compare: mode=%s rounds=%d started=%s\n# %s\n", opts.Plan.Mode, opts.Plan.Rounds, time.Now().UTC().Format(time.RFC3339), env)
 	t0 := time.Now()
 	all := prepareAll(ctx, root, work, chosen, logf)
@@ -297,7 +297,7 @@ func startPerf(pid int, file string, log io.Writer) *exec.Cmd {
 }
 
 // environment describes the machine and toolchains for the report.
-func environment(ctx context.Context) string {
+func environment(ctx context.Context, root string) string {
 	cpu := "unknown CPU"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
@@ -321,5 +321,9 @@ func environment(ctx context.Context) string {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		kernel = "Linux " + strings.TrimSpace(string(b))
 	}
-	return fmt.Sprintf("%d cores (%s), %s, %s, node %s", runtime.NumCPU(), cpu, kernel, ver("go", "env", "GOVERSION"), ver("node", "--version"))
+	rev := ver("git", "-C", root, "rev-parse", "--short", "HEAD")
+	if d := ver("git", "-C", root, "status", "--porcelain", "--untracked-files=no"); d != "" && !strings.HasSuffix(d, "unavailable") {
+		rev += " with uncommitted changes"
+	}
+	return fmt.Sprintf("%d cores (%s), %s, %s, node %s; wsgate at %s", runtime.NumCPU(), cpu, kernel, ver("go", "env", "GOVERSION"), ver("node", "--version"), rev)
 }
