@@ -38,8 +38,14 @@ func (c *conn) input() []byte {
 	return b
 }
 
-// consume discards the first n unread bytes; n < 0 discards all.
+// consume discards the first n unread bytes; n < 0 discards all, 0 none.
 func (c *conn) consume(n int) {
+	if n == 0 {
+		// The frame reader consumes nothing while a frame header (or a control frame)
+		// is incomplete, and gnet's Discard drops the whole buffer for n <= 0: those
+		// bytes must stay for the next read.
+		return
+	}
 	if c.tls == nil {
 		_, _ = c.gc.Discard(n)
 		return
