@@ -18,7 +18,7 @@ import (
 // Errors returned by this package.
 var (
 	// ErrUsage reports a bad command line.
-	ErrUsage = errors.New("harness: usage: wsbench run|compare [flags] (-h for flags)")
+	ErrUsage = errors.New("harness: usage: wsbench run|compare|report [flags] (-h for flags)")
 	// ErrNoServer reports that no server could be built.
 	ErrNoServer = errors.New("harness: no server could be built")
 	// ErrServerStart reports a server that did not start listening in time.
@@ -28,7 +28,8 @@ var (
 )
 
 // Main runs the wsbench command line: "run" for one scenario against a
-// running server, "compare" for the whole benchmark.
+// running server, "compare" for the whole benchmark, "report" to remake the
+// report from a compare run's raw output.
 func Main(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return ErrUsage
@@ -40,6 +41,8 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		return runCmd(ctx, args[1:], stdout, stderr)
 	case "compare":
 		return compareCmd(ctx, args[1:], stdout, stderr)
+	case "report":
+		return reportCmd(args[1:], stdout, stderr)
 	}
 	return ErrUsage
 }

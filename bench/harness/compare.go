@@ -130,8 +130,8 @@ func Compare(ctx context.Context, opts Options, stdout, stderr io.Writer) error 
 	defer cancel()
 
 	env := environment(ctx, root)
-	fmt.Fprintf(out, "# wsbench compare: mode=%s rounds=%d started=%s\n# %s\n", opts.Plan.Mode, opts.Plan.Rounds, time.Now().UTC().Format(time.RFC3339), env)
 	t0 := time.Now()
+	fmt.Fprintf(out, "# wsbench compare: mode=%s rounds=%d started=%s\n# %s\n", opts.Plan.Mode, opts.Plan.Rounds, t0.UTC().Format(time.RFC3339), env)
 	all := prepareAll(ctx, root, work, chosen, logf)
 	var ready []*built
 	for _, b := range all {
@@ -176,7 +176,9 @@ func Compare(ctx context.Context, opts Options, stdout, stderr io.Writer) error 
 		j, _ := json.Marshal(r)
 		fmt.Fprintf(raw, "json %s\n", j)
 	}
-	rep := buildReport(opts.Plan, all, runs, env, time.Since(t0))
+	took := time.Since(t0).Round(time.Second)
+	fmt.Fprintf(raw, "# finished in %s\n", took)
+	rep := buildReport(opts.Plan, all, runs, env, t0, took)
 	if err := os.WriteFile(filepath.Join(opts.Out, "RESULTS.md"), []byte(rep.Markdown()), 0o644); err != nil {
 		return err
 	}

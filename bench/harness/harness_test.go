@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"math"
@@ -67,7 +68,7 @@ func testReport(withBase bool) *Report {
 		}
 	}
 	runs = append(runs, Run{Round: 3, Server: "gws", Case: "idle", Result: load.Result{Scenario: load.Idle, Err: "boom"}})
-	return buildReport(plan, all, runs, "test machine", time.Second)
+	return buildReport(plan, all, runs, "test machine", time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), time.Second)
 }
 
 func TestReportRatiosAndGoals(t *testing.T) {
@@ -207,5 +208,47 @@ func TestFormatResult(t *testing.T) {
 		if !strings.Contains(s, w) {
 			t.Errorf("%q lacks %q", s, w)
 		}
+	}
+}
+
+// TestRebuild remakes the report from a raw output file and gets the same
+// figures as the run that wrote it.
+func TestRebuild(t *testing.T) {
+	plan := Plans["quick"]
+	var raw strings.Builder
+	raw.WriteString("# wsbench compare: mode=quick rounds=2 started=2026-01-02T03:04:05Z\n# test machine\n# skip wsgate: not present yet\n")
+	raw.WriteString("r1 uws echo64 (a human line, ignored)\n")
+	var runs []Run
+	for round := 1; round <= 2; round++ {
+		for _, s := range []string{"uws", "gws"} {
+			runs = append(runs, Run{Round: round, Server: s, Case: plan.Cases[0].Key, Result: load.Result{Scenario: load.Echo, PerCPU: float64(1000 * round)}})
+		}
+	}
+	for _, r := range runs {
+		b, _ := json.Marshal(r)
+		raw.WriteString("json " + string(b) + "\n")
+	}
+	raw.WriteString("# finished in 42s\n")
+	file := filepath.Join(t.TempDir(), "results-raw.txt")
+	if err := os.WriteFile(file, []byte(raw.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Rebuild(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := rep.Markdown()
+	for _, w := range []string{"2026-01-02 03:04 UTC", "took 42 s", "test machine", "**1.50k (1.00)**", "1.00k – 2.00k", "wsgate**: skipped, not present yet"} {
+		if !strings.Contains(md, w) {
+			t.Errorf("rebuilt RESULTS.md lacks %q:\n%s", w, md)
+		}
+	}
+	if rep.Plan.Rounds != 2 || len(rep.Servers) != 2 {
+		t.Fatalf("plan %+v servers %v", rep.Plan, rep.Servers)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.txt")
+	_ = os.WriteFile(bad, []byte("nothing here\n"), 0o644)
+	if _, err := Rebuild(bad); err == nil {
+		t.Fatal("rebuilt a file without runs")
 	}
 }

@@ -16,11 +16,13 @@ type Report struct {
 	Plan     Plan
 	Env      string
 	Took     time.Duration
+	Started  time.Time
 	Servers  []string          // usable servers, in Servers order
 	Skipped  map[string]string // server -> why it was left out
 	About    map[string]string
 	Base     string                            // the server ratios are given against
 	Med      map[string]map[string]load.Result // case -> server -> medians
+	All      map[[2]string][]load.Result       // {case, server} -> every round
 	Problems []string
 }
 
@@ -137,8 +139,8 @@ func medianResult(rs []load.Result) load.Result {
 	return out
 }
 
-func buildReport(plan Plan, all []*built, runs []Run, env string, took time.Duration) *Report {
-	rep := &Report{Plan: plan, Env: env, Took: took, Skipped: map[string]string{}, About: map[string]string{},
+func buildReport(plan Plan, all []*built, runs []Run, env string, started time.Time, took time.Duration) *Report {
+	rep := &Report{Plan: plan, Env: env, Started: started, Took: took, Skipped: map[string]string{}, About: map[string]string{},
 		Med: map[string]map[string]load.Result{}}
 	for _, b := range all {
 		rep.About[b.Name] = b.About
@@ -152,6 +154,7 @@ func buildReport(plan Plan, all []*built, runs []Run, env string, took time.Dura
 		rep.Servers = append(rep.Servers, b.Name)
 	}
 	by := map[[2]string][]load.Result{}
+	rep.All = by
 	for _, r := range runs {
 		k := [2]string{r.Case, r.Server}
 		by[k] = append(by[k], r.Result)
@@ -250,8 +253,12 @@ func (rep *Report) Markdown() string {
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w("# wsgate benchmark results\n\n")
 	w("`make bench` (`wsbench compare -mode %s`): %d round(s), servers interleaved, a fresh server process per run; %s.\n",
-		rep.Plan.Mode, rep.Plan.Rounds, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	w("Machine: %s. The whole comparison took %.0f s.\n\n", rep.Env, rep.Took.Seconds())
+		rep.Plan.Mode, rep.Plan.Rounds, rep.Started.UTC().Format("2006-01-02 15:04 UTC"))
+	w("Machine: %s.", rep.Env)
+	if rep.Took > 0 {
+		w(" The whole comparison took %.0f s.", rep.Took.Seconds())
+	}
+	w("\n\n")
 	w("The load generator (`cmd/wsbench`, two epoll loops, no goroutine per connection) and the servers share the machine's cores, ")
 	w("so throughput is given **per server CPU second**: the figure divided by the server process's utime+stime ")
 	w("(`/proc/<pid>/stat`) over the measured window. Raw rates, CPU time and latencies are in the detail tables; ")
@@ -346,13 +353,13 @@ func (rep *Report) detail(b *strings.Builder, c Case) {
 	switch c.Scenario {
 	case load.Idle:
 		w("%d connections opened and held on the echo path; `VmRSS` sampled before connecting and %v after the last one opened; then every connection must echo one message (alive).\n\n", c.Conns, c.Settle)
-		w("| server | held | alive | RSS per conn | ratio | RSS before | RSS after | opens/s | opens per CPU s | failed |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		w("| server | held | alive | RSS per conn | rounds' range | ratio | RSS before | RSS after | opens/s | opens per CPU s | failed |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, s := range rep.Servers {
 			r, ok := rep.Med[c.Key][s]
 			if !ok {
 				continue
 			}
-			w("| %s | %d | %d | %s | %s | %.1f MiB | %.1f MiB | %s | %s | %d |\n", s, r.Conns, r.Alive, fmtBytes(r.PerConn), fmtRatio(rep.ratio(c, s)),
+			w("| %s | %d | %d | %s | %s | %s | %.1f MiB | %.1f MiB | %s | %s | %d |\n", s, r.Conns, r.Alive, fmtBytes(r.PerConn), rep.spread(c, s), fmtRatio(rep.ratio(c, s)),
 				float64(r.RSSBefore)/(1<<20), float64(r.RSSAfter)/(1<<20), fmtCount(r.Rate), fmtCount(r.PerCPU), r.Failed)
 		}
 		return
@@ -364,13 +371,29 @@ func (rep *Report) detail(b *strings.Builder, c Case) {
 		w("%d connections, each with one %d-byte binary message in flight; %v measured. Latency: round trip.\n\n", c.Conns, c.Size, c.Duration)
 	}
 	unit := map[load.Scenario]string{load.Echo: "msg/s", load.Upgrade: "handshakes/s", load.Broadcast: "deliveries/s"}[c.Scenario]
-	w("| server | %s | server CPU s | %s | ratio | p50 | p99 | p99.9 | RSS after | failed / dropped / errors / lost |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n", unit, h.label)
+	w("| server | %s | server CPU s | %s | rounds' range | ratio | p50 | p99 | p99.9 | RSS after | failed / dropped / errors / lost |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n", unit, h.label)
 	for _, s := range rep.Servers {
 		r, ok := rep.Med[c.Key][s]
 		if !ok {
 			continue
 		}
-		w("| %s | %s | %.2f | %s | %s | %s | %s | %s | %.1f MiB | %d / %d / %d / %d |\n", s, fmtCount(r.Rate), r.CPU, fmtCount(r.PerCPU), fmtRatio(rep.ratio(c, s)),
+		w("| %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %.1f MiB | %d / %d / %d / %d |\n", s, fmtCount(r.Rate), r.CPU, fmtCount(r.PerCPU), rep.spread(c, s), fmtRatio(rep.ratio(c, s)),
 			fmtUS(r.P50), fmtUS(r.P99), fmtUS(r.P999), float64(r.RSSAfter)/(1<<20), r.Failed, r.Dropped, r.Errors, r.Lost)
 	}
+}
+
+// spread is the lowest and highest headline figure of the rounds, so that
+// a reader can tell a difference from noise.
+func (rep *Report) spread(c Case, server string) string {
+	h := headlineOf(c)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, r := range rep.All[[2]string{c.Key, server}] {
+		if r.Err == "" {
+			lo, hi = min(lo, h.value(r)), max(hi, h.value(r))
+		}
+	}
+	if math.IsInf(lo, 0) {
+		return "–"
+	}
+	return h.format(lo) + " – " + h.format(hi)
 }

@@ -2,11 +2,13 @@
 //
 //	wsbench run -scenario echo -addr 127.0.0.1:18082 -path /echo -conns 1000 -pid PID
 //	wsbench compare -mode quick|full [-servers wsgate,gws] [-rounds N]
+//	wsbench report -in bench/results-raw.txt
 //
 // run drives one scenario against a running server (see bench/load);
 // compare builds and starts wsgate and the peer servers itself, runs every
 // scenario against each in interleaved rounds and writes bench/RESULTS.md
-// (see bench/harness).
+// (see bench/harness); report remakes RESULTS.md and the chart from a
+// compare run's raw output.
 package main
 
 import (
