@@ -22,7 +22,7 @@ const (
 	stateHTTP     uint8 = iota // reading request heads (handshake or ordinary HTTP)
 	stateOpen                  // WebSocket, both directions open
 	stateClosing               // we sent a close frame and wait for the peer's
-	stateDraining              // final bytes written, write side shut; discarding input until EOF or deadline
+	stateDraining              // final bytes queued, write side shut once written; discarding input until EOF or deadline
 	stateClosed
 )
 
@@ -44,6 +44,7 @@ type conn struct {
 	pingSent      bool
 	peerClosed    bool
 	deflateShared bool           // no server context takeover: a prepared message's compressed frame fits every receiver
+	finPending    bool           // draining: the write side is to be shut once gnet has written what it holds
 	closeCode     apps.CloseCode // what OnClose reports: the peer's code, or ours
 	slot          int32          // index in lp.conns
 	deadline      int64          // next timer event (unix nanos), 0 = none
@@ -236,18 +237,30 @@ func (c *conn) setDeadline(t int64) {
 
 // drain writes nothing more: it shuts the write side (a FIN after what is queued, so the
 // client reads the whole answer instead of a reset) and discards input until the client
-// closes or the deadline passes. With output still queued in gnet it closes at once, which
-// flushes that output first.
+// closes or the deadline passes. Output gnet still holds is written first: closing then
+// would drop what the socket had not taken yet (gnet gives up at the first EAGAIN), and
+// with unread input the kernel would answer with a reset that also discards what it had.
 func (c *conn) drain() gnet.Action {
+	now := c.lp.s.now.Load()
+	c.state = stateDraining
+	c.setDeadline(now + int64(drainTimeout))
+	c.consume(-1)
+	c.finPending = true
+	return c.shutWhenWritten(now)
+}
+
+// shutWhenWritten shuts the write side once gnet has written all it holds; until then the
+// sweep wakes the connection to look again, while deadline keeps the drain's end; loop only.
+func (c *conn) shutWhenWritten(now int64) gnet.Action {
 	if c.gc.OutboundBuffered() > 0 {
-		return gnet.Close
+		c.due.Store(now + 1)
+		return gnet.None
 	}
+	c.finPending = false
+	c.due.Store(c.deadline)
 	if err := unix.Shutdown(c.gc.Fd(), unix.SHUT_WR); err != nil {
 		return gnet.Close
 	}
-	c.state = stateDraining
-	c.setDeadline(c.lp.s.now.Load() + int64(drainTimeout))
-	c.consume(-1)
 	return gnet.None
 }
 

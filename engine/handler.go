@@ -127,6 +127,9 @@ func (c *conn) serve() gnet.Action {
 	default: // draining: discard what the client still sends
 		_, _ = c.gc.Discard(-1)
 		c.consume(-1)
+		if c.finPending {
+			return c.shutWhenWritten(now)
+		}
 		return gnet.None
 	}
 }
@@ -185,8 +188,10 @@ func (c *conn) serveWS(now int64) gnet.Action {
 		case errors.Is(err, errAppPanic):
 			return c.fail(apps.CloseInternal, "internal error")
 		case errors.Is(err, errPeerClosed):
+			// Our close frame goes out after everything queued before it, then the
+			// FIN (RFC 6455 §7.1.1: the server closes the TCP connection first).
 			c.flushNow()
-			return gnet.Close
+			return c.drain()
 		default:
 			return c.fail(apps.CloseInternal, "internal error")
 		}
