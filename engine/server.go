@@ -170,7 +170,7 @@ func (s *Server) Start() error {
 	}
 	s.now.Store(time.Now().UnixNano())
 	for _, l := range s.listeners {
-		ln, err := net.Listen("tcp", l.address)
+		ln, err := listenConfig.Listen(context.Background(), "tcp", l.address)
 		if err != nil {
 			s.closeListeners()
 			return fmt.Errorf("engine: listener %q: %w", l.name, err)
@@ -180,7 +180,9 @@ func (s *Server) Start() error {
 	cli, err := gnet.NewClient(&handler{s: s},
 		gnet.WithNumEventLoop(max(1, s.loops)),
 		gnet.WithTicker(true),
-		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		// Go's accept already set TCP_NODELAY on the socket gnet takes over (the duplicate
+		// shares it): asking gnet to set it again costs a system call per connection.
+		gnet.WithTCPNoDelay(gnet.TCPDelay),
 		gnet.WithLogger(gnetLogger{s.log}),
 	)
 	if err == nil {
@@ -274,3 +276,7 @@ func (s *Server) forEachConn(fn func(c *conn)) {
 		return true
 	})
 }
+
+// listenConfig turns off the TCP keep-alive Go sets on every accepted socket by default (four
+// setsockopt calls per connection): server pings and the idle close do that job, above TCP.
+var listenConfig = net.ListenConfig{KeepAliveConfig: net.KeepAliveConfig{Enable: false}, KeepAlive: -1}
