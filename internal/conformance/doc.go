@@ -1,0 +1,53 @@
+// Package conformance replays the Autobahn|Testsuite's client-side cases
+// against a running WebSocket server over raw TCP, so that what the strict
+// external Autobahn run will judge is judged on every test run first.
+//
+// # The cases
+//
+// [Cases] is the scenario table: Autobahn's sections 1-7 (framing, pings and
+// pongs, reserved bits, opcodes, fragmentation, UTF-8, the closing
+// handshake), 9 (limits and performance, at 1/[Limits].Scale of Autobahn's
+// sizes), 10 (auto-fragmentation), 12 and 13 (permessage-deflate: echo of
+// five kinds of data, and seven combinations of offers), each under
+// Autobahn's case id and transcribed from its case*.py files: the same
+// frames, fragmentation and chopping on the wire, the same expected events
+// (messages, pongs and "timeout" marks, in order) and the same closing
+// expectation (who closes first, the close codes allowed, whether the close
+// must be clean). Cases whose id starts with "x" add checks of RFC 6455 and
+// RFC 7692 rules Autobahn does not make (unmasked frames, 1009 decided from
+// a header, zip bombs, RSV1 misuse, client context takeover).
+//
+// The runner ([Case.Run]) is stricter than Autobahn where Autobahn merely
+// tolerates: a failing server must send a close frame with one of the
+// listed codes (Autobahn also accepts a bare TCP drop), every echo is
+// compared byte for byte (section 9 compares lengths), and the client
+// checks everything the server sends — masking, reserved bits, opcodes,
+// fragmentation order, minimal length encodings, UTF-8 of text and close
+// reasons, close codes, nothing after the close frame, and for compressed
+// messages that no back-reference reaches beyond the negotiated
+// server_max_window_bits (which compress/flate would not notice and zlib
+// clients fail on). Where a case deliberately departs from Autobahn its Note
+// says so.
+//
+// # The client
+//
+// [Session] is the fuzzing client: it sends any [Frame] (any opcode,
+// reserved bits, FIN, length, masked or not), frames written together, alone
+// ([Frame.Synced]) or in pieces with pauses ([Frame.Chopped]), messages
+// compressed and fragmented as Autobahn's sendMessage does, and close frames
+// with any payload. A reader goroutine decodes the server's frames, answers
+// pings and the server's close frame as Autobahn's client does (close 1000,
+// then it waits for the server to close the TCP connection), and records
+// the events.
+//
+// A test starts a server on 127.0.0.1:0 and runs each case as a subtest
+// named by its id:
+//
+//	for _, c := range conformance.Cases(conformance.Limits{}) {
+//		t.Run(c.ID, func(t *testing.T) {
+//			if err := c.Run(addr, "/echo", conformance.Options{}); err != nil {
+//				t.Fatal(err)
+//			}
+//		})
+//	}
+package conformance
