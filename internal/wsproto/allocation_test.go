@@ -51,3 +51,38 @@ func TestWriteAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeAllocs asserts that the steps Feed is made of allocate nothing on
+// their own: header parse, unmask, incremental UTF-8 validation.
+func TestDecodeAllocs(t *testing.T) {
+	text := telemetry(4096)
+	masked := append([]byte(nil), text...)
+	hdr := clientFrame(true, OpText, text)[:8]
+	tests := []struct {
+		name string
+		fn   func()
+	}{
+		{name: "parseHeader", fn: func() {
+			if _, hn, _ := parseHeader(hdr); hn != 8 {
+				t.Fatal("header not parsed")
+			}
+		}},
+		{name: "unmask 4 KiB", fn: func() { unmask(masked, testMask) }},
+		{name: "validate 4 KiB in 1000-byte chunks", fn: func() {
+			s := utf8Accept
+			for i := 0; i < len(text); i += 1000 {
+				s = s.validate(text[i:min(i+1000, len(text))])
+			}
+			if s != utf8Accept {
+				t.Fatal("valid text rejected")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if allocs := testing.AllocsPerRun(1000, tt.fn); allocs != 0 {
+				t.Fatalf("%v allocs per call", allocs)
+			}
+		})
+	}
+}
