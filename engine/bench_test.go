@@ -57,15 +57,52 @@ type fakeLoop struct{ gnet.EventLoop }
 func (*fakeLoop) Execute(ctx context.Context, r gnet.Runnable) error { return r.Run(ctx) }
 
 // benchServer is a server that is configured but not started: no sockets.
-func benchServer(b *testing.B) (*Server, *handler) {
+func benchServer(tb testing.TB) (*Server, *handler) {
 	cfg := testConfig()
 	cfg.WebSocket.PingInterval = 0
-	srv, err := New(cfg, WithLogger(testLogger(b)))
+	srv, err := New(cfg, WithLogger(testLogger(tb)))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	srv.now.Store(time.Now().UnixNano())
 	return srv, &handler{s: srv}
+}
+
+// echoConn is a connection upgraded to the echo application over a fakeConn, for the
+// benchmarks and allocation tests of the connection code. Each turn feeds it input anew.
+type echoConn struct {
+	srv   *Server
+	h     *handler
+	fc    *fakeConn
+	input []byte // masked client frames
+	in    []byte // their copy for this turn: the reader unmasks in place
+}
+
+func newEchoConn(tb testing.TB, input []byte) *echoConn {
+	srv, h := benchServer(tb)
+	fc := &fakeConn{el: &fakeLoop{}, ctx: srv.listeners[1]}
+	h.OnOpen(fc)
+	fc.in = []byte(upgradeRequest("/echo"))
+	h.OnTraffic(fc)
+	if srv.Connections() != 1 {
+		tb.Fatal("not upgraded")
+	}
+	return &echoConn{srv: srv, h: h, fc: fc, input: input, in: make([]byte, len(input))}
+}
+
+func (e *echoConn) turn() {
+	copy(e.in, e.input)
+	e.fc.in, e.fc.off = e.in, 0
+	e.h.OnTraffic(e.fc)
+}
+
+// letters returns n bytes of lower-case text.
+func letters(n int) []byte {
+	p := make([]byte, n)
+	for i := range p {
+		p[i] = 'a' + byte(i%26)
+	}
+	return p
 }
 
 // BenchmarkUpgrade runs a whole upgrade through the connection code: open, parse the head,
@@ -93,29 +130,14 @@ func BenchmarkUpgrade(b *testing.B) {
 func BenchmarkEcho(b *testing.B) {
 	for _, size := range []int{64, 4096} {
 		b.Run(byteSize(size), func(b *testing.B) {
-			srv, h := benchServer(b)
-			fc := &fakeConn{el: &fakeLoop{}, ctx: srv.listeners[1]}
-			h.OnOpen(fc)
-			fc.in = []byte(upgradeRequest("/echo"))
-			h.OnTraffic(fc)
-			if srv.Connections() != 1 {
-				b.Fatal("not upgraded")
-			}
-			payload := make([]byte, size)
-			for i := range payload {
-				payload[i] = 'a' + byte(i%26)
-			}
-			frame := maskedFrame(0x1, payload)
-			in := make([]byte, len(frame))
+			e := newEchoConn(b, maskedFrame(0x1, letters(size)))
 			b.ReportAllocs()
 			b.SetBytes(int64(size))
-			start := fc.written
+			start := e.fc.written
 			for b.Loop() {
-				copy(in, frame) // the reader unmasks in place
-				fc.in, fc.off = in, 0
-				h.OnTraffic(fc)
+				e.turn()
 			}
-			if fc.written == start {
+			if e.fc.written == start {
 				b.Fatal("nothing echoed")
 			}
 		})
