@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Case is one scenario of the Autobahn|Testsuite (or, with an ID starting
@@ -84,17 +85,27 @@ func (c *Case) Run(addr, path string, opts Options) error {
 		}
 		s.Close(code)
 	}
-	if !s.waitFor(opts.Timeout, func() bool { return s.state == stateClosed }) {
-		s.drop() // Autobahn's killAfter, closeHandshakeTimeout or serverConnectionDropTimeout
+	// The server's close frame: the answer to ours within closeHandshakeTimeout,
+	// or its own within killAfter; then the end of the TCP connection within
+	// serverConnectionDropTimeout, or the client drops it.
+	wait := opts.Timeout
+	s.mu.Lock()
+	if s.closedByMe {
+		wait = opts.DropTimeout
+	}
+	s.mu.Unlock()
+	s.waitFor(wait, func() bool { return s.gotClose || s.state == stateClosed })
+	if !s.waitFor(opts.DropTimeout, func() bool { return s.state == stateClosed }) {
+		s.drop()
 	}
 	<-s.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return c.verdict(s, scriptErr)
+	return c.verdict(s, scriptErr, opts.DropTimeout)
 }
 
 // verdict compares what happened on s with the case; s.mu held.
-func (c *Case) verdict(s *Session, scriptErr error) error {
+func (c *Case) verdict(s *Session, scriptErr error, dropTimeout time.Duration) error {
 	got := s.events[s.consumed:]
 	closing := func(format string, args ...any) error {
 		return fmt.Errorf("%w: "+format+" (%s)", append([]any{ErrClosing}, append(args, s.closeSummary())...)...)
@@ -116,7 +127,7 @@ func (c *Case) verdict(s *Session, scriptErr error) error {
 	case !slices.Contains(c.Close.Codes, s.remoteCode):
 		return closing("close code %d, want one of %v", s.remoteCode, c.Close.Codes)
 	case s.droppedByMe:
-		return closing("the server did not close the TCP connection; the client had to")
+		return closing("the server did not close the TCP connection within %v of the closing handshake; the client had to", dropTimeout)
 	case c.Close.Clean && !(s.sentClose && s.serverEOF):
 		return closing("not a clean close")
 	}

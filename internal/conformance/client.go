@@ -115,10 +115,15 @@ type Options struct {
 	// closeAfter): how long the server has to react for the case to count
 	// it as immediate. Default 500 ms.
 	Pace time.Duration
-	// Timeout bounds each wait for the server (events, its close frame, its
-	// closing of the TCP connection; Autobahn's killAfter and
-	// serverConnectionDropTimeout). Default 5 s.
+	// Timeout bounds each wait for the server's events and for it to fail
+	// the connection (Autobahn's killAfter and closeAfter). Default 5 s.
 	Timeout time.Duration
+	// DropTimeout bounds the closing handshake as Autobahn's client does:
+	// how long the server may take to answer our close frame
+	// (closeHandshakeTimeout) and to close the TCP connection once both
+	// close frames are out (serverConnectionDropTimeout). Default 1 s, as
+	// in Autobahn.
+	DropTimeout time.Duration
 	// Host is sent in the Host header; default the address dialled.
 	Host string
 }
@@ -129,6 +134,9 @@ func (o *Options) normalize() {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
+	}
+	if o.DropTimeout <= 0 {
+		o.DropTimeout = time.Second
 	}
 }
 
@@ -167,9 +175,11 @@ func (s *Session) handshake(addr, path string, offers []Offer) error {
 	if host == "" {
 		host = addr
 	}
+	// The request Autobahn's client (autobahn 0.10.9) sends, header for header.
 	var req strings.Builder
-	req.WriteString("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Pragma: no-cache\r\nCache-Control: no-cache\r\nSec-WebSocket-Key: " + k + "\r\n")
+	req.WriteString("GET " + path + " HTTP/1.1\r\nUser-Agent: AutobahnTestSuite/0.8.2-0.10.9\r\nHost: " + host +
+		"\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nPragma: no-cache\r\nCache-Control: no-cache\r\n" +
+		"Sec-WebSocket-Key: " + k + "\r\n")
 	if len(offers) > 0 {
 		ext := make([]string, len(offers))
 		for i, o := range offers {
@@ -177,7 +187,7 @@ func (s *Session) handshake(addr, path string, offers []Offer) error {
 		}
 		req.WriteString("Sec-WebSocket-Extensions: " + strings.Join(ext, ", ") + "\r\n")
 	}
-	req.WriteString("Sec-WebSocket-Version: 13\r\nUser-Agent: wsgate-conformance\r\n\r\n")
+	req.WriteString("Sec-WebSocket-Version: 13\r\n\r\n")
 	s.nc.SetDeadline(time.Now().Add(s.opts.Timeout))
 	defer s.nc.SetDeadline(time.Time{})
 	if _, err := io.WriteString(s.nc, req.String()); err != nil {
