@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha1"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -126,6 +127,9 @@ type Options struct {
 	DropTimeout time.Duration
 	// Host is sent in the Host header; default the address dialled.
 	Host string
+	// TLS, when set, runs the connection over TLS with this configuration
+	// (wss://, as Autobahn does for a secure URL).
+	TLS *tls.Config
 }
 
 func (o *Options) normalize() {
@@ -150,6 +154,15 @@ func Dial(addr, path string, offers []Offer, seed string, opts Options) (*Sessio
 	nc, err := net.DialTimeout("tcp", addr, opts.Timeout)
 	if err != nil {
 		return nil, err
+	}
+	if opts.TLS != nil {
+		tc := tls.Client(nc, opts.TLS)
+		tc.SetDeadline(time.Now().Add(opts.Timeout))
+		if err := tc.Handshake(); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("%w: TLS: %v", ErrHandshake, err)
+		}
+		nc = tc
 	}
 	h := fnv.New64a()
 	h.Write([]byte(seed))

@@ -2,6 +2,8 @@ package conformance_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,26 +19,40 @@ import (
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/conformance"
+	"github.com/wsgate/wsgate/internal/tlsconn"
 )
 
 // startGateway starts wsgate on the embedded default configuration, on
-// ephemeral loopback ports, with one more application: the echo with
-// permessage-deflate at /echoz, as the external Autobahn run configures it.
-func startGateway(t *testing.T, maxMessage int) (*engine.Server, *config.Config) {
+// ephemeral loopback ports, with a TLS standalone server "wss" (a new
+// self-signed certificate, whose pool it returns) and one more application
+// on every listener: the echo with permessage-deflate at /echoz, as the
+// external Autobahn run configures it.
+func startGateway(t *testing.T, maxMessage int) (srv *engine.Server, cfg *config.Config, roots *x509.CertPool) {
 	t.Helper()
-	cfg := config.Default()
+	cfg = config.Default()
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Standalone[0].Listen = "127.0.0.1:0"
 	if maxMessage > 0 {
 		cfg.WebSocket.MaxMessageSize = config.Size(maxMessage)
 	}
-	cfg.Apps = append(cfg.Apps, config.App{Name: "echoz", Kind: "echo", Path: "/echoz",
-		Scope: []string{"http", cfg.Standalone[0].Name}, Compression: true, Auth: "none"})
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if os.Getenv("WSGATE_TEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	certFile, keyFile, err := tlsconn.GenerateSelfSigned(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	srv, err := engine.New(cfg, engine.WithLogger(log), engine.WithEventLoops(2))
+	cfg.Standalone = append(cfg.Standalone, config.Listener{Name: "wss", Listen: "127.0.0.1:0", TLSCert: certFile, TLSKey: keyFile})
+	cfg.Apps = append(cfg.Apps, config.App{Name: "echoz", Kind: "echo", Path: "/echoz",
+		Scope: []string{"http", cfg.Standalone[0].Name, "wss"}, Compression: true, Auth: "none"})
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots = x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("WSGATE_TEST_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	srv, err = engine.New(cfg, engine.WithLogger(logger), engine.WithEventLoops(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +64,7 @@ func startGateway(t *testing.T, maxMessage int) (*engine.Server, *config.Config)
 		defer cancel()
 		srv.Stop(ctx)
 	})
-	return srv, cfg
+	return srv, cfg, roots
 }
 
 // target is where a run of cases goes.
@@ -56,13 +72,15 @@ type target struct {
 	name     string // subtest name
 	listener string
 	path     string
+	tls      bool
 	sections []string // nil: all
 }
 
 // TestAutobahn runs the scenario table against a real gateway: every case on
 // the standalone server's compressing echo (what the external Autobahn run
-// drives), and the cheap, compression-free sections once more on the HTTP
-// service's plain echo, whose upgrade path differs.
+// drives); the cheap, compression-free sections once more on the HTTP
+// service's plain echo, whose upgrade path differs; and those and section 13
+// over TLS, where every chop of the client is a TLS record of its own.
 //
 // WSGATE_AUTOBAHN_SCALE=1 runs section 9 at Autobahn's own sizes (up to 16 MiB, with
 // max_message_size raised to fit), as the external run does; it takes minutes.
@@ -75,18 +93,24 @@ func TestAutobahn(t *testing.T) {
 			maxMessage = 16 << 20 / limits.Scale
 		}
 	}
-	srv, cfg := startGateway(t, maxMessage)
+	srv, cfg, roots := startGateway(t, maxMessage)
 	limits.MaxMessageSize = int(cfg.WebSocket.MaxMessageSize)
 	cases := conformance.Cases(limits)
+	cheap := []string{"1", "2", "3", "4", "5", "6", "7", "10", "x5", "x9"}
 	targets := []target{
 		{name: "standalone", listener: cfg.Standalone[0].Name, path: "/echoz"},
-		{name: "http", listener: engine.HTTPService, path: "/echo", sections: []string{"1", "2", "3", "4", "5", "6", "7", "10", "x5", "x9"}},
+		{name: "http", listener: engine.HTTPService, path: "/echo", sections: cheap},
+		{name: "wss", listener: "wss", path: "/echoz", tls: true, sections: append(cheap, "13")},
 	}
 	if testing.Short() {
-		targets[0].sections = targets[1].sections
+		targets[0].sections = cheap
 	}
 	for _, tg := range targets {
 		addr := srv.Addr(tg.listener)
+		var opts conformance.Options
+		if tg.tls {
+			opts.TLS = &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}
+		}
 		tally := newTally()
 		t.Run(tg.name, func(t *testing.T) {
 			for _, c := range cases {
@@ -99,7 +123,7 @@ func TestAutobahn(t *testing.T) {
 				}
 				t.Run(c.ID, func(t *testing.T) {
 					t.Parallel()
-					err := c.Run(addr, tg.path, conformance.Options{})
+					err := c.Run(addr, tg.path, opts)
 					tally.add(section, err == nil)
 					if err != nil {
 						t.Errorf("%s (%s): %v", c.ID, c.Title, err)
