@@ -47,8 +47,11 @@ type Limits struct {
 	Scale int
 	// DeflateBudget bounds the payload bytes one case of sections 12 and
 	// 13 echoes (Autobahn sends 1000 messages of every size): count =
-	// DeflateBudget/size, between 2 and 50. Default 32 KiB.
+	// DeflateBudget/size, between 2 and DeflateCount. Default 32 KiB.
 	DeflateBudget int
+	// DeflateCount caps the messages of one case of sections 12 and 13;
+	// default 50 (Autobahn's count is 1000).
+	DeflateCount int
 	// MaxMessageSize is the server's max_message_size, for the added cases
 	// that check 1009. Default 1 MiB.
 	MaxMessageSize int
@@ -60,6 +63,9 @@ func (l *Limits) normalize() {
 	}
 	if l.DeflateBudget <= 0 {
 		l.DeflateBudget = 32 << 10
+	}
+	if l.DeflateCount <= 0 {
+		l.DeflateCount = 50
 	}
 	if l.MaxMessageSize <= 0 {
 		l.MaxMessageSize = 1 << 20

@@ -102,7 +102,7 @@ func deflateEcho(d *dataSet, size, frag, count int) func(*Session) error {
 
 // deflateCount is how many messages of size one case echoes.
 func deflateCount(l Limits, size int) int {
-	return min(50, max(2, l.DeflateBudget/size))
+	return min(l.DeflateCount, max(2, l.DeflateBudget/size))
 }
 
 // section12 is compressed echo of the five data sets with Autobahn's default

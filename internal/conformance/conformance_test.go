@@ -83,7 +83,8 @@ type target struct {
 // over TLS, where every chop of the client is a TLS record of its own.
 //
 // WSGATE_AUTOBAHN_SCALE=1 runs section 9 at Autobahn's own sizes (up to 16 MiB, with
-// max_message_size raised to fit), as the external run does; it takes minutes.
+// max_message_size raised to fit) and sections 12 and 13 with its 1000 messages per
+// case, as the external run does; it takes many minutes.
 func TestAutobahn(t *testing.T) {
 	var limits conformance.Limits
 	maxMessage := 0
@@ -91,6 +92,9 @@ func TestAutobahn(t *testing.T) {
 		limits.Scale, _ = strconv.Atoi(v)
 		if limits.Scale > 0 && limits.Scale < 16 {
 			maxMessage = 16 << 20 / limits.Scale
+		}
+		if limits.Scale == 1 {
+			limits.DeflateBudget, limits.DeflateCount = 1000*131072, 1000
 		}
 	}
 	srv, cfg, roots := startGateway(t, maxMessage)

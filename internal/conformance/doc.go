@@ -40,8 +40,14 @@
 // then it waits for the server to close the TCP connection), and records
 // the events.
 //
+// [Options].TLS runs a case over wss://. [Options].DropTimeout is Autobahn's
+// one second for the server to answer a close frame and to close the TCP
+// connection after the closing handshake.
+//
 // A test starts a server on 127.0.0.1:0 and runs each case as a subtest
-// named by its id:
+// named by its id (conformance_test.go runs them all on three listeners;
+// WSGATE_AUTOBAHN_SCALE=1 there runs sections 9, 12 and 13 at Autobahn's
+// full sizes and counts):
 //
 //	for _, c := range conformance.Cases(conformance.Limits{}) {
 //		t.Run(c.ID, func(t *testing.T) {
