@@ -63,7 +63,7 @@ func (c *Case) Run(addr, path string, opts Options) error {
 	if err != nil {
 		return err
 	}
-	defer s.drop()
+	defer s.Drop()
 	if len(c.Offers) > 0 && s.codec == nil {
 		return fmt.Errorf("%w: permessage-deflate was offered and not accepted", ErrHandshake)
 	}
@@ -96,7 +96,7 @@ func (c *Case) Run(addr, path string, opts Options) error {
 	s.mu.Unlock()
 	s.waitFor(wait, func() bool { return s.gotClose || s.state == stateClosed })
 	if !s.waitFor(opts.DropTimeout, func() bool { return s.state == stateClosed }) {
-		s.drop()
+		s.Drop()
 	}
 	<-s.done
 	s.mu.Lock()

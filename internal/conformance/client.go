@@ -280,7 +280,7 @@ func (s *Session) read() {
 			s.violation = err
 		}
 		s.mu.Unlock()
-		s.drop()
+		s.Drop()
 	}
 	for {
 		f, err := readFrame(s.br, &hdr)
@@ -303,7 +303,7 @@ func (s *Session) read() {
 			s.notifyLocked()
 			s.mu.Unlock()
 			if errors.Is(err, ErrViolation) {
-				s.drop()
+				s.Drop()
 			}
 			return
 		}
@@ -389,8 +389,9 @@ func (s *Session) record(e Event) {
 	s.mu.Unlock()
 }
 
-// drop closes the TCP connection from our side.
-func (s *Session) drop() {
+// Drop closes the TCP connection from the client's side (Autobahn's
+// dropConnection). Case.Run ends its session so; a caller of Dial must.
+func (s *Session) Drop() {
 	s.mu.Lock()
 	if s.state != stateClosed && !s.serverEOF {
 		s.droppedByMe = true

@@ -58,7 +58,7 @@ func (f Frame) Chopped(n int) Frame { f.Chop = n; return f }
 // Synced returns f written on its own.
 func (f Frame) Synced() Frame { f.Sync = true; return f }
 
-// Repeat returns f with its payload repeated to n bytes.
+// Repeat returns f with its payload repeated and cut to n bytes (n > 0).
 func (f Frame) Repeat(n int) Frame { f.Len = n; return f }
 
 // payload returns the payload to send: Payload, or Payload repeated to Len.
