@@ -87,9 +87,10 @@ type Session struct {
 	nc     net.Conn
 	br     *bufio.Reader
 	opts   Options
-	rng    *rand.Rand
-	codec  *codec // nil without permessage-deflate
-	autoFr int    // auto-fragment size for SendMessage, 0 = none
+	rngMu  sync.Mutex
+	rng    *rand.Rand // masking keys, reproducible from the case id
+	codec  *codec     // nil without permessage-deflate
+	autoFr int        // auto-fragment size for SendMessage, 0 = none
 
 	wmu sync.Mutex // serialises writes: the script's and the reader's replies
 
@@ -402,10 +403,12 @@ func (s *Session) Drop() {
 	s.nc.Close()
 }
 
-// key returns a fresh masking key.
+// key returns a fresh masking key; the script and the reader both mask.
 func (s *Session) key() [4]byte {
 	var k [4]byte
+	s.rngMu.Lock()
 	v := s.rng.Uint32()
+	s.rngMu.Unlock()
 	k[0], k[1], k[2], k[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 	return k
 }
