@@ -173,7 +173,7 @@ func Default() *Config {
 	c.Standalone = []Listener{{Name: "ws", Listen: "127.0.0.1:8082"}}
 	c.Apps = []App{
 		{Name: "echo", Kind: "echo", Path: "/echo", Scope: []string{HTTPServer, "ws"},
-			Subprotocols: []string{"echo.v1"}, Auth: DefaultAuth},
+			Subprotocols: []string{"echo.v1"}, Compression: true, Auth: DefaultAuth},
 		{Name: "broadcast", Kind: "broadcast", Path: "/broadcast", Scope: []string{HTTPServer, "ws"},
 			Auth: DefaultAuth},
 	}

@@ -284,7 +284,7 @@ func TestDefault(t *testing.T) {
 		t.Errorf("Default() shares memory between calls: %+v", d)
 	}
 	want := []App{
-		{Name: "echo", Kind: "echo", Path: "/echo", Scope: []string{"http", "ws"}, Subprotocols: []string{"echo.v1"}, Auth: "none"},
+		{Name: "echo", Kind: "echo", Path: "/echo", Scope: []string{"http", "ws"}, Subprotocols: []string{"echo.v1"}, Compression: true, Auth: "none"},
 		{Name: "broadcast", Kind: "broadcast", Path: "/broadcast", Scope: []string{"http", "ws"}, Auth: "none"},
 	}
 	if d := Default(); !reflect.DeepEqual(d.Apps, want) || d.HTTP.Listen != "127.0.0.1:8080" ||

@@ -78,7 +78,7 @@ func TestDeflateEchoAndBroadcast(t *testing.T) {
 // answers the extension.
 func TestDeflateNotOfferedWithoutCompression(t *testing.T) {
 	srv := startServer(t, nil, nil)
-	r := roundTrip(t, srv.Addr("ws"), upgradeRequest("/echo", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"), 0)
+	r := roundTrip(t, srv.Addr("ws"), upgradeRequest("/broadcast", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"), 0)
 	if r.status != 101 || r.header.Get("Sec-WebSocket-Extensions") != "" {
 		t.Fatalf("status %d extensions %q", r.status, r.header.Get("Sec-WebSocket-Extensions"))
 	}
