@@ -3,6 +3,8 @@ package apps
 import (
 	"errors"
 	"net"
+
+	"github.com/wsgate/wsgate/handshake"
 )
 
 // MessageType is the type of a data message (RFC 6455 §5.6).
@@ -99,20 +101,13 @@ type Handshake struct {
 	// (the default if offered, else the client's first supported one); "" for none. The
 	// application may change it to another entry of Offered, or to "".
 	Subprotocol string
-	// header gives access to the raw request; set by the engine.
-	header func(name string) []byte
+	// Head is the raw request head, request line to blank line (borrowed, like the rest).
+	Head []byte
 }
 
-// Header returns the value of the first request header named name (case-insensitive), or nil.
-func (h *Handshake) Header(name string) []byte {
-	if h.header == nil {
-		return nil
-	}
-	return h.header(name)
-}
-
-// SetHeaderFunc is for the engine: it installs the function Header reads from.
-func (h *Handshake) SetHeaderFunc(f func(name string) []byte) { h.header = f }
+// Header returns the value of the first request header named name (case-insensitive), or
+// nil. The result is borrowed from Head.
+func (h *Handshake) Header(name string) []byte { return handshake.HeaderValue(h.Head, name) }
 
 // Application is what an application author implements. Embed Base to implement only the
 // callbacks you need. Every method runs on the connection's event loop and must not block.

@@ -104,6 +104,7 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 		Path:        req.Path,
 		Query:       req.Query,
 		Origin:      req.Origin,
+		Head:        c.input()[:n],
 		User:        user,
 		Offered:     lp.offered,
 		Subprotocol: rt.PickSubprotocol(lp.offered),

@@ -175,3 +175,37 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Error("a new connection was accepted after Stop")
 	}
 }
+
+// TestHandshakeCallbackSeesRequest: OnHandshake reads headers, query and the offered
+// subprotocols, may choose among them, and what it chose is the connection's.
+func TestHandshakeCallbackSeesRequest(t *testing.T) {
+	type seen struct{ device, query, proto string }
+	got := make(chan seen, 1)
+	srv := startServer(t, nil, func(s *Server) {
+		s.Registry().Register(apps.Spec{Name: "devices", Path: "/devices", Subprotocols: []string{"v1", "v2"}}, apps.Funcs{
+			Handshake: func(h *apps.Handshake) error {
+				dev := h.Header("x-device-id")
+				if dev == nil {
+					return apps.ErrDeclined
+				}
+				h.Subprotocol = "v2" // offered, though v1 came first
+				got <- seen{device: string(dev), query: string(h.Query)}
+				return nil
+			},
+			Open: func(c apps.Conn) { c.WriteMessage(apps.Text, []byte(c.Subprotocol())) },
+		})
+	})
+	if r := roundTrip(t, srv.Addr("ws"), upgradeRequest("/devices"), 0); r.status != 503 {
+		t.Fatalf("without the header: %d, want 503", r.status)
+	}
+	c, resp := dial(t, srv.Addr("ws"), "/devices?fw=2.1", http.Header{"X-Device-Id": {"sensor-7"}}, "v1", "v2")
+	if p := resp.Header.Get("Sec-WebSocket-Protocol"); p != "v2" {
+		t.Fatalf("answered subprotocol %q, want v2", p)
+	}
+	if s := <-got; s.device != "sensor-7" || s.query != "fw=2.1" {
+		t.Fatalf("callback saw %+v", s)
+	}
+	if _, msg, err := c.ReadMessage(); err != nil || string(msg) != "v2" {
+		t.Fatalf("Conn.Subprotocol %q %v", msg, err)
+	}
+}

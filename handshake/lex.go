@@ -1,5 +1,7 @@
 package handshake
 
+import "bytes"
+
 // Octet classes of RFC 9110 §5.6 and RFC 9112 §3, as bit flags in one table so
 // that every check on the hot path is a single indexed load.
 const (
@@ -108,4 +110,48 @@ func listHas(list []byte, tok string) bool {
 		}
 	}
 	return false
+}
+
+// HeaderValue returns the value of the first header line named name (case-insensitive) in a
+// request head that Parse accepted, with surrounding whitespace trimmed, or nil. The result
+// is a subslice of head. It scans the head, so it is for occasional look-ups (an
+// application's handshake callback), not for the fields Request already holds.
+func HeaderValue(head []byte, name string) []byte {
+	for line, rest := nextLine(head); len(rest) > 0; {
+		line, rest = nextLine(rest)
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			continue // the blank line that ends the head
+		}
+		if foldEqual(line[:colon], name) {
+			return trimOWS(line[colon+1:])
+		}
+	}
+	return nil
+}
+
+// nextLine splits off the first line of b without its CRLF (or bare LF).
+func nextLine(b []byte) (line, rest []byte) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return b, nil
+	}
+	line, rest = b[:i], b[i+1:]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, rest
+}
+
+// foldEqual reports whether b and s are equal ignoring ASCII case in both.
+func foldEqual(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if lower[b[i]] != lower[s[i]] {
+			return false
+		}
+	}
+	return true
 }

@@ -457,3 +457,28 @@ func BenchmarkParse(b *testing.B) {
 		})
 	}
 }
+
+func TestHeaderValue(t *testing.T) {
+	head := []byte("GET /x HTTP/1.1\r\nHost: gw\r\nX-Device-Id:  sensor-7 \r\nx-device-id: second\r\nEmpty:\r\n\r\n")
+	cases := []struct {
+		name, header, want string
+		found              bool
+	}{
+		{name: "exact", header: "Host", want: "gw", found: true},
+		{name: "case and whitespace", header: "x-DEVICE-id", want: "sensor-7", found: true},
+		{name: "empty value", header: "Empty", want: "", found: true},
+		{name: "missing", header: "Cookie"},
+		{name: "not the request line", header: "GET /x HTTP/1.1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := HeaderValue(head, tc.header)
+			if (got != nil) != tc.found || string(got) != tc.want {
+				t.Fatalf("HeaderValue(%q) = %q (found %v), want %q (found %v)", tc.header, got, got != nil, tc.want, tc.found)
+			}
+		})
+	}
+	if HeaderValue(nil, "Host") != nil {
+		t.Fatal("nil head")
+	}
+}
