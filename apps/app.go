@@ -48,10 +48,9 @@ const (
 var (
 	// ErrDeclined, returned (or wrapped) by OnHandshake, declines the connection: 503.
 	ErrDeclined = errors.New("apps: connection declined")
-	// ErrClosed is returned by writes on a connection that is closing or closed.
+	// ErrClosed is returned by writes on a connection that is closing or closed, including
+	// one being closed with 1008 because its output backlog passed max_pending_bytes.
 	ErrClosed = errors.New("apps: connection closed")
-	// ErrTooBig is returned by a write whose message is over the connection's output bound.
-	ErrTooBig = errors.New("apps: message over the output bound")
 )
 
 // Conn is an application's view of one WebSocket connection. The engine implements it.

@@ -7,11 +7,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/wsgate/wsgate/apps"
 )
 
-// Known values of the enumerated fields. A new application kind is added here and in apps.
+// Known values of the enumerated fields. Application kinds come from apps.BuiltinKinds.
 var (
-	appKinds   = []string{"echo", "broadcast"}
 	authKinds  = []string{"none", "basic", "token"}
 	logLevels  = []string{"debug", "info", "warn", "error"}
 	logFormats = []string{"text", "json"}
@@ -94,7 +95,7 @@ func (v *validator) app(p string, a *App, maxTarget int) {
 		}
 		v.names[a.Name] = true
 	}
-	v.oneOf(p+".kind", a.Kind, appKinds)
+	v.oneOf(p+".kind", a.Kind, apps.BuiltinKinds()) // one list: the kinds apps can build
 
 	switch {
 	case a.Path == "" || a.Path[0] != '/':

@@ -68,7 +68,7 @@ var validateCases = []struct {
 	// Applications.
 	{"app name empty", func(c *Config) { c.Apps[1].Name = "" }, "app[1].name", "want 1-64"},
 	{"app name duplicate", func(c *Config) { c.Apps[1].Name = "echo" }, "app[1].name", `duplicate name "echo"`},
-	{"app kind empty", func(c *Config) { c.Apps[0].Kind = "" }, "app[0].kind", "want one of echo, broadcast"},
+	{"app kind empty", func(c *Config) { c.Apps[0].Kind = "" }, "app[0].kind", "want one of broadcast, echo"},
 	{"app kind unknown", func(c *Config) { c.Apps[0].Kind = "chat" }, "app[0].kind", `"chat"`},
 	{"app path empty", func(c *Config) { c.Apps[0].Path = "" }, "app[0].path", `must start with "/"`},
 	{"app path relative", func(c *Config) { c.Apps[0].Path = "echo" }, "app[0].path", `must start with "/"`},
