@@ -190,7 +190,7 @@ func (c *conn) serveWS(now int64) gnet.Action {
 		case errors.Is(err, errPeerClosed):
 			// Our close frame goes out after everything queued before it, then the
 			// FIN (RFC 6455 §7.1.1: the server closes the TCP connection first).
-			c.flushNow()
+			c.flush() // now, not at the end of the dispatch: drain comes next
 			return c.drain()
 		default:
 			return c.fail(apps.CloseInternal, "internal error")
@@ -213,16 +213,12 @@ func (c *conn) fail(code apps.CloseCode, reason string) gnet.Action {
 		c.closeFrameLocked(code, reason)
 	}
 	c.mu.Unlock()
-	c.flushNow()
+	c.flush() // now; the connection's entry in the loop's dirty list later finds nothing
 	if c.closeCode == 0 {
 		c.closeCode, c.closeText = code, reason
 	}
 	return c.drain()
 }
-
-// flushNow writes this connection's pending output immediately; loop only. Its entry in
-// the loop's dirty list, if any, later finds nothing to write.
-func (c *conn) flushNow() { c.flush() }
 
 // control queues a control frame; loop only. Control frames are never dropped for the
 // output bound: they are what closes a slow connection cleanly.
