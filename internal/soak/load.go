@@ -107,20 +107,32 @@ func pause(ctx context.Context, d time.Duration) {
 	}
 }
 
+// redial connects client i to path, retrying once a second (each failure counted as what)
+// until it succeeds; nil when ctx ends first.
+func (l *load) redial(ctx context.Context, i int, path, what string) *websocket.Conn {
+	for ctx.Err() == nil {
+		c, err := l.dial(ctx, l.addrs[i%2], path)
+		if err == nil {
+			return c
+		}
+		if ctx.Err() == nil {
+			l.t.fail(what, err)
+			pause(ctx, time.Second)
+		}
+	}
+	return nil
+}
+
 // echoClient keeps one connection to the echo application, sending a message of random
 // size at cfg.Rate and checking that the same bytes come back.
 func (l *load) echoClient(ctx context.Context, i int) {
 	rng := rand.New(rand.NewPCG(uint64(i), 1))
 	for ctx.Err() == nil {
-		c, err := l.dial(ctx, l.addrs[i%2], "/echo")
-		if err != nil {
-			if ctx.Err() == nil {
-				l.t.fail("echo: dial", err)
-				pause(ctx, time.Second)
-			}
-			continue
+		c := l.redial(ctx, i, "/echo", "echo: dial")
+		if c == nil {
+			return
 		}
-		err = l.echoLoop(ctx, c, rng)
+		err := l.echoLoop(ctx, c, rng)
 		if ctx.Err() != nil {
 			closeConn(c)
 			return
@@ -162,13 +174,9 @@ func (l *load) echoLoop(ctx context.Context, c *websocket.Conn, rng *rand.Rand) 
 func (l *load) subscriber(ctx context.Context, i int, publish bool) {
 	rng := rand.New(rand.NewPCG(uint64(i), 2))
 	for ctx.Err() == nil {
-		c, err := l.dial(ctx, l.addrs[i%2], "/broadcast")
-		if err != nil {
-			if ctx.Err() == nil {
-				l.t.fail("broadcast: dial", err)
-				pause(ctx, time.Second)
-			}
-			continue
+		c := l.redial(ctx, i, "/broadcast", "broadcast: dial")
+		if c == nil {
+			return
 		}
 		pubCtx, stopPub := context.WithCancel(ctx)
 		pubDone := make(chan error, 1)
@@ -178,7 +186,7 @@ func (l *load) subscriber(ctx context.Context, i int, publish bool) {
 			pubDone <- nil
 		}
 		stop := interruptOnDone(ctx, c)
-		err = l.receive(c)
+		err := l.receive(c)
 		stop()
 		stopPub()
 		pubErr := <-pubDone
