@@ -61,15 +61,22 @@ func (h *echoHandler) tick(l *loop) {
 	}
 }
 
-func (r *runner) runEcho(ctx context.Context) (Result, error) {
+// openAll starts the loops and opens cfg.Conns connections (what names them in the error
+// when none opens); res carries the count and the server's RSS before the run.
+func (r *runner) openAll(ctx context.Context, what string) (int64, Result, error) {
 	r.startLoops()
 	n, err := r.connectAll(ctx, int64(r.cfg.Conns))
 	res := Result{Conns: int(n), RSSBefore: r.rss()}
+	if err == nil && n == 0 {
+		err = fmt.Errorf("load: no %s could be opened", what)
+	}
+	return n, res, err
+}
+
+func (r *runner) runEcho(ctx context.Context) (Result, error) {
+	_, res, err := r.openAll(ctx, "connection")
 	if err != nil {
 		return res, err
-	}
-	if n == 0 {
-		return res, errors.New("load: no connection could be opened")
 	}
 	r.setPhase(phaseWarm)
 	if err := sleep(ctx, r.cfg.Warmup); err != nil {
@@ -296,14 +303,9 @@ func (h *bcastHandler) tick(l *loop) {
 }
 
 func (r *runner) runBroadcast(ctx context.Context) (Result, error) {
-	r.startLoops()
-	n, err := r.connectAll(ctx, int64(r.cfg.Conns))
-	res := Result{Conns: int(n), RSSBefore: r.rss()}
+	n, res, err := r.openAll(ctx, "subscriber")
 	if err != nil {
 		return res, err
-	}
-	if n == 0 {
-		return res, errors.New("load: no subscriber could be opened")
 	}
 	r.bc.wantPub.Store(true)
 	r.loops[0].wake()
