@@ -32,7 +32,7 @@ type gateway struct {
 	reason    string
 	handshake *metrics.Histogram
 
-	tick      func(*Status) // if set, changes the status before each read
+	tick func(*Status) // if set, changes the status before each read
 
 	published []publishCall
 	pubStatus int
