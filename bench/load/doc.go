@@ -1,4 +1,4 @@
-// Package load is the load generator behind cmd/wsbench: one process that
+// Package load is the load generator behind bench/cmd/wsbench: one process that
 // drives thousands of WebSocket client connections against a server on the
 // loopback interface, without a goroutine per connection.
 //
