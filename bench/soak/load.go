@@ -12,8 +12,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gobwas/ws"
 	"github.com/gorilla/websocket"
+
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // load is one soak run's clients: their configuration, targets and tally.
@@ -297,7 +298,7 @@ func (l *load) churnOnce(ctx context.Context, addr, path string, rng *rand.Rand)
 // frame, or (when the traffic did not fill the bound yet) data only, which is fine too.
 func (l *load) slowReader(ctx context.Context, i int) {
 	for ctx.Err() == nil {
-		nc, br, err := dialRaw(ctx, l.addrs[i%2], "/broadcast", 4096)
+		rc, err := wstest.Dial(l.addrs[i%2], "/broadcast", wstest.Options{RcvBuf: 4096})
 		if err != nil {
 			if ctx.Err() == nil {
 				l.t.fail("slow reader: dial", err)
@@ -311,7 +312,7 @@ func (l *load) slowReader(ctx context.Context, i int) {
 			if ctx.Err() != nil {
 				break
 			}
-			outcome, err := drain(nc, br)
+			outcome, err := drain(rc)
 			if err != nil {
 				l.t.fail("slow reader", err)
 				break
@@ -321,7 +322,7 @@ func (l *load) slowReader(ctx context.Context, i int) {
 				break
 			}
 		}
-		nc.Close()
+		rc.Close()
 	}
 }
 
@@ -332,10 +333,10 @@ const (
 )
 
 // drain reads what a stalled client has received: "" when it was only data (still open).
-func drain(nc net.Conn, br io.Reader) (outcome string, err error) {
+func drain(rc *wstest.Conn) (outcome string, err error) {
 	for {
-		nc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-		f, err := ws.ReadFrame(br)
+		rc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		op, p, err := rc.ReadFrame()
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
@@ -345,49 +346,17 @@ func drain(nc net.Conn, br io.Reader) (outcome string, err error) {
 		case err != nil:
 			return "", err
 		}
-		switch f.Header.OpCode {
-		case ws.OpClose:
-			code, _ := ws.ParseCloseFrameData(f.Payload)
-			if code != ws.StatusPolicyViolation {
-				return "", fmt.Errorf("%w: closed with %d, want 1008", ErrUnexpected, code)
+		switch op {
+		case wstest.OpClose:
+			code, _, err := wstest.ParseClose(p)
+			if err != nil || code != 1008 {
+				return "", fmt.Errorf("%w: closed with %d (%v), want 1008", ErrUnexpected, code, err)
 			}
 			return slowClosed, nil
-		case ws.OpBinary, ws.OpText:
-			if _, err := checkMessage(f.Payload); err != nil {
+		case wstest.OpBinary, wstest.OpText:
+			if _, err := checkMessage(p); err != nil {
 				return "", err
 			}
 		}
 	}
-}
-
-// dialRaw upgrades a plain socket with gobwas/ws, so that the caller can write frames no
-// well-behaved client would. rcvBuf > 0 sets SO_RCVBUF before the connect. The returned
-// reader is the one to read from (it may hold bytes that came with the 101).
-func dialRaw(ctx context.Context, addr, path string, rcvBuf int) (net.Conn, io.Reader, error) {
-	d := ws.Dialer{Timeout: 5 * time.Second, NetDial: socketDialer(rcvBuf).DialContext}
-	nc, br, _, err := d.Dial(ctx, "ws://"+addr+path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if br == nil {
-		return nc, nc, nil
-	}
-	return nc, br, nil
-}
-
-// socketDialer dials TCP; rcvBuf > 0 sets SO_RCVBUF before the connect.
-func socketDialer(rcvBuf int) *net.Dialer {
-	nd := &net.Dialer{Timeout: 5 * time.Second}
-	if rcvBuf > 0 {
-		nd.Control = func(_, _ string, c syscall.RawConn) error {
-			var serr error
-			if err := c.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvBuf)
-			}); err != nil {
-				return err
-			}
-			return serr
-		}
-	}
-	return nd
 }

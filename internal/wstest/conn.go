@@ -51,7 +51,23 @@ func Dial(addr, path string, o Options) (*Conn, error) {
 	if o.Host == "" {
 		o.Host = addr
 	}
-	d := net.Dialer{Timeout: o.Timeout}
+	nc, err := NetDialer(o).Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Upgrade(nc, o.Host, path, o.Timeout, o.Header...)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// NetDialer is the TCP dialer of Dial, for a test that needs the same socket
+// without the upgrade: o.Timeout bounds the connect (no default), o.RcvBuf > 0
+// sets SO_RCVBUF before it.
+func NetDialer(o Options) *net.Dialer {
+	d := &net.Dialer{Timeout: o.Timeout}
 	if o.RcvBuf > 0 {
 		d.Control = func(_, _ string, c syscall.RawConn) error {
 			var serr error
@@ -64,16 +80,7 @@ func Dial(addr, path string, o Options) (*Conn, error) {
 			return serr
 		}
 	}
-	nc, err := d.Dial("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	c, err := Upgrade(nc, o.Host, path, o.Timeout, o.Header...)
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
-	return c, nil
+	return d
 }
 
 // Upgrade performs the opening handshake for path on host over nc (a

@@ -71,10 +71,20 @@ func AppendHeader(dst []byte, h Header) []byte {
 // only read; the masked copy lives in dst. It allocates nothing when dst has
 // room for MaxHeader+len(payload) more bytes.
 func AppendFrame(dst []byte, op byte, payload []byte, mask [4]byte) []byte {
-	dst = AppendHeader(dst, Header{Fin: true, Op: op, Masked: true, Mask: mask, Length: len(payload)})
+	return AppendRaw(dst, Header{Fin: true, Op: op, Masked: true, Mask: mask}, payload)
+}
+
+// AppendRaw appends a frame with header h, its Length set to len(payload),
+// and payload, masked with h.Mask when h.Masked, to dst. Like AppendHeader
+// it writes any frame, legal or not.
+func AppendRaw(dst []byte, h Header, payload []byte) []byte {
+	h.Length = len(payload)
+	dst = AppendHeader(dst, h)
 	start := len(dst)
 	dst = append(dst, payload...)
-	ws.Cipher(dst[start:], mask, 0)
+	if h.Masked {
+		ws.Cipher(dst[start:], h.Mask, 0)
+	}
 	return dst
 }
 

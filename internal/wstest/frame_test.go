@@ -238,3 +238,32 @@ func sameAsGobwas(h Header, o ws.Header) bool {
 	return h.Fin == o.Fin && h.Rsv == o.Rsv && h.Op == byte(o.OpCode) && h.Masked == o.Masked &&
 		h.Mask == o.Mask && int64(h.Length) == o.Length
 }
+
+// TestAppendRaw writes frames legal or not and reads them back with gobwas/ws.
+func TestAppendRaw(t *testing.T) {
+	tests := []struct {
+		name string
+		h    Header
+	}{
+		{"unmasked", Header{Fin: true, Op: OpText}},
+		{"masked RSV1", Header{Fin: true, Rsv: RsvDeflate, Op: OpBinary, Masked: true, Mask: [4]byte{7, 6, 5, 4}}},
+		{"fragmented ping", Header{Op: OpPing, Masked: true, Mask: [4]byte{1, 1, 1, 1}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := payloadOf(300)
+			f, err := ws.ReadFrame(bytes.NewReader(AppendRaw(nil, tc.h, p)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Header.Masked {
+				ws.Cipher(f.Payload, f.Header.Mask, 0)
+			}
+			want := tc.h
+			want.Length = len(p)
+			if !sameAsGobwas(want, f.Header) || !bytes.Equal(f.Payload, p) {
+				t.Fatalf("read %+v", f.Header)
+			}
+		})
+	}
+}
