@@ -31,6 +31,7 @@ fmt-check:
 ## microbench: the Go benchmarks beside the code (allocations included)
 microbench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+	cd bench && $(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
 
 ## fuzz: every fuzz target for FUZZTIME each
 fuzz:
