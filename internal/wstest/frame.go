@@ -36,6 +36,10 @@ type Header struct {
 	Mask   [4]byte
 	Length int // payload length in bytes
 	Size   int // header length in bytes; set by ParseHeader, ignored by AppendHeader
+	// LenForm forces AppendHeader's length encoding: 16 or 64 for the 16-bit
+	// or 64-bit form, 0 for the shortest (which RFC 6455 §5.2 asks for; a test
+	// of a reader's leniency writes the others). ParseHeader leaves it 0.
+	LenForm int
 }
 
 // AppendHeader appends h to dst in the shortest length encoding and returns
@@ -52,9 +56,9 @@ func AppendHeader(dst []byte, h Header) []byte {
 		m = 0x80
 	}
 	switch n := h.Length; {
-	case n < 126:
+	case n < 126 && h.LenForm == 0:
 		dst = append(dst, b0, m|byte(n))
-	case n <= 0xFFFF:
+	case n <= 0xFFFF && h.LenForm != 64:
 		dst = append(dst, b0, m|126, byte(n>>8), byte(n))
 	default:
 		dst = append(dst, b0, m|127)

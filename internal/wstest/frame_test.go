@@ -137,6 +137,8 @@ func TestAppendHeaderRoundTrip(t *testing.T) {
 		{"RSV1 masked", Header{Fin: true, Rsv: RsvDeflate, Op: OpBinary, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Length: 200}},
 		{"all reserved bits, no FIN", Header{Rsv: 7, Op: 0x3, Length: 0}},
 		{"64-bit length", Header{Fin: true, Op: OpBinary, Masked: true, Mask: [4]byte{9, 9, 9, 9}, Length: 1 << 20}},
+		{"16-bit form of a short length", Header{Fin: true, Op: OpText, Length: 5, LenForm: 16}},
+		{"64-bit form of a short length", Header{Fin: true, Op: OpText, Length: 5, LenForm: 64}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,7 +148,7 @@ func TestAppendHeaderRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := tc.h
-			want.Size = len(b)
+			want.Size, want.LenForm = len(b), 0
 			if h != want {
 				t.Fatalf("got %+v, want %+v", h, want)
 			}
