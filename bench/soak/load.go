@@ -145,14 +145,7 @@ func (l *load) echoClient(ctx context.Context, i int) {
 }
 
 func (l *load) echoLoop(ctx context.Context, c *websocket.Conn, rng *rand.Rand) error {
-	tick := time.NewTicker(time.Second / time.Duration(max(1, l.cfg.Rate)))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
+	return l.atRate(ctx, func() error {
 		msg := makeMessage(rng, 16+rng.IntN(8<<10))
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if err := c.WriteMessage(websocket.BinaryMessage, msg); err != nil {
@@ -167,6 +160,23 @@ func (l *load) echoLoop(ctx context.Context, c *websocket.Conn, rng *rand.Rand) 
 			return fmt.Errorf("%w: echo of %d bytes came back as %d different bytes", ErrCorrupt, len(msg), len(got))
 		}
 		l.t.echoed.Add(1)
+		return nil
+	})
+}
+
+// atRate calls step cfg.Rate times a second until ctx ends (nil) or step fails (its error).
+func (l *load) atRate(ctx context.Context, step func() error) error {
+	tick := time.NewTicker(time.Second / time.Duration(max(1, l.cfg.Rate)))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if err := step(); err != nil {
+			return err
+		}
 	}
 }
 
@@ -224,20 +234,14 @@ func (l *load) receive(c *websocket.Conn) error {
 }
 
 func (l *load) publish(ctx context.Context, c *websocket.Conn, rng *rand.Rand) error {
-	tick := time.NewTicker(time.Second / time.Duration(max(1, l.cfg.Rate)))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
+	return l.atRate(ctx, func() error {
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if err := c.WriteMessage(websocket.BinaryMessage, makeMessage(rng, 256+rng.IntN(8<<10))); err != nil {
 			return err
 		}
 		l.t.published.Add(1)
-	}
+		return nil
+	})
 }
 
 // churner connects, exchanges one message and closes, over and over, alternating listeners
