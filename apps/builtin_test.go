@@ -19,6 +19,9 @@ func (r *recorder) App() string                   { return "test" }
 func (r *recorder) Listener() string              { return "http" }
 func (r *recorder) RemoteAddr() net.Addr          { return nil }
 func (r *recorder) Subprotocol() string           { return "" }
+func (r *recorder) User() string                  { return "" }
+func (r *recorder) Path() string                  { return "/test" }
+func (r *recorder) Query() string                 { return "" }
 func (r *recorder) Close(CloseCode, string) error { return nil }
 func (r *recorder) Value() any                    { return nil }
 func (r *recorder) SetValue(any)                  {}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/internal/bufpool"
+	"github.com/wsgate/wsgate/internal/prepared"
+	"github.com/wsgate/wsgate/internal/route"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
@@ -33,9 +35,10 @@ type conn struct {
 	l        *listener
 	remote   net.Addr
 	id       uint64
-	route    *apps.Route // set at the upgrade
+	route    *route.Route // set at the upgrade
 	subproto string
-	value    any
+	extra    *connExtra // user and query; nil when both are empty (most connections)
+	value    atomic.Pointer[any]
 	tls      *tlsState    // nil on a plain listener
 	auth     *authVerdict // a slow authentication check in progress or just finished
 
@@ -67,20 +70,62 @@ type conn struct {
 	sentText string
 }
 
+// connExtra holds the strings of the upgrade request a connection keeps when they are not
+// empty: one pointer in conn instead of two strings in every connection.
+type connExtra struct{ user, query string }
+
 var _ apps.Conn = (*conn)(nil)
 
 func (c *conn) ID() uint64           { return c.id }
 func (c *conn) Listener() string     { return c.l.name }
 func (c *conn) RemoteAddr() net.Addr { return c.remote }
 func (c *conn) Subprotocol() string  { return c.subproto }
-func (c *conn) Value() any           { return c.value }
-func (c *conn) SetValue(v any)       { c.value = v }
+func (c *conn) App() string          { return c.appName() }
 
-func (c *conn) App() string {
+// Path is the route's path: a route matches its path exactly.
+func (c *conn) Path() string {
 	if c.route == nil {
 		return ""
 	}
-	return c.route.Spec.Name
+	return c.route.Spec.Path
+}
+
+func (c *conn) User() string {
+	if c.extra == nil {
+		return ""
+	}
+	return c.extra.user
+}
+
+func (c *conn) Query() string {
+	if c.extra == nil {
+		return ""
+	}
+	return c.extra.query
+}
+
+// Value and SetValue are atomic: the loop and the application's goroutines both use them.
+func (c *conn) Value() any {
+	if p := c.value.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (c *conn) SetValue(v any) {
+	if v == nil {
+		c.value.Store(nil)
+		return
+	}
+	c.value.Store(&v)
+}
+
+// onRoute reports whether c was opened on rt; safe from any goroutine (the route is set on
+// the loop before the connection is marked upgraded, under c.mu).
+func (c *conn) onRoute(rt *route.Route) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.upgraded && c.route == rt
 }
 
 // WriteMessage implements apps.Conn; safe from any goroutine.
@@ -110,15 +155,16 @@ func (c *conn) WritePrepared(m *apps.PreparedMessage) error {
 	if err := c.writableLocked(); err != nil {
 		return err
 	}
+	pm := prepared.Of(m)
 	var frame []byte
 	switch {
 	case c.deflate == nil:
-		frame = m.Frame()
+		frame = pm.Frame()
 	case c.deflateShared:
-		frame = m.DeflatedFrame(deflateShared)
+		frame = pm.DeflatedFrame(deflateShared)
 	default:
-		c.out = bufpool.Grow(c.out, len(m.Frame())+64)
-		c.out = wsproto.AppendDeflatedFrame(c.out, wsproto.OpCode(m.Type()), m.Data(), c.deflate)
+		c.out = bufpool.Grow(c.out, len(pm.Frame())+64)
+		c.out = wsproto.AppendDeflatedFrame(c.out, pm.Op(), pm.Data(), c.deflate)
 		return c.queuedLocked()
 	}
 	c.out = append(bufpool.Grow(c.out, len(frame)), frame...)
@@ -127,8 +173,8 @@ func (c *conn) WritePrepared(m *apps.PreparedMessage) error {
 
 // deflateShared compresses a prepared message once for every receiver without server
 // context takeover.
-func deflateShared(dst []byte, t apps.MessageType, p []byte) []byte {
-	return wsproto.AppendDeflatedFrame(dst, wsproto.OpCode(t), p, nil)
+func deflateShared(dst []byte, op wsproto.OpCode, p []byte) []byte {
+	return wsproto.AppendDeflatedFrame(dst, op, p, nil)
 }
 
 // writableLocked checks that a data message may be queued. The bound applies to what is
@@ -209,7 +255,7 @@ func (c *conn) flush() {
 		return
 	}
 	// The backlog gnet still holds from earlier writes decides, before this write.
-	if max := int(c.lp.s.cfg.WebSocket.MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
+	if max := int(c.lp.s.opt.MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
 		slow = true
 	}
 	if c.state == stateOpen && slow && !closing {
@@ -225,7 +271,7 @@ func (c *conn) flush() {
 		if c.closeCode == 0 {
 			c.closeCode, c.closeText = sentCode, sentText
 		}
-		c.setDeadline(c.lp.s.now.Load() + int64(c.lp.s.cfg.WebSocket.CloseTimeout))
+		c.setDeadline(c.lp.s.now.Load() + int64(c.lp.s.opt.CloseTimeout))
 	}
 }
 

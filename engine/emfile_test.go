@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/apps"
 )
 
 // emfileChildEnv makes TestEMFILE run as the gateway process with a lowered descriptor limit.
@@ -199,11 +201,18 @@ func emfileChild() {
 		fmt.Println("child: error", err)
 		os.Exit(2)
 	}
-	cfg := testConfig()
+	opt := testOptions()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, err := New(cfg, WithLogger(logger), WithEventLoops(2))
+	opt.Logger = logger
+	srv, err := New(*opt)
 	if err != nil {
 		fail(err)
+	}
+	for _, spec := range defaultSpecs() {
+		app, _ := apps.Builtin(spec.Name)
+		if err := srv.Register(spec, app); err != nil {
+			fail(err)
+		}
 	}
 	if err := srv.Start(); err != nil {
 		fail(err)

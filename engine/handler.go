@@ -34,7 +34,7 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c.lp.add(c)
 	// The count taken by this Add decides, so racing loops never refuse more than the excess.
-	if n, max := s.inHS.Add(1), s.cfg.WebSocket.MaxHandshaking; max > 0 && n > int64(max) {
+	if n, max := s.inHS.Add(1), s.opt.MaxHandshaking; max > 0 && n > int64(max) {
 		s.stats.Refused.Add(1)
 		if ok, held := s.g.handshakeLog.allow(s.now.Load()); ok {
 			s.log.Warn("too many connections in the handshake; refusing", "listener", l.name, "remote", c.remote,
@@ -43,7 +43,7 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close
 	}
 	c.lastRead = s.now.Load()
-	c.setDeadline(c.lastRead + int64(s.cfg.WebSocket.HandshakeTimeout))
+	c.setDeadline(c.lastRead + int64(s.opt.HandshakeTimeout))
 	return nil, gnet.None
 }
 
@@ -142,7 +142,7 @@ func (c *conn) onTimer(now int64) gnet.Action {
 		c.lp.s.log.Debug("handshake timeout", "conn", c.id, "listener", c.l.name, "remote", c.remote)
 		return gnet.Close
 	case stateOpen:
-		pi := int64(c.lp.s.cfg.WebSocket.PingInterval)
+		pi := int64(c.lp.s.opt.PingInterval)
 		if pi <= 0 {
 			c.setDeadline(0)
 			return gnet.None
@@ -196,8 +196,8 @@ func (c *conn) serveWS(now int64) gnet.Action {
 			return c.fail(apps.CloseInternal, "internal error")
 		}
 	}
-	if c.state == stateOpen && c.lp.s.cfg.WebSocket.PingInterval > 0 {
-		c.setDeadline(now + int64(c.lp.s.cfg.WebSocket.PingInterval))
+	if c.state == stateOpen && c.lp.s.opt.PingInterval > 0 {
+		c.setDeadline(now + int64(c.lp.s.opt.PingInterval))
 	}
 	return gnet.None
 }
@@ -324,9 +324,8 @@ func (s *Server) sweep(now int64) {
 
 // tickInterval is a quarter of the shortest timeout, between 10 ms and 500 ms.
 func (s *Server) tickInterval() time.Duration {
-	ws := &s.cfg.WebSocket
 	d := 500 * time.Millisecond
-	for _, t := range []time.Duration{ws.HandshakeTimeout, ws.PingInterval, ws.CloseTimeout} {
+	for _, t := range []time.Duration{s.opt.HandshakeTimeout, s.opt.PingInterval, s.opt.CloseTimeout} {
 		if t > 0 {
 			d = min(d, t/4)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/auth"
+	"github.com/wsgate/wsgate/internal/route"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
@@ -29,19 +30,19 @@ func (c *conn) serveHTTP() gnet.Action {
 		if err != nil {
 			return c.refuse(err, "bad request head")
 		}
-		if req.IsUpgrade() && (c.l.standalone || s.cfg.WebSocket.Enabled) {
+		if req.IsUpgrade() && (c.l.standalone || !s.opt.NoHTTPUpgrades) {
 			if rt := s.reg.Table().Lookup(req.Path, c.l.idx); rt != nil {
 				return c.upgrade(req, rt, n)
 			}
 		}
 		if c.l.standalone {
-			// Rows 4 and 5: a standalone server is not an HTTP server.
+			// Status rows 4 and 5 (docs/routing.md): a standalone server is not an HTTP server.
 			return c.refuse(handshake.ErrUpgradeFailed, "not an upgrade to an application here")
 		}
 		if c.unreadHTTP() {
 			return gnet.Close
 		}
-		out, keep := s.static.Respond(lp.resp[:0], req)
+		out, keep := s.static.Load().Respond(lp.resp[:0], req)
 		s.stats.HTTPRequests.Add(1)
 		c.write(out)
 		if cap(out) <= 64<<10 {
@@ -52,7 +53,7 @@ func (c *conn) serveHTTP() gnet.Action {
 			return c.drain()
 		}
 		// A kept-alive connection gets a new handshake_timeout to send its next request.
-		c.setDeadline(s.now.Load() + int64(s.cfg.WebSocket.HandshakeTimeout))
+		c.setDeadline(s.now.Load() + int64(s.opt.HandshakeTimeout))
 	}
 	return gnet.None
 }
@@ -71,9 +72,9 @@ func (c *conn) refuse(err error, why string) gnet.Action {
 	return c.drain()
 }
 
-// upgrade runs the checks of SPEC.md rows 6–14 for a request matched to rt, answers 101 and
+// upgrade runs the checks of docs/routing.md, status rows 6–14, for a request matched to rt, answers 101 and
 // hands the connection to the application; loop only. n is the size of the request head.
-func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Action {
+func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Action {
 	s, lp := c.lp.s, c.lp
 	if err := handshake.Check(req); err != nil {
 		return c.refuse(err, "invalid upgrade")
@@ -111,12 +112,18 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 	}
 	if err := c.callHandshake(rt, hs); err != nil {
 		s.release(rt)
-		if errors.Is(err, apps.ErrDeclined) {
+		var he *handshake.Error
+		switch {
+		case errors.Is(err, apps.ErrDeclined):
 			return c.refuse(handshake.ErrDeclined, "application declined")
+		case errors.As(err, &he): // apps.Refuse
+			return c.refuse(he, "application refused")
 		}
 		s.log.Warn("application failed the handshake", "app", rt.Spec.Name, "err", err)
 		return c.refuse(handshake.ErrFailed, "application failed")
 	}
+	value := hs.Value()
+	hs.SetValue(nil) // the loop's scratch must not keep it
 	proto := hs.Subprotocol
 	if proto != "" && !slices.ContainsFunc(lp.offered, func(o []byte) bool { return string(o) == proto }) {
 		s.log.Warn("application chose a subprotocol the client did not offer; none answered",
@@ -158,6 +165,12 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 	c.consume(n)
 
 	c.route = rt
+	if user != "" || len(req.Query) > 0 {
+		c.extra = &connExtra{user: user, query: string(req.Query)}
+	}
+	if value != nil {
+		c.SetValue(value)
+	}
 	c.subproto = proto
 	if proto == "" {
 		c.subproto = rt.Spec.DefaultSubprotocol
@@ -167,7 +180,7 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 	s.inHS.Add(-1)
 	s.stats.Upgrades.Add(1)
 	c.lastRead = s.now.Load()
-	if pi := s.cfg.WebSocket.PingInterval; pi > 0 {
+	if pi := s.opt.PingInterval; pi > 0 {
 		c.setDeadline(c.lastRead + int64(pi))
 	} else {
 		c.setDeadline(0)
@@ -192,7 +205,7 @@ func (lp *loop) addOffered(p []byte) bool {
 }
 
 // callHandshake runs OnHandshake, turning a panic into a failure.
-func (c *conn) callHandshake(rt *apps.Route, hs *apps.Handshake) (err error) {
+func (c *conn) callHandshake(rt *route.Route, hs *apps.Handshake) (err error) {
 	c.route = rt // for the panic log
 	defer func() {
 		if err != nil {
@@ -203,10 +216,10 @@ func (c *conn) callHandshake(rt *apps.Route, hs *apps.Handshake) (err error) {
 	return rt.App.OnHandshake(hs)
 }
 
-// acquire reserves a connection slot in total and for the application: SPEC.md row 13.
+// acquire reserves a connection slot in total and for the application (status row 13).
 // Neither count ever passes its limit, however many loops race.
-func (s *Server) acquire(rt *apps.Route) bool {
-	max := int64(s.cfg.WebSocket.MaxConnections)
+func (s *Server) acquire(rt *route.Route) bool {
+	max := int64(s.opt.MaxConnections)
 	for {
 		n := s.total.Load()
 		if max > 0 && n >= max {
@@ -223,7 +236,7 @@ func (s *Server) acquire(rt *apps.Route) bool {
 	return true
 }
 
-func (s *Server) release(rt *apps.Route) {
+func (s *Server) release(rt *route.Route) {
 	rt.Release()
 	s.total.Add(-1)
 }

@@ -8,13 +8,11 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/apps"
-	"github.com/wsgate/wsgate/config"
 )
 
 // registerTestApps adds the applications the status-table rows need.
 func registerTestApps(t testing.TB) func(*Server) {
 	return func(s *Server) {
-		reg := s.Registry()
 		for _, a := range []struct {
 			spec apps.Spec
 			app  apps.Application
@@ -27,7 +25,7 @@ func registerTestApps(t testing.TB) func(*Server) {
 			{apps.Spec{Name: "wsonly", Path: "/wsonly", Scope: []string{"ws"}}, apps.Echo{}},
 			{apps.Spec{Name: "httponly", Path: "/httponly", Scope: []string{"http"}}, apps.Echo{}},
 		} {
-			if err := reg.Register(a.spec, a.app); err != nil {
+			if err := s.Register(a.spec, a.app); err != nil {
 				t.Fatalf("register %s: %v", a.spec.Name, err)
 			}
 		}
@@ -176,13 +174,13 @@ func TestConnectionLimits(t *testing.T) {
 			t.Fatalf("another application is not limited: %d", r.status)
 		}
 		c.Close()
-		waitFor(t, "slot released", func() bool { return srv.Registry().Table().Lookup([]byte("/limited"), 0).Connections() == 0 })
+		waitFor(t, "slot released", func() bool { return srv.reg.Table().Lookup([]byte("/limited"), 0).Connections() == 0 })
 		dial(t, srv.Addr("ws"), "/limited", nil)
 	})
 	t.Run("server per-application limit is the lower", func(t *testing.T) {
-		cfg := testConfig()
-		cfg.WebSocket.MaxConnectionsPerApp = 2
-		srv := startServer(t, cfg, nil)
+		opt := testOptions()
+		opt.MaxConnectionsPerApp = 2
+		srv := startServer(t, opt, nil)
 		dial(t, srv.Addr("ws"), "/echo", nil)
 		dial(t, srv.Addr("ws"), "/echo", nil)
 		if r := roundTrip(t, srv.Addr("ws"), upgradeRequest("/echo"), 0); r.status != 503 {
@@ -191,9 +189,9 @@ func TestConnectionLimits(t *testing.T) {
 		dial(t, srv.Addr("ws"), "/broadcast", nil)
 	})
 	t.Run("total", func(t *testing.T) {
-		cfg := testConfig()
-		cfg.WebSocket.MaxConnections = 2
-		srv := startServer(t, cfg, nil)
+		opt := testOptions()
+		opt.MaxConnections = 2
+		srv := startServer(t, opt, nil)
 		dial(t, srv.Addr("ws"), "/echo", nil)
 		dial(t, srv.Addr("http"), "/broadcast", nil)
 		r := roundTrip(t, srv.Addr("http"), upgradeRequest("/echo"), 0)
@@ -206,9 +204,9 @@ func TestConnectionLimits(t *testing.T) {
 // TestWebSocketDisabled: with the protocol handler unregistered, upgrades on the HTTP
 // service get ordinary HTTP answers, while standalone servers keep serving.
 func TestWebSocketDisabled(t *testing.T) {
-	cfg := testConfig()
-	cfg.WebSocket.Enabled = false
-	srv := startServer(t, cfg, nil)
+	opt := testOptions()
+	opt.NoHTTPUpgrades = true
+	srv := startServer(t, opt, nil)
 	if r := roundTrip(t, srv.Addr("http"), upgradeRequest("/echo"), 0); r.status != 404 {
 		t.Fatalf("http: %d, want 404", r.status)
 	}
@@ -288,5 +286,3 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
-
-var _ = config.Default
