@@ -32,7 +32,7 @@ func registerTestApps(t testing.TB) func(*Server) {
 	}
 }
 
-// TestStatusTable probes every row of SPEC.md's status table over raw sockets, on the HTTP
+// TestStatusTable probes every row of the status table (docs/routing.md) over raw sockets, on the HTTP
 // service and on a standalone server, asserting status, headers, body and the close.
 func TestStatusTable(t *testing.T) {
 	srv := startServer(t, nil, registerTestApps(t))
