@@ -186,6 +186,57 @@ func (r *Registry) Unregister(name string) (*Route, error) {
 	return rt, nil
 }
 
+// Entry is one application of a whole set given to Replace.
+type Entry struct {
+	Spec apps.Spec
+	App  apps.Application
+}
+
+// Replace swaps the whole application set for entries in one table store, for a live
+// reload: a lookup sees either the old set or the new one. An application whose name stays
+// keeps its connection counter, so its open connections keep counting against its limit.
+// It returns the routes whose names are no longer in the set, whose connections the caller
+// closes; a connection on a route whose name stays keeps its old Route (its spec and
+// application as they were at its upgrade), and the caller compares old and new specs to
+// decide about those. On an error nothing changes.
+func (r *Registry) Replace(entries []Entry) (gone []*Route, err error) {
+	routes := make([]*Route, len(entries))
+	names, paths := map[string]bool{}, map[string]string{}
+	for i, e := range entries {
+		if e.App == nil {
+			return nil, fmt.Errorf("%w: %q: nil application", apps.ErrBadSpec, e.Spec.Name)
+		}
+		if routes[i], err = r.newRoute(e.Spec, e.App); err != nil {
+			return nil, err
+		}
+		if names[e.Spec.Name] {
+			return nil, fmt.Errorf("%w: %q", apps.ErrDuplicateName, e.Spec.Name)
+		}
+		if owner, ok := paths[e.Spec.Path]; ok {
+			return nil, fmt.Errorf("%w: %q (owned by %q)", apps.ErrDuplicatePath, e.Spec.Path, owner)
+		}
+		names[e.Spec.Name], paths[e.Spec.Path] = true, e.Spec.Name
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rt := range routes {
+		c := r.counts[rt.Spec.Name]
+		if c == nil {
+			c = new(atomic.Int64)
+			r.counts[rt.Spec.Name] = c
+		}
+		rt.conns = c
+	}
+	for _, old := range r.entries {
+		if !names[old.Spec.Name] {
+			gone = append(gone, old)
+		}
+	}
+	r.entries = routes
+	r.publish()
+	return gone, nil
+}
+
 // publish builds a new table from the entries and swaps it in; r.mu is held.
 func (r *Registry) publish() {
 	t := &Table{routes: slices.Clone(r.entries)}

@@ -208,3 +208,48 @@ func BenchmarkLookup(b *testing.B) {
 		}
 	}
 }
+
+// TestReplace: the whole set changes in one table; a kept name keeps its counter, a removed
+// one is returned; an invalid set changes nothing.
+func TestReplace(t *testing.T) {
+	reg := NewRegistry(listeners, 0)
+	reg.Register(apps.Spec{Name: "keep", Path: "/keep", MaxConnections: 2}, apps.Base{})
+	reg.Register(apps.Spec{Name: "drop", Path: "/drop"}, apps.Base{})
+	keep := reg.Table().Lookup([]byte("/keep"), 0)
+	keep.Acquire()
+	drop := reg.Table().Lookup([]byte("/drop"), 0)
+
+	before := reg.Table()
+	if _, err := reg.Replace([]Entry{{apps.Spec{Name: "a", Path: "/a"}, apps.Base{}}, {apps.Spec{Name: "b", Path: "/a"}, apps.Base{}}}); !errors.Is(err, apps.ErrDuplicatePath) {
+		t.Fatalf("duplicate path: %v", err)
+	}
+	if _, err := reg.Replace([]Entry{{apps.Spec{Name: "a", Path: "/a", Scope: []string{"nope"}}, apps.Base{}}}); !errors.Is(err, apps.ErrBadSpec) {
+		t.Fatalf("bad scope: %v", err)
+	}
+	if reg.Table() != before {
+		t.Fatal("a failed Replace changed the table")
+	}
+
+	gone, err := reg.Replace([]Entry{
+		{apps.Spec{Name: "keep", Path: "/kept", MaxConnections: 2}, apps.Base{}},
+		{apps.Spec{Name: "new", Path: "/new"}, apps.Base{}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gone) != 1 || gone[0] != drop {
+		t.Fatalf("gone %v", gone)
+	}
+	tab := reg.Table()
+	if tab.Lookup([]byte("/drop"), 0) != nil || tab.Lookup([]byte("/keep"), 0) != nil || tab.Lookup([]byte("/new"), 0) == nil {
+		t.Fatal("table not replaced")
+	}
+	kept := tab.Lookup([]byte("/kept"), 0)
+	if kept.Connections() != 1 || !kept.Acquire() || kept.Acquire() {
+		t.Fatalf("kept counter: %d", kept.Connections())
+	}
+	keep.Release() // a connection opened before the reload releases on the same counter
+	if kept.Connections() != 1 {
+		t.Fatalf("after release: %d", kept.Connections())
+	}
+}
