@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/apps/builtin"
 )
 
 // TestRefuseFromHandshake: an application refuses with a status and headers of its choice,
@@ -177,7 +178,7 @@ func TestValueFromManyGoroutines(t *testing.T) {
 // gone.
 func TestUnregisterClosesItsConnections(t *testing.T) {
 	srv := startServer(t, nil, func(s *Server) {
-		s.Register(apps.Spec{Name: "gone", Path: "/gone"}, apps.Echo{})
+		s.Register(apps.Spec{Name: "gone", Path: "/gone"}, builtin.Echo{})
 	})
 	a, _ := dial(t, srv.Addr("ws"), "/gone", nil)
 	b, _ := dial(t, srv.Addr("http"), "/gone", nil)
@@ -202,7 +203,7 @@ func TestUnregisterClosesItsConnections(t *testing.T) {
 	if err := srv.Unregister("gone"); !errors.Is(err, apps.ErrUnknownApp) {
 		t.Fatalf("second Unregister: %v", err)
 	}
-	if err := srv.Register(apps.Spec{Name: "gone", Path: "/back"}, apps.Echo{}); err != nil {
+	if err := srv.Register(apps.Spec{Name: "gone", Path: "/back"}, builtin.Echo{}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "count back to zero", func() bool { return appConns(srv, "gone") == 0 })
@@ -224,7 +225,7 @@ func TestRegisterErrors(t *testing.T) {
 		{apps.Spec{Name: "bad name", Path: "/x"}, apps.ErrBadSpec},
 	}
 	for _, tc := range cases {
-		if err := srv.Register(tc.spec, apps.Echo{}); !errors.Is(err, tc.want) {
+		if err := srv.Register(tc.spec, builtin.Echo{}); !errors.Is(err, tc.want) {
 			t.Errorf("Register(%+v) = %v, want %v", tc.spec, err, tc.want)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/apps/builtin"
 	"github.com/wsgate/wsgate/internal/auth"
 )
 
@@ -49,7 +50,7 @@ func authApps(t *testing.T) func(*Server) {
 			{Name: "token", Path: "/token", Scope: []string{"http", "ws"}, Subprotocols: []string{"chat"}, Auth: tokenAuth},
 			{Name: "basic", Path: "/basic", Scope: []string{"http", "ws"}, Auth: basicAuth},
 		} {
-			if err := s.Register(spec, apps.Echo{}); err != nil {
+			if err := s.Register(spec, builtin.Echo{}); err != nil {
 				t.Fatal(err)
 			}
 		}

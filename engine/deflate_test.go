@@ -8,14 +8,14 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/apps/builtin"
 )
 
 // compressAll registers the built-in applications again with permessage-deflate on both.
 func compressAll(s *Server) {
 	for _, spec := range defaultSpecs() {
 		spec.Compression = true
-		app, _ := apps.Builtin(spec.Name)
+		app, _ := builtin.New(spec.Name)
 		_ = s.Unregister(spec.Name)
 		if err := s.Register(spec, app); err != nil {
 			panic(err)

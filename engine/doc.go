@@ -33,7 +33,7 @@
 //
 //	srv, err := engine.New(engine.Options{HTTP: engine.Listener{Address: ":8080"}, Logger: logger})
 //	if err != nil { ... }
-//	if err := srv.Register(apps.Spec{Name: "echo", Path: "/echo"}, apps.Echo{}); err != nil { ... }
+//	if err := srv.Register(apps.Spec{Name: "echo", Path: "/echo"}, builtin.Echo{}); err != nil { ... }
 //	if err := srv.Start(); err != nil { ... }
 //	defer srv.Stop(context.Background())
 //

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/apps/builtin"
 )
 
 // emfileChildEnv makes TestEMFILE run as the gateway process with a lowered descriptor limit.
@@ -209,7 +209,7 @@ func emfileChild() {
 		fail(err)
 	}
 	for _, spec := range defaultSpecs() {
-		app, _ := apps.Builtin(spec.Name)
+		app, _ := builtin.New(spec.Name)
 		if err := srv.Register(spec, app); err != nil {
 			fail(err)
 		}

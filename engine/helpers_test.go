@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/apps/builtin"
 )
 
 // testOptions are the default gateway's listeners (the HTTP service and the standalone
@@ -42,7 +43,7 @@ func registerDefaults(tb testing.TB, s *Server, compressAll bool) {
 	tb.Helper()
 	for _, spec := range defaultSpecs() {
 		spec.Compression = spec.Compression || compressAll
-		app, err := apps.Builtin(spec.Name)
+		app, err := builtin.New(spec.Name)
 		if err == nil {
 			err = s.Register(spec, app)
 		}

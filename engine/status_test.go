@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/apps/builtin"
 )
 
 // registerTestApps adds the applications the status-table rows need.
@@ -20,10 +21,10 @@ func registerTestApps(t testing.TB) func(*Server) {
 			{apps.Spec{Name: "declines", Path: "/declines"}, apps.Funcs{Handshake: func(*apps.Handshake) error { return apps.ErrDeclined }}},
 			{apps.Spec{Name: "fails", Path: "/fails"}, apps.Funcs{Handshake: func(*apps.Handshake) error { return errors.New("no backend") }}},
 			{apps.Spec{Name: "panics", Path: "/panics"}, apps.Funcs{Handshake: func(*apps.Handshake) error { panic("boom") }}},
-			{apps.Spec{Name: "origin", Path: "/origin", Origins: []string{"https://good.example", "*.trusted.example"}}, apps.Echo{}},
-			{apps.Spec{Name: "limited", Path: "/limited", MaxConnections: 1}, apps.Echo{}},
-			{apps.Spec{Name: "wsonly", Path: "/wsonly", Scope: []string{"ws"}}, apps.Echo{}},
-			{apps.Spec{Name: "httponly", Path: "/httponly", Scope: []string{"http"}}, apps.Echo{}},
+			{apps.Spec{Name: "origin", Path: "/origin", Origins: []string{"https://good.example", "*.trusted.example"}}, builtin.Echo{}},
+			{apps.Spec{Name: "limited", Path: "/limited", MaxConnections: 1}, builtin.Echo{}},
+			{apps.Spec{Name: "wsonly", Path: "/wsonly", Scope: []string{"ws"}}, builtin.Echo{}},
+			{apps.Spec{Name: "httponly", Path: "/httponly", Scope: []string{"http"}}, builtin.Echo{}},
 		} {
 			if err := s.Register(a.spec, a.app); err != nil {
 				t.Fatalf("register %s: %v", a.spec.Name, err)

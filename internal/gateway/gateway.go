@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/apps/builtin"
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/auth"
@@ -21,9 +22,9 @@ type Kinds map[string]func() apps.Application
 // Builtin returns the kinds package apps provides (echo, broadcast).
 func Builtin() Kinds {
 	k := Kinds{}
-	for _, name := range apps.BuiltinKinds() {
+	for _, name := range builtin.Kinds() {
 		k[name] = func() apps.Application {
-			a, _ := apps.Builtin(name)
+			a, _ := builtin.New(name)
 			return a
 		}
 	}
