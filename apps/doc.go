@@ -1,6 +1,6 @@
-// Package apps is the application side of wsgate: the API an application author implements
-// and the built-in applications (echo, broadcast). Applications are registered on an
-// engine.Server (Server.Register), which routes each path to its application.
+// Package apps is the API an application author implements for wsgate. Applications are
+// registered on an engine.Server (Server.Register), which routes each path to its
+// application; the built-in ones (echo, broadcast) are in package apps/builtin.
 //
 // An application owns one path (its alias) on the servers named in its scope. The gateway
 // calls it in four steps:
