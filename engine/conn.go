@@ -42,6 +42,7 @@ type conn struct {
 	value    atomic.Pointer[any]
 	tls      *tlsState    // nil on a plain listener
 	auth     *authVerdict // a slow authentication check in progress or just finished
+	accepted int64        // unix nanos of OnOpen, for the handshake latency
 
 	// Loop only.
 	state         uint8
@@ -146,7 +147,15 @@ func (c *conn) WriteMessage(t apps.MessageType, p []byte) error {
 		c.out = bufpool.Grow(c.out, wsproto.FrameSize(len(p)))
 		c.out = wsproto.AppendFrame(c.out, wsproto.OpCode(t), false, p)
 	}
+	c.countOut(len(p))
 	return c.queuedLocked()
+}
+
+// countOut counts a message queued to the client in its application's counters.
+func (c *conn) countOut(n int) {
+	if rt := c.route; rt != nil {
+		rt.Counters().Out(n)
+	}
 }
 
 // WritePrepared implements apps.Conn; safe from any goroutine.
@@ -157,6 +166,7 @@ func (c *conn) WritePrepared(m *apps.PreparedMessage) error {
 		return err
 	}
 	pm := prepared.Of(m)
+	c.countOut(len(pm.Data()))
 	var frame []byte
 	switch {
 	case c.deflate == nil:
@@ -444,7 +454,7 @@ func (c *conn) OnMessage(op wsproto.OpCode, payload []byte) (err error) {
 	if c.state != stateOpen {
 		return nil // closing: data after our close frame is discarded (RFC 6455 §5.5.1)
 	}
-	c.lp.s.stats.MessagesIn.Add(1)
+	c.route.Counters().In(len(payload))
 	defer c.recoverApp("OnMessage", c.lp.s.now.Load(), &err)
 	c.route.App.OnMessage(c, apps.MessageType(op), payload)
 	return nil

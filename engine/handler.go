@@ -23,7 +23,7 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if l == nil {
 		return nil, gnet.Close
 	}
-	c := &conn{gc: gc, l: l, remote: gc.RemoteAddr(), id: s.nextID.Add(1), slot: -1}
+	c := &conn{gc: gc, l: l, remote: gc.RemoteAddr(), id: s.nextID.Add(1), slot: -1, accepted: time.Now().UnixNano()}
 	c.lp = s.loopFor(gc)
 	gc.SetContext(c)
 	if l.tls != nil {
@@ -75,6 +75,8 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 		return gnet.None
 	}
 	s.total.Add(-1)
+	c.l.conns.Add(-1)
+	c.route.Counters().Closed(c.l.idx)
 	c.route.Release()
 	code, text := c.closeCode, c.closeText
 	if code == 0 {

@@ -16,6 +16,7 @@ import (
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/check"
+	"github.com/wsgate/wsgate/internal/metrics"
 	"github.com/wsgate/wsgate/internal/route"
 	"github.com/wsgate/wsgate/internal/static"
 	"github.com/wsgate/wsgate/internal/tlsconn"
@@ -69,6 +70,8 @@ type listener struct {
 	standalone bool
 	ln         net.Listener
 	tls        *tlsconn.Config // nil: plain TCP
+	conns      atomic.Int64    // open WebSocket connections
+	handshake  *metrics.Histogram
 }
 
 // New builds a server from its options: it checks the listeners and reads their TLS
@@ -82,7 +85,7 @@ func New(opt Options) (*Server, error) {
 		return nil, fmt.Errorf("engine: %d standalone servers; at most 63", len(opt.Standalone))
 	}
 	names := []string{HTTPService}
-	s.listeners = append(s.listeners, &listener{idx: 0, name: HTTPService, address: opt.HTTP.Address})
+	s.listeners = append(s.listeners, &listener{idx: 0, name: HTTPService, address: opt.HTTP.Address, handshake: metrics.NewHistogram(nil)})
 	for i, l := range opt.Standalone {
 		switch {
 		case !check.Name(l.Name):
@@ -91,7 +94,8 @@ func New(opt Options) (*Server, error) {
 			return nil, fmt.Errorf("engine: standalone[%d]: duplicate name %q", i, l.Name)
 		}
 		names = append(names, l.Name)
-		s.listeners = append(s.listeners, &listener{idx: len(s.listeners), name: l.Name, address: l.Address, standalone: true})
+		s.listeners = append(s.listeners, &listener{idx: len(s.listeners), name: l.Name, address: l.Address, standalone: true,
+			handshake: metrics.NewHistogram(nil)})
 	}
 	s.reg = route.NewRegistry(names, opt.MaxConnectionsPerApp)
 	s.limits = handshake.Limits{MaxHeaderBytes: opt.MaxHeaderBytes, MaxTargetBytes: opt.MaxTargetBytes}

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"time"
+
 	"errors"
 	"slices"
 
@@ -121,6 +123,9 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 	c.state = stateOpen
 	s.inHS.Add(-1)
 	s.stats.Upgrades.Add(1)
+	c.l.conns.Add(1)
+	rt.Counters().Opened(c.l.idx)
+	c.l.handshake.Observe(time.Duration(time.Now().UnixNano() - c.accepted))
 	c.lastRead = s.now.Load()
 	if pi := s.opt.PingInterval; pi > 0 {
 		c.setDeadline(c.lastRead + int64(pi))
