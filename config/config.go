@@ -16,7 +16,10 @@ type Config struct {
 	HTTP      HTTP      `toml:"http"`
 	WebSocket WebSocket `toml:"websocket"`
 	Log       Log       `toml:"log"`
-	Metrics   Metrics   `toml:"metrics"`
+	Admin     Admin     `toml:"admin"`
+	// Metrics is the old [metrics] section, replaced by [admin]: its listen still opens the
+	// admin listener (without authentication), with a deprecation warning (Warnings).
+	Metrics Metrics `toml:"metrics"`
 	// Standalone lists the standalone servers ([[standalone]]), in file order.
 	Standalone []Listener `toml:"standalone"`
 	// Apps lists the WebSocket applications ([[app]]), in file order.
@@ -39,8 +42,8 @@ type Listener struct {
 	// Name identifies the server in app scopes and logs: 1–64 of A-Z a-z 0-9 . _ -, unique,
 	// and not "http" (the HTTP service's name).
 	Name string `toml:"name"`
-	// Listen is host:port. The port is 1025–65535 (docs/configuration.md), or 0 for an ephemeral port,
-	// which exists for tests.
+	// Listen is host:port; any port, 0 for an ephemeral one (tests). Ports below 1024 need
+	// CAP_NET_BIND_SERVICE (docs/operations.md).
 	Listen string `toml:"listen"`
 	// TLSCert and TLSKey are PEM files; both set = a secure server, neither = plain.
 	TLSCert string `toml:"tls_cert"`
@@ -90,10 +93,56 @@ type Log struct {
 	Format string `toml:"format"`
 }
 
-// Metrics configures the Prometheus endpoint ([metrics]).
-type Metrics struct {
-	// Listen is host:port of a text endpoint serving /metrics; "" (the default) = off.
+// Admin configures the admin listener ([admin], docs/admin.md): /metrics, /healthz,
+// /readyz, /api/status, the publish API and a live status page.
+type Admin struct {
+	// Listen is host:port; "" (the default) = off. Keep it on loopback or a management
+	// network.
 	Listen string `toml:"listen"`
+	// Auth is none (the default) or token: /metrics, /api/… and the page's data then want
+	// "Authorization: Bearer <token>". The probes /healthz and /readyz stay open.
+	Auth string `toml:"auth"`
+	// Credentials is a file of name:hex-SHA-256 lines, as for an application; required with
+	// auth = "token".
+	Credentials string `toml:"credentials"`
+	// MaxConnections caps the admin listener's open connections; default 64.
+	MaxConnections int `toml:"max_connections"`
+}
+
+// Metrics is the deprecated [metrics] section.
+type Metrics struct {
+	// Listen is the admin listener's address when [admin] listen is not set. Deprecated:
+	// use [admin] listen.
+	Listen string `toml:"listen"`
+}
+
+// AdminListen returns the admin listener's address: [admin] listen, or the deprecated
+// [metrics] listen, or "" when it is off.
+func (c *Config) AdminListen() string {
+	if c.Admin.Listen != "" {
+		return c.Admin.Listen
+	}
+	return c.Metrics.Listen
+}
+
+// MaxListeners is the most listeners a configuration may have: the HTTP service and 63
+// standalone servers (an application's scope is a 64-bit set).
+const MaxListeners = 64
+
+// Warnings returns what is valid but probably not meant, one sentence each, for -check
+// and the start-up log: a file that serves no application, the deprecated [metrics].
+func (c *Config) Warnings() []string {
+	var w []string
+	if len(c.Apps) == 0 {
+		w = append(w, `no [[app]] in the file: no WebSocket application is served (a file replaces the `+
+			`built-in demo applications). Add one, e.g. [[app]] name = "echo" kind = "echo" path = "/echo"; `+
+			`wsgate -print-config shows every key`)
+	}
+	if c.Metrics.Listen != "" {
+		w = append(w, `[metrics] is deprecated: it opens the admin listener without authentication; `+
+			`write [admin] listen = "`+c.Metrics.Listen+`" instead (and auth = "token", credentials = FILE)`)
+	}
+	return w
 }
 
 // App is one WebSocket application ([[app]]).
@@ -153,6 +202,7 @@ const (
 	DefaultLogLevel         = "info"
 	DefaultLogFormat        = "text"
 	DefaultAuth             = "none"
+	DefaultAdminMaxConns    = 64
 	// HTTPServer is the scope name of the HTTP service.
 	HTTPServer = "http"
 )
@@ -305,6 +355,8 @@ func (c *Config) normalizeServer() {
 	setDefault(&w.CloseTimeout, DefaultCloseTimeout)
 	setDefault(&c.Log.Level, DefaultLogLevel)
 	setDefault(&c.Log.Format, DefaultLogFormat)
+	setDefault(&c.Admin.Auth, DefaultAuth)
+	setDefault(&c.Admin.MaxConnections, DefaultAdminMaxConns)
 }
 
 func (c *Config) normalizeApps() {

@@ -31,9 +31,7 @@ func (c *Config) Validate() error {
 
 	v.addr("http.listen", c.HTTP.Listen, 0)
 	v.tlsPair("http", c.HTTP.TLSCert, c.HTTP.TLSKey)
-	if c.Metrics.Listen != "" {
-		v.addr("metrics.listen", c.Metrics.Listen, 0)
-	}
+	v.admin(c)
 
 	w := &c.WebSocket
 	v.limit("websocket.ping_interval", int64(w.PingInterval), false)
@@ -63,9 +61,13 @@ func (c *Config) Validate() error {
 			}
 			v.servers[l.Name] = true
 		}
-		// A standalone server's port is 1025–65535 (docs/configuration.md); 0 lets tests take any free one.
-		v.addr(p+".listen", l.Listen, 1025)
+		// Any port: one below 1024 needs CAP_NET_BIND_SERVICE, which the unit file grants.
+		v.addr(p+".listen", l.Listen, 1)
 		v.tlsPair(p, l.TLSCert, l.TLSKey)
+	}
+
+	if n := 1 + len(c.Standalone); n > MaxListeners {
+		v.add("standalone", "%d listeners (the HTTP service and %d standalone servers); at most %d", n, len(c.Standalone), MaxListeners)
 	}
 
 	v.names, v.paths = map[string]bool{}, map[string]bool{}
@@ -73,6 +75,34 @@ func (c *Config) Validate() error {
 		v.app(fmt.Sprintf("app[%d]", i), &c.Apps[i], int(w.MaxTargetBytes))
 	}
 	return errors.Join(v.errs...)
+}
+
+// admin checks [admin] and the deprecated [metrics].
+func (v *validator) admin(c *Config) {
+	a := &c.Admin
+	if c.Metrics.Listen != "" {
+		if a.Listen != "" {
+			v.add("metrics.listen", "replaced by admin.listen; remove [metrics]")
+		} else {
+			v.addr("metrics.listen", c.Metrics.Listen, 0)
+		}
+	}
+	if a.Listen != "" {
+		v.addr("admin.listen", a.Listen, 0)
+	}
+	switch a.Auth {
+	case "none":
+		if a.Credentials != "" {
+			v.add("admin.credentials", `only with auth = "token"`)
+		}
+	case "token":
+		if a.Credentials == "" {
+			v.add("admin.credentials", `required with auth = "token": a file of name:hex-sha256 lines`)
+		}
+	default:
+		v.add("admin.auth", `%q: want "none" or "token"`, a.Auth)
+	}
+	v.limit("admin.max_connections", int64(a.MaxConnections), true)
 }
 
 // validator collects the problems of one Validate call.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -40,8 +41,20 @@ var validateCases = []struct {
 	{"standalone name duplicate", func(c *Config) {
 		c.Standalone = append(c.Standalone, Listener{Name: "ws", Listen: ":0"})
 	}, "standalone[1].name", `duplicate name "ws"`},
-	{"standalone port below 1025", func(c *Config) { c.Standalone[0].Listen = "127.0.0.1:1024" }, "standalone[0].listen", "0 or 1025-65535"},
-	{"standalone port 1025", func(c *Config) { c.Standalone[0].Listen = "127.0.0.1:1025" }, "", ""},
+	{"standalone port 443", func(c *Config) { c.Standalone[0].Listen = "0.0.0.0:443" }, "", ""},
+	{"standalone port too high", func(c *Config) { c.Standalone[0].Listen = "127.0.0.1:65536" }, "standalone[0].listen", "0 or 1-65535"},
+	{"63 standalone servers", func(c *Config) { c.Standalone = manyStandalone(63) }, "", ""},
+	{"64 standalone servers", func(c *Config) { c.Standalone = manyStandalone(64) }, "standalone", "65 listeners (the HTTP service and 64 standalone servers); at most 64"},
+	// Admin listener.
+	{"admin on", func(c *Config) { c.Admin.Listen = "127.0.0.1:9100" }, "", ""},
+	{"admin token", func(c *Config) { c.Admin.Listen, c.Admin.Auth, c.Admin.Credentials = "127.0.0.1:9100", "token", "t" }, "", ""},
+	{"admin token without file", func(c *Config) { c.Admin.Auth = "token" }, "admin.credentials", "required"},
+	{"admin file without token", func(c *Config) { c.Admin.Credentials = "t" }, "admin.credentials", `only with auth = "token"`},
+	{"admin basic", func(c *Config) { c.Admin.Auth = "basic" }, "admin.auth", `"basic": want "none" or "token"`},
+	{"admin bad address", func(c *Config) { c.Admin.Listen = "9100" }, "admin.listen", "missing port"},
+	{"admin on the http port", func(c *Config) { c.Admin.Listen = c.HTTP.Listen }, "admin.listen", "is also http.listen"},
+	{"admin max connections zero", func(c *Config) { c.Admin.MaxConnections = 0 }, "admin.max_connections", "must be > 0"},
+	{"metrics and admin", func(c *Config) { c.Admin.Listen, c.Metrics.Listen = "127.0.0.1:9100", "127.0.0.1:9101" }, "metrics.listen", "replaced by admin.listen"},
 	{"standalone ephemeral ports", func(c *Config) {
 		c.Standalone[0].Listen = "127.0.0.1:0"
 		c.Standalone = append(c.Standalone, Listener{Name: "ws2", Listen: "127.0.0.1:0"})
@@ -201,5 +214,50 @@ func TestCheckKinds(t *testing.T) {
 	}
 	if err := c.CheckKinds([]string{"broadcast", "chat", "echo"}); err != nil {
 		t.Fatalf("an embedder's kind refused: %v", err)
+	}
+}
+
+// manyStandalone returns n standalone servers on ephemeral ports, the first named "ws"
+// as in the default configuration.
+func manyStandalone(n int) []Listener {
+	l := make([]Listener, n)
+	for i := range l {
+		l[i] = Listener{Name: fmt.Sprintf("s%d", i), Listen: "127.0.0.1:0"}
+	}
+	l[0].Name = "ws"
+	return l
+}
+
+func TestWarnings(t *testing.T) {
+	tests := []struct {
+		name string
+		c    func() *Config
+		want []string
+	}{
+		{"default", Default, nil},
+		{"no app", base, []string{"no [[app]] in the file"}},
+		{"metrics", func() *Config { c := Default(); c.Metrics.Listen = "127.0.0.1:9100"; return c },
+			[]string{`[metrics] is deprecated: it opens the admin listener without authentication; write [admin] listen = "127.0.0.1:9100"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.c().Warnings()
+			if len(got) != len(tc.want) {
+				t.Fatalf("Warnings() = %q, want %d", got, len(tc.want))
+			}
+			for i, w := range tc.want {
+				if !strings.HasPrefix(got[i], w) {
+					t.Errorf("warning %d = %q, want it to start with %q", i, got[i], w)
+				}
+			}
+		})
+	}
+	if c := Default(); c.AdminListen() != "" {
+		t.Errorf("AdminListen of the default: %q", c.AdminListen())
+	}
+	c := Default()
+	c.Metrics.Listen = "127.0.0.1:9100"
+	if c.AdminListen() != "127.0.0.1:9100" {
+		t.Errorf("AdminListen with [metrics]: %q", c.AdminListen())
 	}
 }
