@@ -17,8 +17,8 @@ type Route struct {
 	Spec apps.Spec
 	App  apps.Application
 
-	scope   uint64 // bit i set: reachable on listener i
-	limit   int64  // effective per-application limit, 0 = none
+	scope   uint64    // bit i set: reachable on listener i
+	limit   int64     // effective per-application limit, 0 = none
 	c       *Counters // kept by name across tables
 	origins check.Origins
 }
@@ -114,7 +114,7 @@ type Registry struct {
 	perAppLimit int
 
 	mu      sync.Mutex
-	entries []*Route                 // registration order
+	entries []*Route             // registration order
 	counts  map[string]*Counters // by name: survives re-registration and table swaps
 	table   atomic.Pointer[Table]
 }
