@@ -135,8 +135,8 @@ func (c *Config) Warnings() []string {
 	var w []string
 	if len(c.Apps) == 0 {
 		w = append(w, `no [[app]] in the file: no WebSocket application is served (a file replaces the `+
-			`built-in demo applications). Add one, e.g. [[app]] name = "echo" kind = "echo" path = "/echo"; `+
-			`wsgate -print-config shows every key`)
+			`built-in demo applications). Add an [[app]] table with name, kind (echo or broadcast) and path, `+
+			`e.g. name = "echo", kind = "echo", path = "/echo"; wsgate -print-config shows every key`)
 	}
 	if c.Metrics.Listen != "" {
 		w = append(w, `[metrics] is deprecated: it opens the admin listener without authentication; `+

@@ -156,12 +156,20 @@ func (s *Server) closeRoute(rt *route.Route, code apps.CloseCode, reason string)
 }
 
 // Applications lists the registered applications in registration order, with their open
-// connections.
+// connections (in total and per listener in their scope) and their traffic.
 func (s *Server) Applications() []AppStatus {
 	routes := s.reg.Table().Routes()
 	out := make([]AppStatus, len(routes))
 	for i, rt := range routes {
-		out[i] = AppStatus{Name: rt.Spec.Name, Path: rt.Spec.Path, Connections: rt.Connections(), Limit: rt.Limit()}
+		c := rt.Counters()
+		by := make(map[string]int64, len(s.listeners))
+		for _, l := range s.listeners {
+			if rt.InScope(l.idx) {
+				by[l.name] = c.OnListener(l.idx)
+			}
+		}
+		out[i] = AppStatus{Name: rt.Spec.Name, Path: rt.Spec.Path, Connections: rt.Connections(), Limit: rt.Limit(),
+			ByListener: by, Traffic: trafficOf(c)}
 	}
 	return out
 }
@@ -169,8 +177,10 @@ func (s *Server) Applications() []AppStatus {
 // AppStatus is one application as Server.Applications reports it.
 type AppStatus struct {
 	Name, Path  string
-	Connections int64 // open connections
-	Limit       int64 // effective connection limit, 0 for none
+	Connections int64            // open connections
+	Limit       int64            // effective connection limit, 0 for none
+	ByListener  map[string]int64 // open connections per listener in its scope
+	Traffic                      // since the first registration of its name
 }
 
 // refreshPage renders the default page again when there is no static root.

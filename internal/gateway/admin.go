@@ -1,0 +1,83 @@
+package gateway
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/engine"
+	"github.com/wsgate/wsgate/internal/admin"
+	"github.com/wsgate/wsgate/internal/auth"
+	"github.com/wsgate/wsgate/internal/metrics"
+)
+
+// AdminSource presents an engine to the admin listener: it implements admin.Source.
+type AdminSource struct {
+	srv   *engine.Server
+	kinds map[string]string // application name -> kind, from the configuration
+}
+
+// NewAdminSource returns the admin.Source of srv, built from cfg.
+func NewAdminSource(srv *engine.Server, cfg *config.Config) *AdminSource {
+	kinds := make(map[string]string, len(cfg.Apps))
+	for _, a := range cfg.Apps {
+		kinds[a.Name] = a.Kind
+	}
+	return &AdminSource{srv: srv, kinds: kinds}
+}
+
+// Status implements admin.Source.
+func (a *AdminSource) Status() admin.Status {
+	var st admin.Status
+	for _, l := range a.srv.Listeners() {
+		kind := "http"
+		if l.Standalone {
+			kind = "standalone"
+		}
+		st.Listeners = append(st.Listeners, admin.Listener{Name: l.Name, Addr: l.Addr, Kind: kind, TLS: l.TLS, Up: l.Up,
+			Connections: l.Connections})
+	}
+	for _, app := range a.srv.Applications() {
+		st.Apps = append(st.Apps, admin.App{Name: app.Name, Path: app.Path, Kind: a.kinds[app.Name],
+			Connections: app.Connections, ByListener: app.ByListener, Traffic: traffic(app.Traffic)})
+	}
+	st.Connections = a.srv.Connections()
+	st.Totals = traffic(a.srv.Totals())
+	st.Errors = a.srv.Errors()
+	return st
+}
+
+func traffic(t engine.Traffic) admin.Traffic {
+	return admin.Traffic{MessagesIn: t.MessagesIn, MessagesOut: t.MessagesOut, BytesIn: t.BytesIn, BytesOut: t.BytesOut}
+}
+
+// WritePrometheus implements admin.Source.
+func (a *AdminSource) WritePrometheus(w *metrics.Writer) { a.srv.WriteMetrics(w) }
+
+// Ready implements admin.Source.
+func (a *AdminSource) Ready() (bool, string) { return a.srv.Ready() }
+
+// Admin builds the admin listener of cfg ([admin], or the deprecated [metrics]) for srv, not
+// started; nil without one. It reads the credentials file; errors name the field.
+func Admin(cfg *config.Config, srv *engine.Server, version string, log *slog.Logger) (*admin.Server, error) {
+	addr := cfg.AdminListen()
+	if addr == "" {
+		return nil, nil
+	}
+	var authn *auth.Authenticator
+	if cfg.Admin.Auth == "token" {
+		var err error
+		if authn, err = auth.Load(auth.Token, cfg.Admin.Credentials, nil, "wsgate admin"); err != nil {
+			return nil, fmt.Errorf("gateway: admin.credentials: %w", err)
+		}
+	}
+	return admin.New(admin.Options{
+		Addr:           addr,
+		Source:         NewAdminSource(srv, cfg),
+		Auth:           authn,
+		Version:        version,
+		IdleTimeout:    cfg.WebSocket.HandshakeTimeout,
+		MaxConnections: cfg.Admin.MaxConnections,
+		Logger:         log,
+	})
+}
