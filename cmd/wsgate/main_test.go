@@ -17,6 +17,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/internal/gateway"
 )
 
 // binary is the wsgate built once for these tests, in a directory anyone may read.
@@ -264,4 +267,24 @@ func (l *lineLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.Join(l.lines, "\n")
+}
+
+// TestDeployExample: the example configuration shipped in deploy/ is valid for this
+// binary (its certificate and token files exist only on a server, so only the file is
+// checked here).
+func TestDeployExample(t *testing.T) {
+	data, err := os.ReadFile("../../deploy/wsgate.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.CheckKinds(gateway.Builtin().Names()); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Apps) == 0 || cfg.Admin.Auth != "token" || len(cfg.Warnings()) != 0 {
+		t.Errorf("apps %d, admin auth %q, warnings %q", len(cfg.Apps), cfg.Admin.Auth, cfg.Warnings())
+	}
 }

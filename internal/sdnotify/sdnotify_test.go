@@ -101,7 +101,7 @@ func monotonic(t *testing.T) int64 {
 	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
 		t.Fatal(err)
 	}
-	return ts.Sec*1_000_000 + ts.Nsec/1000
+	return int64(ts.Sec)*1_000_000 + int64(ts.Nsec)/1000
 }
 
 func TestWithoutSocket(t *testing.T) {
