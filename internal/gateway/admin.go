@@ -15,6 +15,11 @@ import (
 type AdminSource struct {
 	srv   *engine.Server
 	kinds map[string]string // application name -> kind, from the configuration
+
+	// Cluster, when set, reports the cluster broker's state: it goes into the status, and
+	// the gateway is not ready while the broker is not connected. Set it before the admin
+	// listener starts.
+	Cluster func() admin.Cluster
 }
 
 // NewAdminSource returns the admin.Source of srv, built from cfg.
@@ -44,6 +49,10 @@ func (a *AdminSource) Status() admin.Status {
 	st.Connections = a.srv.Connections()
 	st.Totals = traffic(a.srv.Totals())
 	st.Errors = a.srv.Errors()
+	if a.Cluster != nil {
+		c := a.Cluster()
+		st.Cluster = &c
+	}
 	return st
 }
 
@@ -54,8 +63,23 @@ func traffic(t engine.Traffic) admin.Traffic {
 // WritePrometheus implements admin.Source.
 func (a *AdminSource) WritePrometheus(w *metrics.Writer) { a.srv.WriteMetrics(w) }
 
-// Ready implements admin.Source.
-func (a *AdminSource) Ready() (bool, string) { return a.srv.Ready() }
+// Ready implements admin.Source: the engine is serving and, with a cluster, the broker is
+// connected.
+func (a *AdminSource) Ready() (bool, string) {
+	if ok, reason := a.srv.Ready(); !ok {
+		return ok, reason
+	}
+	if a.Cluster != nil {
+		if c := a.Cluster(); !c.Connected {
+			reason := "cluster broker " + c.Broker + " not connected"
+			if c.Detail != "" {
+				reason += ": " + c.Detail
+			}
+			return false, reason
+		}
+	}
+	return true, ""
+}
 
 // Admin builds the admin listener of cfg ([admin], or the deprecated [metrics]) for srv, not
 // started; nil without one. It reads the credentials file; errors name the field.

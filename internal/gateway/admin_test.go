@@ -219,3 +219,45 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }
+
+// TestAdminSourceReadiness: not ready before Start and after Stop; with a cluster hook,
+// not ready while the broker is disconnected, with the reason.
+func TestAdminSourceReadiness(t *testing.T) {
+	cfg, err := config.Parse([]byte("[http]\nlisten = \"127.0.0.1:0\"\n[[app]]\nname = \"e\"\nkind = \"echo\"\npath = \"/e\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(cfg, nil, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := NewAdminSource(srv, cfg)
+	if ok, reason := src.Ready(); ok || reason != "not started" {
+		t.Errorf("before Start: %v %q", ok, reason)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, reason := src.Ready(); !ok || reason != "" {
+		t.Errorf("started: %v %q", ok, reason)
+	}
+	broker := admin.Cluster{Broker: "nats://127.0.0.1:4222", Detail: "connection refused"}
+	src.Cluster = func() admin.Cluster { return broker }
+	if ok, reason := src.Ready(); ok || reason != "cluster broker nats://127.0.0.1:4222 not connected: connection refused" {
+		t.Errorf("broker down: %v %q", ok, reason)
+	}
+	if st := src.Status(); st.Cluster == nil || st.Cluster.Connected || st.Listeners[0].Up != true {
+		t.Errorf("status: %+v", st)
+	}
+	broker.Connected, broker.Detail = true, ""
+	if ok, _ := src.Ready(); !ok {
+		t.Error("broker up: not ready")
+	}
+	srv.Stop(context.Background())
+	if ok, reason := src.Ready(); ok || reason != "shutting down" {
+		t.Errorf("after Stop: %v %q", ok, reason)
+	}
+	if st := src.Status(); st.Listeners[0].Up {
+		t.Errorf("after Stop the listener is still up: %+v", st.Listeners)
+	}
+}
