@@ -1,0 +1,414 @@
+package pubsub
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/internal/topic"
+)
+
+// client is one subscriber: a connection (raw or envelope mode) or a Go callback.
+type client struct {
+	app  *App
+	conn apps.Conn     // nil for a Go subscriber
+	fn   func(Message) // Go subscriber
+	raw  bool
+	user string
+
+	// Loop only (the connection's callbacks), or under app.mu for a Go subscriber.
+	filters  map[string]struct{}
+	pubTopic string // raw mode: where sends go ("" = sending closes with 1008)
+	pubWhy   string // the close reason when pubTopic is ""
+	retain   bool   // raw mode: sends are retained (?retain=1)
+	tokens   float64
+	last     int64 // nanoseconds since epoch of the last refill
+	closed   bool
+
+	dec  decoder
+	req  request
+	out  []byte // answers being encoded
+	text []byte // a string D being unescaped
+}
+
+var epoch = time.Now()
+
+func monotonic() int64 { return int64(time.Since(epoch)) }
+
+// deliver writes one publish to the subscriber and reports whether it took it.
+func (c *client) deliver(d *delivery) bool {
+	if c.fn != nil {
+		c.fn(Message{Topic: d.topic, Kind: d.kind, Data: d.data})
+		return true
+	}
+	if c.raw {
+		return c.conn.WritePrepared(d.rawMessage()) == nil
+	}
+	return c.conn.WritePrepared(d.envMessage()) == nil
+}
+
+// deliverRetained writes a retained value to a new subscription; app.mu is held.
+func (c *client) deliverRetained(t string, v *stored) {
+	switch {
+	case c.fn != nil:
+		c.fn(Message{Topic: t, Kind: v.kind, Data: v.data, Retain: true})
+	case c.raw:
+		_ = c.conn.WriteMessage(v.kind.frameType(), v.data)
+	default:
+		c.out = appendMessage(c.out[:0], t, v.kind, v.data, true)
+		_ = c.conn.WriteMessage(apps.Text, c.out)
+	}
+}
+
+// subscribe adds filter for c, delivering the retained values it matches first. The
+// checks (validity, ACL, limit, hook) come first; their failure is returned as the error
+// answer to give. With ack, an envelope client gets its ack (carrying id) before the
+// retained values.
+func (a *App) subscribe(c *client, filter string, ack bool, id []byte) error {
+	if err := topic.ValidFilter(filter); err != nil {
+		return err
+	}
+	if _, ok := c.filters[filter]; ok {
+		c.ack(ack, id)
+		return nil // already subscribed: one subscription
+	}
+	if c.conn != nil { // the rules are for clients, not for the Go API
+		if !a.opts.ACL.CanSubscribe(c.user, filter) {
+			return errACL
+		}
+		if max := a.opts.MaxSubscriptions; max > 0 && len(c.filters) >= max {
+			return errTooManySubs
+		}
+		if h := a.opts.OnSubscribe; h != nil {
+			if err := h(c.conn, c.user, filter); err != nil {
+				return err
+			}
+		}
+	}
+	filter = strings.Clone(filter)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c.ack(ack, id)
+	a.retained.Match(filter, c.deliverRetained)
+	_, first, err := a.tree.Subscribe(filter, c)
+	if err != nil {
+		return err
+	}
+	if c.filters == nil {
+		c.filters = map[string]struct{}{}
+	}
+	c.filters[filter] = struct{}{}
+	if first {
+		if bb := a.bridge.Load(); bb != nil {
+			bb.b.Interest(a.opts.Name, filter, true)
+		}
+	}
+	return nil
+}
+
+// unsubscribe removes filter for c; an unknown filter is not an error.
+func (a *App) unsubscribe(c *client, filter string) error {
+	if err := topic.ValidFilter(filter); err != nil {
+		return err
+	}
+	if _, ok := c.filters[filter]; !ok {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(c.filters, filter)
+	if _, last := a.tree.Unsubscribe(filter, c); last {
+		if bb := a.bridge.Load(); bb != nil {
+			bb.b.Interest(a.opts.Name, filter, false)
+		}
+	}
+	return nil
+}
+
+// unsubscribeAll removes every subscription of c.
+func (a *App) unsubscribeAll(c *client) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	bb := a.bridge.Load()
+	for f := range c.filters {
+		if _, last := a.tree.Unsubscribe(f, c); last && bb != nil {
+			bb.b.Interest(a.opts.Name, f, false)
+		}
+	}
+	c.filters = nil
+}
+
+// Subscribe makes fn a subscriber of filter, inside the application: it gets the retained
+// values matching filter first, then every matching publish (local, API, client, remote),
+// each once however many of its filters match. fn runs on the publisher's goroutine (an
+// event loop for client publishes) and must not block or call back into the App's
+// Subscribe or cancel; m.Data is valid only until fn returns. cancel ends the subscription.
+// The ACL and MaxSubscriptions do not apply.
+func (a *App) Subscribe(filter string, fn func(m Message)) (cancel func(), err error) {
+	c := &client{app: a, fn: fn}
+	if err := topic.ValidFilter(filter); err != nil {
+		return nil, topicError{err}
+	}
+	c.filters = map[string]struct{}{}
+	if err := a.subscribe(c, filter, false, nil); err != nil {
+		return nil, err
+	}
+	return func() { a.unsubscribeAll(c) }, nil
+}
+
+// handshakeData is what a connection's handshake decided, kept until OnOpen.
+type handshakeData struct {
+	user   string
+	raw    bool
+	topics []string
+	retain bool
+	err    string // a reason to close with 1008 at open
+}
+
+// OnHandshake reads the URL topics, the mode and the user; it never refuses (a bad topic
+// closes the connection with 1008 once it is open, so that the client learns why).
+func (a *App) OnHandshake(h *apps.Handshake) error {
+	hd := &handshakeData{user: h.User, raw: h.Subprotocol != Subprotocol}
+	if h.Subprotocol != "" && h.Subprotocol != Subprotocol {
+		hd.raw = true
+	}
+	if len(h.Query) > 0 {
+		q, err := url.ParseQuery(string(h.Query))
+		if err != nil {
+			hd.err = "malformed query"
+		}
+		hd.topics = q["topic"]
+		switch q.Get("retain") {
+		case "1", "true":
+			hd.retain = true
+		}
+	}
+	a.handoffs.put(h.RemoteAddr, hd)
+	return nil
+}
+
+// OnOpen subscribes the URL topics and, in raw mode, decides where sends go.
+func (a *App) OnOpen(conn apps.Conn) {
+	hd := a.handoffs.take(conn.RemoteAddr())
+	if hd == nil {
+		hd = &handshakeData{raw: conn.Subprotocol() != Subprotocol, err: "internal error: no handshake data"}
+	}
+	c := &client{app: a, conn: conn, raw: hd.raw, user: hd.user, retain: hd.retain,
+		tokens: a.opts.MaxMessageRate, last: monotonic()}
+	conn.SetValue(c)
+	if hd.err != "" {
+		c.closed = true
+		_ = conn.Close(apps.ClosePolicy, hd.err)
+		return
+	}
+	for _, t := range hd.topics {
+		if err := a.subscribe(c, t, false, nil); err != nil {
+			c.closed = true
+			_ = conn.Close(apps.ClosePolicy, closeReason("topic "+quoteShort(t)+": ", err))
+			return
+		}
+	}
+	if !c.raw {
+		return
+	}
+	switch {
+	case !a.opts.ClientPublish:
+		c.pubWhy = "publishing is not allowed"
+	case len(hd.topics) != 1 || topic.IsWildcard(hd.topics[0]):
+		c.pubWhy = "raw publishing needs exactly one topic without wildcards"
+	case !a.opts.ACL.CanPublish(c.user, hd.topics[0]):
+		c.pubWhy = "publishing to this topic is not allowed"
+	default:
+		c.pubTopic = hd.topics[0]
+	}
+}
+
+// OnMessage handles one client message: a raw send, or an envelope request.
+func (a *App) OnMessage(conn apps.Conn, t apps.MessageType, data []byte) {
+	c, _ := conn.Value().(*client)
+	if c == nil || c.closed {
+		return
+	}
+	if !c.allow() {
+		c.closed = true
+		_ = conn.Close(apps.ClosePolicy, "message rate exceeded")
+		return
+	}
+	if c.raw {
+		a.rawSend(c, t, data)
+		return
+	}
+	if t != apps.Text {
+		c.answerError(nil, errBinaryFrame)
+		return
+	}
+	r := &c.req
+	if err := c.dec.decode(data, r); err != nil {
+		a.badLog.log(a.log, "bad request", "conn", conn.ID(), "err", err)
+		c.answerError(r.id, err)
+		return
+	}
+	if r.topic == nil {
+		c.answerError(r.id, errMissingTopic)
+		return
+	}
+	if r.topicErr != nil {
+		c.answerError(r.id, r.topicErr)
+		return
+	}
+	// The topic is borrowed from the decoder's scratch for the duration of this call;
+	// subscribe clones what it keeps, publish keeps nothing.
+	tp := unsafe.String(unsafe.SliceData(r.topic), len(r.topic))
+	var err error
+	switch r.op {
+	case opSubscribe:
+		if err = a.subscribe(c, tp, true, r.id); err == nil {
+			return // answered by subscribe, before the retained values
+		}
+	case opUnsubscribe:
+		err = a.unsubscribe(c, tp)
+	case opPublish:
+		err = a.clientPublish(c, tp, r)
+	}
+	if err != nil {
+		c.answerError(r.id, err)
+		return
+	}
+	c.ack(true, r.id)
+}
+
+// ack sends an ack carrying id to an envelope client, when ack is set.
+func (c *client) ack(ack bool, id []byte) {
+	if !ack || c.conn == nil || c.raw {
+		return
+	}
+	c.out = appendAck(c.out[:0], id)
+	_ = c.conn.WriteMessage(apps.Text, c.out)
+}
+
+// clientPublish publishes an envelope publish request.
+func (a *App) clientPublish(c *client, tp string, r *request) error {
+	if !a.opts.ClientPublish {
+		return errNoPublish
+	}
+	if err := topic.ValidTopic(tp); err != nil {
+		return err
+	}
+	if !a.opts.ACL.CanPublish(c.user, tp) {
+		return errACL
+	}
+	m := Message{Topic: tp, Kind: JSON, Data: r.data, Retain: r.retain}
+	if len(r.data) == 0 || r.data[0] == '"' {
+		// A string D is text (so raw receivers get the text itself); none is empty text.
+		m.Kind = Text
+		if len(r.data) > 0 {
+			c.text, _, _ = unquote(r.data, 0, c.text[:0], 0, false)
+			m.Data = c.text
+		}
+	}
+	if h := a.opts.OnPublish; h != nil {
+		if err := h(c.conn, c.user, &m); err != nil {
+			return err
+		}
+	}
+	_, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, true)
+	if cap(c.text) > maxPooled {
+		c.text = nil
+	}
+	return err
+}
+
+// rawSend publishes what a raw client sent to its URL topic, or closes with 1008.
+func (a *App) rawSend(c *client, t apps.MessageType, data []byte) {
+	if c.pubTopic == "" {
+		c.closed = true
+		_ = c.conn.Close(apps.ClosePolicy, c.pubWhy)
+		return
+	}
+	m := Message{Topic: c.pubTopic, Kind: Text, Data: data, Retain: c.retain}
+	if t == apps.Binary {
+		m.Kind = Binary
+	}
+	if h := a.opts.OnPublish; h != nil {
+		if err := h(c.conn, c.user, &m); err != nil {
+			c.closed = true
+			_ = c.conn.Close(apps.ClosePolicy, closeReason("", err))
+			return
+		}
+	}
+	if _, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, true); err != nil {
+		c.closed = true
+		_ = c.conn.Close(apps.ClosePolicy, closeReason("", err))
+	}
+}
+
+// OnClose removes the connection's subscriptions.
+func (a *App) OnClose(conn apps.Conn, _ apps.CloseCode, _ string) {
+	c, _ := conn.Value().(*client)
+	if c == nil {
+		a.handoffs.take(conn.RemoteAddr()) // opened and closed at once: drop the handoff
+		return
+	}
+	c.closed = true
+	a.unsubscribeAll(c)
+}
+
+// allow takes one token from the connection's bucket (burst = rate) and reports whether
+// there was one.
+func (c *client) allow() bool {
+	rate := c.app.opts.MaxMessageRate
+	if rate < 0 {
+		return true
+	}
+	now := monotonic()
+	c.tokens += float64(now-c.last) * rate / 1e9
+	c.last = now
+	if c.tokens > rate {
+		c.tokens = rate
+	}
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}
+
+// answerError sends an error answer carrying id.
+func (c *client) answerError(id []byte, err error) {
+	c.out = appendError(c.out[:0], id, errorText(err))
+	_ = c.conn.WriteMessage(apps.Text, c.out)
+}
+
+// errorText is the text of an error answer: the cause without the package prefix.
+func errorText(err error) string {
+	var te topicError
+	if errors.As(err, &te) {
+		err = te.err
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "topic: "), "pubsub: ")
+}
+
+// closeReason fits a close reason in the 123 bytes a close frame has room for.
+func closeReason(prefix string, err error) string {
+	s := prefix + errorText(err)
+	if len(s) > 123 {
+		s = s[:123]
+		for len(s) > 0 && s[len(s)-1]&0xc0 == 0x80 {
+			s = s[:len(s)-1]
+		}
+		if len(s) > 0 && s[len(s)-1] >= 0xc0 {
+			s = s[:len(s)-1]
+		}
+	}
+	return s
+}
+
+func quoteShort(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return `"` + strings.ToValidUTF8(s, "?") + `"`
+}
