@@ -62,7 +62,7 @@ func TestWildcardsAndOverlap(t *testing.T) {
 	}{
 		{"s/k1/t", 1, 1}, // three overlapping filters of c: once
 		{"s/k2/t", 1, 1},
-		{"s", 1, 0},      // "s/#" matches "s"
+		{"s", 1, 0},        // "s/#" matches "s"
 		{"s/k1/t/x", 1, 0}, // "+" is one level
 		{"x/k1/t", 0, 0},
 	}
