@@ -1,7 +1,6 @@
 package pubsub
 
 import (
-	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -30,8 +29,9 @@ type client struct {
 
 	dec  decoder
 	req  request
-	out  []byte // answers being encoded
-	text []byte // a string D being unescaped
+	msg  Message // the client publish being made
+	out  []byte  // answers being encoded
+	text []byte  // a string D being unescaped
 }
 
 var epoch = time.Now()
@@ -300,7 +300,8 @@ func (a *App) clientPublish(c *client, tp string, r *request) error {
 	if !a.opts.ACL.CanPublish(c.user, tp) {
 		return errACL
 	}
-	m := Message{Topic: tp, Kind: JSON, Data: r.data, Retain: r.retain}
+	m := &c.msg // not a local: the hook's pointer would move it to the heap each time
+	*m = Message{Topic: tp, Kind: JSON, Data: r.data, Retain: r.retain}
 	if len(r.data) == 0 || r.data[0] == '"' {
 		// A string D is text (so raw receivers get the text itself); none is empty text.
 		m.Kind = Text
@@ -310,11 +311,12 @@ func (a *App) clientPublish(c *client, tp string, r *request) error {
 		}
 	}
 	if h := a.opts.OnPublish; h != nil {
-		if err := h(c.conn, c.user, &m); err != nil {
+		if err := h(c.conn, c.user, m); err != nil {
 			return err
 		}
 	}
 	_, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, true)
+	*m = Message{}
 	if cap(c.text) > maxPooled {
 		c.text = nil
 	}
@@ -328,12 +330,14 @@ func (a *App) rawSend(c *client, t apps.MessageType, data []byte) {
 		_ = c.conn.Close(apps.ClosePolicy, c.pubWhy)
 		return
 	}
-	m := Message{Topic: c.pubTopic, Kind: Text, Data: data, Retain: c.retain}
+	m := &c.msg
+	*m = Message{Topic: c.pubTopic, Kind: Text, Data: data, Retain: c.retain}
 	if t == apps.Binary {
 		m.Kind = Binary
 	}
+	defer func() { *m = Message{} }()
 	if h := a.opts.OnPublish; h != nil {
-		if err := h(c.conn, c.user, &m); err != nil {
+		if err := h(c.conn, c.user, m); err != nil {
 			c.closed = true
 			_ = c.conn.Close(apps.ClosePolicy, closeReason("", err))
 			return
@@ -384,8 +388,7 @@ func (c *client) answerError(id []byte, err error) {
 
 // errorText is the text of an error answer: the cause without the package prefix.
 func errorText(err error) string {
-	var te topicError
-	if errors.As(err, &te) {
+	if te, ok := err.(topicError); ok {
 		err = te.err
 	}
 	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "topic: "), "pubsub: ")

@@ -36,18 +36,18 @@ type request struct {
 
 // The error answers of the envelope protocol; each is sent as {"type":"error","error":...}.
 var (
-	errMalformed    = answerError("malformed JSON")
-	errNotObject    = answerError("a request must be a JSON object")
-	errMissingType  = answerError("missing type")
-	errUnknownType  = answerError("unknown type")
-	errMissingTopic = answerError("missing topic")
-	errTopicString  = answerError("topic must be a string")
-	errBadRetain    = answerError("retain must be true or false")
-	errBadID        = answerError("id must be a number or a string")
-	errBinaryFrame  = answerError("binary frames are not part of " + Subprotocol)
-	errNoPublish    = answerError("publishing is not allowed")
-	errACL          = answerError("not allowed")
-	errTooManySubs  = answerError("subscription limit reached")
+	errMalformed    error = answerError("malformed JSON")
+	errNotObject          = answerError("a request must be a JSON object")
+	errMissingType        = answerError("missing type")
+	errUnknownType        = answerError("unknown type")
+	errMissingTopic       = answerError("missing topic")
+	errTopicString        = answerError("topic must be a string")
+	errBadRetain          = answerError("retain must be true or false")
+	errBadID              = answerError("id must be a number or a string")
+	errBinaryFrame        = answerError("binary frames are not part of " + Subprotocol)
+	errNoPublish          = answerError("publishing is not allowed")
+	errACL                = answerError("not allowed")
+	errTooManySubs        = answerError("subscription limit reached")
 )
 
 // answerError is an error whose text is sent to the client as it is.
