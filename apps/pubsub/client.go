@@ -144,8 +144,10 @@ func (a *App) unsubscribeAll(c *client) {
 // Subscribe makes fn a subscriber of filter, inside the application: it gets the retained
 // values matching filter first, then every matching publish (local, API, client, remote),
 // each once however many of its filters match. fn runs on the publisher's goroutine (an
-// event loop for client publishes) and must not block or call back into the App's
-// Subscribe or cancel; m.Data is valid only until fn returns. cancel ends the subscription.
+// event loop for client publishes) and must not block; m.Data is valid only until fn
+// returns. A live message's fn may publish; a retained value's (m.Retain) runs inside
+// Subscribe with the App's subscription lock held and must not call the App. cancel ends
+// the subscription.
 // The ACL and MaxSubscriptions do not apply.
 func (a *App) Subscribe(filter string, fn func(m Message)) (cancel func(), err error) {
 	c := &client{app: a, fn: fn}
