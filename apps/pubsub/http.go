@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -40,11 +41,6 @@ func PublishHandler(lookup func(app string) *App) http.Handler {
 			answer(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
 			return
 		}
-		a := lookup(name)
-		if a == nil {
-			answer(w, http.StatusNotFound, "unknown pubsub application "+strconv.Quote(name))
-			return
-		}
 		q := r.URL.Query()
 		t := q.Get("topic")
 		if t == "" {
@@ -70,13 +66,9 @@ func PublishHandler(lookup func(app string) *App) http.Handler {
 			answer(w, http.StatusBadRequest, "reading the body: "+err.Error())
 			return
 		}
-		n, err := a.Publish(t, KindOf(r.Header.Get("Content-Type")), body, retain)
-		switch {
-		case errors.Is(err, ErrRetainedFull):
-			answer(w, http.StatusInsufficientStorage, errorText(err))
-			return
-		case err != nil:
-			answer(w, http.StatusBadRequest, errorText(err))
+		n, status, err := Directory(lookup).Publish(name, t, r.Header.Get("Content-Type"), body, retain)
+		if err != nil {
+			answer(w, status, errorText(err))
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -91,4 +83,37 @@ func answer(w http.ResponseWriter, status int, msg string) {
 	w.WriteHeader(status)
 	b := appendString([]byte(`{"error":`), []byte(strings.ToValidUTF8(msg, "\uFFFD")))
 	w.Write(append(b, "}\n"...))
+}
+
+// Directory finds the pubsub applications of a gateway by name (nil: none of that name).
+// Its Publish method is the publish API's publisher, in the shape the admin listener
+// calls (internal/admin.Publisher): it returns the local deliveries, or the HTTP status
+// and error to answer.
+type Directory func(app string) *App
+
+// Publish publishes body to app's topic, its kind chosen by contentType (KindOf). Errors
+// come with the status to answer: 404 for an unknown application, 400 for a bad topic or
+// payload, 507 when retain finds the retained store full. client_publish does not apply.
+func (d Directory) Publish(app, topic, contentType string, body []byte, retain bool) (delivered, status int, err error) {
+	a := d(app)
+	if a == nil {
+		return 0, http.StatusNotFound, fmt.Errorf("%w %q", ErrUnknownApp, app)
+	}
+	return publishStatus(a, topic, contentType, body, retain)
+}
+
+// ErrUnknownApp is Directory.Publish's error for a name that is not a pubsub application.
+var ErrUnknownApp = errors.New("pubsub: unknown pubsub application")
+
+// publishStatus is the publish API's one implementation: Publish and the status for its
+// error.
+func publishStatus(a *App, topic, contentType string, body []byte, retain bool) (int, int, error) {
+	n, err := a.Publish(topic, KindOf(contentType), body, retain)
+	switch {
+	case err == nil:
+		return n, http.StatusOK, nil
+	case errors.Is(err, ErrRetainedFull):
+		return 0, http.StatusInsufficientStorage, err
+	}
+	return 0, http.StatusBadRequest, err
 }

@@ -105,3 +105,35 @@ func TestKindOf(t *testing.T) {
 		}
 	}
 }
+
+// Directory is the publisher the admin listener calls: deliveries, or a status and an error.
+func TestDirectoryPublish(t *testing.T) {
+	g := startGateway(t, pubsub.Options{MaxRetained: 1})
+	c := g.dialEnv(t, "?topic=d", nil)
+	c.sync()
+	dir := pubsub.Directory(func(name string) *pubsub.App {
+		if name == "ps" {
+			return g.app
+		}
+		return nil
+	})
+	tests := []struct {
+		name, app, topic, ctype, body string
+		retain                        bool
+		n, status                     int
+	}{
+		{"delivered", "ps", "d", "application/json", `{"x":1}`, false, 1, 200},
+		{"unknown app", "nope", "d", "text/plain", "x", false, 0, 404},
+		{"bad topic", "ps", "d/#", "text/plain", "x", false, 0, 400},
+		{"bad JSON", "ps", "d", "application/json", "{", false, 0, 400},
+		{"retained", "ps", "e", "text/plain", "x", true, 0, 200},
+		{"retained full", "ps", "f", "text/plain", "x", true, 0, 507},
+	}
+	for _, tt := range tests {
+		n, status, err := dir.Publish(tt.app, tt.topic, tt.ctype, []byte(tt.body), tt.retain)
+		if n != tt.n || status != tt.status || (err == nil) != (status == 200) {
+			t.Errorf("%s: %d %d %v, want %d %d", tt.name, n, status, err, tt.n, tt.status)
+		}
+	}
+	c.expect(`{"type":"message","topic":"d","data":{"x":1}}`)
+}
