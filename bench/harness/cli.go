@@ -53,7 +53,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var cfg load.Config
 	var scenario string
 	var asJSON bool
-	fs.StringVar(&scenario, "scenario", "echo", "echo, idle, upgrade or broadcast")
+	fs.StringVar(&scenario, "scenario", "echo", "echo, idle, upgrade, broadcast or pubsub")
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:18082", "server address (loopback only)")
 	fs.StringVar(&cfg.Path, "path", "/echo", "request path")
 	fs.IntVar(&cfg.Conns, "conns", 100, "connections, subscribers (broadcast) or workers (upgrade)")
@@ -61,7 +61,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&cfg.Duration, "duration", 3*time.Second, "measured window")
 	fs.DurationVar(&cfg.Warmup, "warmup", 500*time.Millisecond, "load before the window")
 	fs.DurationVar(&cfg.Settle, "settle", time.Second, "idle: wait before sampling VmRSS")
-	fs.IntVar(&cfg.Window, "window", 4, "broadcast: messages in flight")
+	fs.IntVar(&cfg.Window, "window", 4, "broadcast, pubsub: messages in flight")
+	fs.IntVar(&cfg.Topics, "topics", 1, "pubsub: topics the subscribers spread over")
 	fs.IntVar(&cfg.Loops, "loops", 2, "client event loops")
 	fs.IntVar(&cfg.PID, "pid", 0, "server process to sample for CPU time and VmRSS")
 	fs.DurationVar(&cfg.Deadline, "deadline", 0, "watchdog deadline (0: from the phases)")
