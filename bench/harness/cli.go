@@ -63,6 +63,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&cfg.Settle, "settle", time.Second, "idle: wait before sampling VmRSS")
 	fs.IntVar(&cfg.Window, "window", 4, "broadcast, pubsub: messages in flight")
 	fs.IntVar(&cfg.Topics, "topics", 1, "pubsub: topics the subscribers spread over")
+	fs.StringVar((*string)(&cfg.Protocol), "protocol", "", "pubsub: client protocol, \"\" (raw: ?topic=) or centrifugo")
 	fs.IntVar(&cfg.Loops, "loops", 2, "client event loops")
 	fs.IntVar(&cfg.PID, "pid", 0, "server process to sample for CPU time and VmRSS")
 	fs.DurationVar(&cfg.Deadline, "deadline", 0, "watchdog deadline (0: from the phases)")

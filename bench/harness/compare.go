@@ -166,8 +166,8 @@ func Compare(ctx context.Context, opts Options, stdout, stderr io.Writer) error 
 				if ctx.Err() != nil {
 					break
 				}
-				if c.Scenario == load.PubSub && b.PubSubPath == "" {
-					continue // no topics in this server
+				if b.pathFor(c) == "" {
+					continue // a scenario this server does not serve (topics, echo)
 				}
 				res := runOne(ctx, b, c, &pp, opts, logf, stderr, work, round)
 				runs = append(runs, Run{Round: round, Server: b.Name, Case: c.Key, Result: res})
@@ -247,13 +247,9 @@ func runOne(ctx context.Context, b *built, c Case, pp *ports, opts Options, log 
 	defer p.stop()
 	// Let the runtime finish starting before the baseline is sampled.
 	time.Sleep(100 * time.Millisecond)
-	path := b.EchoPath
+	path := b.pathFor(c)
 	window := 0
-	switch c.Scenario {
-	case load.Broadcast:
-		path = b.BroadcastPath
-	case load.PubSub:
-		path = b.PubSubPath
+	if c.Scenario == load.PubSub {
 		window = 4 * c.Topics // four messages in flight per topic, as broadcast has
 	}
 	var perf *exec.Cmd
@@ -272,7 +268,7 @@ func runOne(ctx context.Context, b *built, c Case, pp *ports, opts Options, log 
 	}
 	res, err := load.Run(ctx, load.Config{
 		Scenario: c.Scenario, Addr: addr, Path: path,
-		Conns: c.Conns, Size: c.Size, Topics: c.Topics, Window: window, Duration: c.Duration, Warmup: c.Warmup, Settle: c.Settle,
+		Conns: c.Conns, Size: c.Size, Topics: c.Topics, Window: window, Protocol: b.PubSubProtocol, Duration: c.Duration, Warmup: c.Warmup, Settle: c.Settle,
 		Loops: opts.Loops, PID: p.pid(),
 		Progress: stderr, Label: fmt.Sprintf("r%d %s %s", round, b.Name, c.Key),
 	})

@@ -24,16 +24,18 @@ type Server struct {
 	Build []string
 	// Run starts the server in the foreground.
 	Run []string
-	// Config is written to {config} before each start, with {addr} and {aux}
-	// (a second free loopback address) substituted.
+	// Config is written to {config} before each start, with {addr}, {host},
+	// {port} (its parts) and {aux} (a second free loopback address) substituted.
 	Config string
 	// EchoPath and BroadcastPath are the request paths of the echo and the
 	// broadcast application.
 	EchoPath, BroadcastPath string
 	// PubSubPath is the request path of topics in the pubsub scenario
 	// (?topic=T subscribes; a client with one topic publishes to it); empty:
-	// the server has no topics and sits the pubsub cases out.
-	PubSubPath string
+	// the server has no topics and sits the pubsub cases out. PubSubProtocol
+	// is how its clients speak (load.Raw, load.Centrifugo).
+	PubSubPath     string
+	PubSubProtocol load.Protocol
 	// About says what the server is, for the report.
 	About string
 	// HeadFallback builds the last commit (git archive HEAD) when the working
@@ -81,6 +83,27 @@ client_publish = true
 max_message_rate = 1000000
 `
 
+// centrifugoConfig lets anonymous clients connect, subscribe and publish (insecure mode),
+// as the raw clients of the other servers do.
+const centrifugoConfig = `{
+  "http_server": {"address": "{host}", "port": {port}},
+  "log": {"level": "error"},
+  "client": {"insecure": true, "allowed_origins": ["*"]},
+  "http_api": {"insecure": true}
+}
+`
+
+// pathFor is the request path of case c on s, "" when s does not serve the scenario.
+func (s *Server) pathFor(c Case) string {
+	switch c.Scenario {
+	case load.Broadcast:
+		return s.BroadcastPath
+	case load.PubSub:
+		return s.PubSubPath
+	}
+	return s.EchoPath
+}
+
 func goPeer(name, about string) Server {
 	return Server{
 		Name: name, Dir: "bench/peers/" + name,
@@ -108,6 +131,15 @@ var Servers = []Server{
 		Run:       []string{"node", "server.js", "-addr", "{addr}"},
 		EchoPath:  "/echo", BroadcastPath: "/broadcast", PubSubPath: "/pubsub",
 		About: "uWebSockets (native binary of @trufflesuite/uws-js-unofficial) on node; native pub/sub",
+	},
+	{
+		Name: "centrifugo", Dir: "bench/peers/centrifugo",
+		Build:          []string{"go", "build", "-o", "{bin}", "github.com/centrifugal/centrifugo/v6"},
+		Run:            []string{"{bin}", "--config", "{config}"},
+		Config:         centrifugoConfig,
+		PubSubPath:     "/connection/websocket",
+		PubSubProtocol: load.Centrifugo,
+		About:          "Centrifugo v6.9.1 (its own nested module), memory engine, JSON client protocol, insecure client mode; pubsub only",
 	},
 	goPeer("gws", "lxzan/gws on net/http, goroutine per connection, Broadcaster"),
 	goPeer("gorilla", "gorilla/websocket on net/http, goroutine per connection, PreparedMessage hub"),

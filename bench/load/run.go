@@ -40,6 +40,15 @@ const (
 	PubSub Scenario = "pubsub"
 )
 
+// Protocol is a pubsub scenario's client protocol.
+type Protocol string
+
+// The pubsub protocols.
+const (
+	Raw        Protocol = ""
+	Centrifugo Protocol = "centrifugo"
+)
+
 // Config describes one run. Zero fields take the defaults given per field.
 type Config struct {
 	Scenario Scenario
@@ -65,6 +74,9 @@ type Config struct {
 	Window int
 	// Topics is the number of pubsub topics. Default 1.
 	Topics int
+	// Protocol is how pubsub clients speak: Raw (default: ?topic= in the URL,
+	// payloads as they are) or Centrifugo (its JSON client protocol).
+	Protocol Protocol
 	// Loops is the number of client event loops. Default 2.
 	Loops int
 	// DialConcurrency bounds connects and handshakes in flight. Default 256.
@@ -277,7 +289,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 // path is the request path of c: the configured one, with ?topic=t<k> for pubsub.
 func (r *runner) path(c *Conn) string {
-	if r.cfg.Scenario != PubSub {
+	if r.cfg.Scenario != PubSub || r.cfg.Protocol == Centrifugo {
 		return r.cfg.Path
 	}
 	sep := "?"

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -220,6 +221,10 @@ type bcastHandler struct {
 }
 
 func (h *bcastHandler) open(c *Conn) {
+	if h.r.cfg.Protocol == Centrifugo {
+		h.buf = centrifugoOpen(h.buf[:0], c)
+		c.Send(OpText, h.buf)
+	}
 	if c.pub {
 		h.bc.pubs[c.topic] = c
 		return
@@ -229,18 +234,36 @@ func (h *bcastHandler) open(c *Conn) {
 }
 
 func (h *bcastHandler) message(c *Conn, _ byte, p []byte) {
-	if c.pub || len(p) < 16 {
+	if c.pub {
 		return
 	}
+	if h.r.cfg.Protocol == Centrifugo {
+		// One frame may carry several replies and pushes, a line each.
+		for len(p) > 0 {
+			var line []byte
+			line, p, _ = bytes.Cut(p, []byte{'\n'})
+			if seq, at, ok := centrifugoPush(line); ok {
+				h.delivered(c, seq, at)
+			}
+		}
+		return
+	}
+	if len(p) < 16 {
+		return
+	}
+	h.delivered(c, binary.LittleEndian.Uint64(p), int64(binary.LittleEndian.Uint64(p[8:])))
+}
+
+// delivered counts message seq, published at at, as received by c.
+func (h *bcastHandler) delivered(c *Conn, seq uint64, at int64) {
 	if !c.ready {
 		c.ready = true
 		h.bc.ready.Add(1)
 	}
-	seq := binary.LittleEndian.Uint64(p)
 	if seq >= h.bc.base.Load() {
 		c.l.st.count.Add(1)
 		if h.r.measuring.Load() {
-			c.l.hist.Record(h.r.now() - int64(binary.LittleEndian.Uint64(p[8:])))
+			c.l.hist.Record(h.r.now() - at)
 		}
 	}
 	if h.bc.ring[seq%bcRing].Add(1) == h.bc.need(seq) {
@@ -261,6 +284,12 @@ func (h *bcastHandler) publish(seq uint64) {
 	now := h.r.now()
 	bc.ring[seq%bcRing].Store(0)
 	bc.sentAt[seq%bcRing] = now
+	if h.r.cfg.Protocol == Centrifugo {
+		h.buf = centrifugoPublish(h.buf[:0], seq, now, int(seq%uint64(len(bc.pubs))), h.r.cfg.Size)
+		bc.pubFor(seq).Send(OpText, h.buf)
+		return
+	}
+	h.buf = h.buf[:h.r.cfg.Size]
 	binary.LittleEndian.PutUint64(h.buf, seq)
 	binary.LittleEndian.PutUint64(h.buf[8:], uint64(now))
 	bc.pubFor(seq).Send(OpBinary, h.buf)
