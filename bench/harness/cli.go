@@ -87,6 +87,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func FormatResult(r load.Result) string {
 	s := fmt.Sprintf("%s conns=%d size=%d window=%.2fs count=%d rate=%.0f/s cpu=%.2fs per_cpu_s=%.0f p50=%.0fµs p99=%.0fµs p99.9=%.0fµs max=%.0fµs rss=%.1fMB",
 		r.Scenario, r.Conns, r.Size, r.Seconds, r.Count, r.Rate, r.CPU, r.PerCPU, r.P50, r.P99, r.P999, r.Max, float64(r.RSSAfter)/(1<<20))
+	if r.Scenario == load.PubSub {
+		s += fmt.Sprintf(" topics=%d bytes_per_conn=%.0f", r.Topics, r.PerConn)
+	}
 	if r.Scenario == load.Idle {
 		s += fmt.Sprintf(" bytes_per_conn=%.0f alive=%d", r.PerConn, r.Alive)
 	}
