@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unsafe"
@@ -19,13 +20,14 @@ type client struct {
 	user string
 
 	// Loop only (the connection's callbacks), or under app.mu for a Go subscriber.
-	filters  map[string]struct{}
-	pubTopic string // raw mode: where sends go ("" = sending closes with 1008)
-	pubWhy   string // the close reason when pubTopic is ""
-	retain   bool   // raw mode: sends are retained (?retain=1)
-	tokens   float64
-	last     int64 // nanoseconds since epoch of the last refill
-	closed   bool
+	filters   map[string]struct{}
+	urlTopics []string // ?topic= of the upgrade request
+	pubTopic  string   // raw mode: where sends go ("" = sending closes with 1008)
+	pubWhy    string   // the close reason when pubTopic is ""
+	retain    bool     // raw mode: sends are retained (?retain=1)
+	tokens    float64
+	last      int64 // nanoseconds since epoch of the last refill
+	closed    bool
 
 	dec  decoder
 	req  request
@@ -161,53 +163,53 @@ func (a *App) Subscribe(filter string, fn func(m Message)) (cancel func(), err e
 	return func() { a.unsubscribeAll(c) }, nil
 }
 
-// handshakeData is what a connection's handshake decided, kept until OnOpen.
-type handshakeData struct {
-	user   string
-	raw    bool
-	topics []string
-	retain bool
-	err    string // a reason to close with 1008 at open
-}
-
-// OnHandshake reads the URL topics, the mode and the user; it never refuses (a bad topic
-// closes the connection with 1008 once it is open, so that the client learns why).
+// OnHandshake reads the connection's mode (raw without the envelope subprotocol), its user
+// and its URL topics, and refuses what cannot be served: 400 for a malformed query, an
+// invalid topic or more topics than MaxSubscriptions, 403 for a topic the ACL refuses. The
+// client state it builds rides on the connection's value to OnOpen.
 func (a *App) OnHandshake(h *apps.Handshake) error {
-	hd := &handshakeData{user: h.User, raw: h.Subprotocol != Subprotocol}
-	if h.Subprotocol != "" && h.Subprotocol != Subprotocol {
-		hd.raw = true
-	}
+	c := &client{app: a, raw: h.Subprotocol != Subprotocol, user: h.User, tokens: a.opts.MaxMessageRate}
 	if len(h.Query) > 0 {
 		q, err := url.ParseQuery(string(h.Query))
 		if err != nil {
-			hd.err = "malformed query"
+			return apps.Refuse(400, "pubsub: malformed query")
 		}
-		hd.topics = q["topic"]
+		c.urlTopics = q["topic"]
 		switch q.Get("retain") {
+		case "", "0", "false":
 		case "1", "true":
-			hd.retain = true
+			c.retain = true
+		default:
+			return apps.Refuse(400, "pubsub: retain must be 1 or 0")
 		}
 	}
-	a.handoffs.put(h.RemoteAddr, hd)
+	if max := a.opts.MaxSubscriptions; max > 0 && len(c.urlTopics) > max {
+		return apps.Refuse(400, "pubsub: more topics than max_subscriptions ("+strconv.Itoa(max)+")")
+	}
+	for _, t := range c.urlTopics {
+		if err := topic.ValidFilter(t); err != nil {
+			return apps.Refuse(400, "pubsub: topic "+quoteShort(t)+": "+errorText(err))
+		}
+		if !a.opts.ACL.CanSubscribe(c.user, t) {
+			return apps.Refuse(403, "pubsub: topic "+quoteShort(t)+": not allowed")
+		}
+	}
+	h.SetValue(c)
 	return nil
 }
 
-// OnOpen subscribes the URL topics and, in raw mode, decides where sends go.
+// OnOpen subscribes the URL topics (each bringing its retained values) and, in raw mode,
+// decides where sends go.
 func (a *App) OnOpen(conn apps.Conn) {
-	hd := a.handoffs.take(conn.RemoteAddr())
-	if hd == nil {
-		hd = &handshakeData{raw: conn.Subprotocol() != Subprotocol, err: "internal error: no handshake data"}
-	}
-	c := &client{app: a, conn: conn, raw: hd.raw, user: hd.user, retain: hd.retain,
-		tokens: a.opts.MaxMessageRate, last: monotonic()}
-	conn.SetValue(c)
-	if hd.err != "" {
-		c.closed = true
-		_ = conn.Close(apps.ClosePolicy, hd.err)
+	c, _ := conn.Value().(*client)
+	if c == nil || c.app != a { // not from our OnHandshake: cannot happen with the engine
+		_ = conn.Close(apps.CloseInternal, "internal error")
 		return
 	}
-	for _, t := range hd.topics {
-		if err := a.subscribe(c, t, false, nil); err != nil {
+	c.conn = conn
+	c.last = monotonic()
+	for _, t := range c.urlTopics {
+		if err := a.subscribe(c, t, false, nil); err != nil { // the hook's refusal
 			c.closed = true
 			_ = conn.Close(apps.ClosePolicy, closeReason("topic "+quoteShort(t)+": ", err))
 			return
@@ -219,12 +221,12 @@ func (a *App) OnOpen(conn apps.Conn) {
 	switch {
 	case !a.opts.ClientPublish:
 		c.pubWhy = "publishing is not allowed"
-	case len(hd.topics) != 1 || topic.IsWildcard(hd.topics[0]):
+	case len(c.urlTopics) != 1 || topic.IsWildcard(c.urlTopics[0]):
 		c.pubWhy = "raw publishing needs exactly one topic without wildcards"
-	case !a.opts.ACL.CanPublish(c.user, hd.topics[0]):
+	case !a.opts.ACL.CanPublish(c.user, c.urlTopics[0]):
 		c.pubWhy = "publishing to this topic is not allowed"
 	default:
-		c.pubTopic = hd.topics[0]
+		c.pubTopic = c.urlTopics[0]
 	}
 }
 
@@ -355,7 +357,6 @@ func (a *App) rawSend(c *client, t apps.MessageType, data []byte) {
 func (a *App) OnClose(conn apps.Conn, _ apps.CloseCode, _ string) {
 	c, _ := conn.Value().(*client)
 	if c == nil {
-		a.handoffs.take(conn.RemoteAddr()) // opened and closed at once: drop the handoff
 		return
 	}
 	c.closed = true
@@ -411,9 +412,10 @@ func closeReason(prefix string, err error) string {
 	return s
 }
 
+// quoteShort quotes a topic for a reason line: at most 40 bytes, ASCII, escaped.
 func quoteShort(s string) string {
 	if len(s) > 40 {
-		s = s[:40] + "…"
+		return strconv.QuoteToASCII(s[:40]) + "..."
 	}
-	return `"` + strings.ToValidUTF8(s, "?") + `"`
+	return strconv.QuoteToASCII(s)
 }

@@ -46,7 +46,7 @@ func Example() {
 	_, err = app.Publish("rooms/+", pubsub.Text, []byte("x"), false)
 	fmt.Println(err)
 	// Register it like any application:
-	//   reg.Register(app.Spec(apps.Spec{Name: "chat", Path: "/chat"}), app)
+	//   srv.Register(app.Spec(apps.Spec{Name: "chat", Path: "/chat"}), app)
 
 	// Output:
 	// bot saw rooms/lobby: welcome

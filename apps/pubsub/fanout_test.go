@@ -13,14 +13,14 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/apps/pubsub"
-	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/engine"
 )
 
 // A receiver past max_pending_bytes is closed with 1008; the others go on and get every
 // message.
 func TestSlowReceiver(t *testing.T) {
-	g := startGateway(t, pubsub.Options{}, func(cfg *config.Config, _ *apps.Spec) {
-		cfg.WebSocket.MaxPendingBytes = 64 * config.KiB
+	g := startGateway(t, pubsub.Options{}, func(o *engine.Options, _ *apps.Spec) {
+		o.MaxPendingBytes = 64 << 10
 	})
 	slow := g.dialRaw(t, "?topic=t", nil)
 	good := g.dialRaw(t, "?topic=t", nil)
@@ -64,7 +64,7 @@ func TestSlowReceiver(t *testing.T) {
 
 // Receivers with permessage-deflate get the same messages, compressed, as those without.
 func TestCompressedReceivers(t *testing.T) {
-	g := startGateway(t, pubsub.Options{}, func(_ *config.Config, s *apps.Spec) { s.Compression = true })
+	g := startGateway(t, pubsub.Options{}, func(_ *engine.Options, s *apps.Spec) { s.Compression = true })
 	d := websocket.Dialer{EnableCompression: true, Subprotocols: []string{pubsub.Subprotocol}}
 	var zs []*client
 	for range 2 {

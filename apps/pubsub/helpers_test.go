@@ -15,7 +15,6 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/apps/pubsub"
-	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 )
 
@@ -26,16 +25,18 @@ type gateway struct {
 	addr string
 }
 
-type gwOption func(*config.Config, *apps.Spec)
+type gwOption func(*engine.Options, *apps.Spec)
 
-// startGateway starts a gateway on loopback with a pubsub application built from o; it is
-// stopped when the test ends.
+// startGateway starts a gateway on loopback with a pubsub application at /ps built from o;
+// it is stopped when the test ends.
 func startGateway(t testing.TB, o pubsub.Options, more ...gwOption) *gateway {
 	t.Helper()
-	cfg := config.Default()
-	cfg.HTTP.Listen = "127.0.0.1:0"
-	cfg.Standalone[0].Listen = "127.0.0.1:0"
-	cfg.WebSocket.PingInterval = 0
+	opt := engine.Options{
+		HTTP:         engine.Listener{Address: "127.0.0.1:0"},
+		PingInterval: -1,
+		EventLoops:   2,
+		Logger:       testLogger(),
+	}
 	if o.Name == "" {
 		o.Name = "ps"
 	}
@@ -45,13 +46,13 @@ func startGateway(t testing.TB, o pubsub.Options, more ...gwOption) *gateway {
 	app := pubsub.New(o)
 	spec := app.Spec(apps.Spec{Name: o.Name, Path: "/ps"})
 	for _, m := range more {
-		m(cfg, &spec)
+		m(&opt, &spec)
 	}
-	srv, err := engine.New(cfg, engine.WithLogger(testLogger()), engine.WithEventLoops(2))
+	srv, err := engine.New(opt)
 	if err != nil {
 		t.Fatalf("engine.New: %v", err)
 	}
-	if err := srv.Registry().Register(spec, app); err != nil {
+	if err := srv.Register(spec, app); err != nil {
 		t.Fatalf("Register: %v", err)
 	}
 	if err := srv.Start(); err != nil {
@@ -108,6 +109,22 @@ func (g *gateway) dial(t testing.TB, query string, header http.Header, protocols
 	}
 	t.Cleanup(func() { ws.Close() })
 	return &client{t: t, ws: ws}
+}
+
+// refused dials and expects the upgrade to be refused with status; it returns the body.
+func (g *gateway) refused(t testing.TB, query string, header http.Header, status int) string {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: 3 * time.Second}
+	ws, resp, err := d.Dial("ws://"+g.addr+"/ps"+query, header)
+	if err == nil {
+		ws.Close()
+		t.Fatalf("dial /ps%s: upgraded, want %d", query, status)
+	}
+	if resp == nil || resp.StatusCode != status {
+		t.Fatalf("dial /ps%s: %v %v, want %d", query, err, resp, status)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
 }
 
 // send writes one text message.

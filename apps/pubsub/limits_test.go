@@ -10,7 +10,7 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/apps/pubsub"
-	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/auth"
 )
 
@@ -28,7 +28,7 @@ func withTokenAuth(t *testing.T, names ...string) gwOption {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(_ *config.Config, s *apps.Spec) { s.Auth = a }
+	return func(_ *engine.Options, s *apps.Spec) { s.Auth = a }
 }
 
 func bearer(name string) http.Header {
@@ -92,12 +92,11 @@ bob     pub      sensors/bob
 			}
 		})
 	}
-	// URL topics obey the rules too: refused, the connection closes with 1008.
-	c := g.dialRaw(t, "?topic=sensors/x", bearer("bob"))
-	c.t = t
-	if reason := c.expectClose(1008); !strings.Contains(reason, "not allowed") {
-		t.Errorf("reason %q", reason)
+	// URL topics obey the rules too: a refused one refuses the upgrade with 403.
+	if body := g.refused(t, "?topic=sensors/x", bearer("bob"), 403); !strings.Contains(body, "not allowed") {
+		t.Errorf("body %q", body)
 	}
+	g.dialRaw(t, "?topic=users/bob/x", bearer("bob"))
 }
 
 func TestParseACLErrors(t *testing.T) {
@@ -118,10 +117,9 @@ func TestMaxSubscriptions(t *testing.T) {
 	c.request(`{"type":"subscribe","topic":"a","id":4}`, `{"type":"ack","id":4}`) // held already
 	c.request(`{"type":"unsubscribe","topic":"a","id":5}`, `{"type":"ack","id":5}`)
 	c.request(`{"type":"subscribe","topic":"c","id":6}`, `{"type":"ack","id":6}`)
-	// Too many URL topics: 1008 at open.
-	over := g.dialRaw(t, "?topic=1&topic=2&topic=3&topic=4", nil)
-	if reason := over.expectClose(1008); !strings.Contains(reason, "subscription limit") {
-		t.Errorf("reason %q", reason)
+	// Too many URL topics: the upgrade is refused with 400.
+	if body := g.refused(t, "?topic=1&topic=2&topic=3&topic=4", nil, 400); !strings.Contains(body, "max_subscriptions") {
+		t.Errorf("body %q", body)
 	}
 }
 
@@ -144,11 +142,20 @@ func TestMessageRate(t *testing.T) {
 	other.expect(`{"type":"message","topic":"x","data":1}`)
 }
 
-// A bad ?topic= closes the connection with 1008 at open, saying why.
+// A bad ?topic= (or query) refuses the upgrade with 400, saying why.
 func TestBadURLTopic(t *testing.T) {
 	g := startGateway(t, pubsub.Options{})
-	for _, q := range []string{"?topic=a/%23/b", "?topic=%FF", "?topic=", "?topic=a%00"} {
-		c := g.dialRaw(t, q, nil)
-		t.Logf("%s: %s", q, c.expectClose(1008))
+	for _, tt := range []struct{ query, want string }{
+		{"?topic=a/%23/b", "'+' must be a whole level"},
+		{"?topic=%FF", "not valid UTF-8"},
+		{"?topic=", "empty topic"},
+		{"?topic=a%00", "NUL"},
+		{"?topic=" + strings.Repeat("a", 257), "longer than 256"},
+		{"?topic=a&retain=maybe", "retain must be"},
+		{"?topic=%zz", "malformed query"},
+	} {
+		if body := g.refused(t, tt.query, nil, 400); !strings.Contains(body, tt.want) {
+			t.Errorf("%.40s: body %q, want %q", tt.query, body, tt.want)
+		}
 	}
 }

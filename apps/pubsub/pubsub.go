@@ -172,10 +172,9 @@ type App struct {
 	mu       sync.Mutex
 	retained topic.Retained[*stored]
 
-	bridge   atomic.Pointer[bridgeBox]
-	pool     sync.Pool // *delivery
-	handoffs handoffs
-	badLog   rateLog
+	bridge atomic.Pointer[bridgeBox]
+	pool   sync.Pool // *delivery
+	badLog rateLog
 
 	published atomic.Int64
 	delivered atomic.Int64
@@ -199,7 +198,6 @@ func New(o Options) *App {
 	if o.MaxRetainedBytes > 0 {
 		a.retained.MaxBytes = o.MaxRetainedBytes
 	}
-	a.handoffs.m = map[any]*handoff{}
 	return a
 }
 

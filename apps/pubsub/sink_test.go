@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/internal/prepared"
 )
 
 // sinkConn is an apps.Conn without a socket for the benchmarks and the allocation and
@@ -26,6 +27,9 @@ func (s *sinkConn) ID() uint64           { return s.id }
 func (s *sinkConn) App() string          { return "ps" }
 func (s *sinkConn) Listener() string     { return "http" }
 func (s *sinkConn) RemoteAddr() net.Addr { return s.addr }
+func (s *sinkConn) User() string         { return "" }
+func (s *sinkConn) Path() string         { return "/ps" }
+func (s *sinkConn) Query() string        { return "" }
 func (s *sinkConn) Subprotocol() string {
 	if s.raw {
 		return ""
@@ -48,7 +52,7 @@ func (s *sinkConn) WriteMessage(t apps.MessageType, p []byte) error {
 
 func (s *sinkConn) WritePrepared(m *apps.PreparedMessage) error {
 	s.mu.Lock()
-	s.out = append(s.out[:0], m.Frame()...)
+	s.out = append(s.out[:0], prepared.Of(m).Frame()...)
 	s.frames++
 	if s.seen != nil {
 		s.seen[m]++
@@ -59,9 +63,11 @@ func (s *sinkConn) WritePrepared(m *apps.PreparedMessage) error {
 
 // attach opens c on a as the engine would, in raw or envelope mode, subscribed to filters.
 func attach(a *App, c *sinkConn, filters ...string) {
-	if err := a.OnHandshake(&apps.Handshake{RemoteAddr: c.addr, Subprotocol: c.Subprotocol()}); err != nil {
+	h := &apps.Handshake{RemoteAddr: c.addr, Subprotocol: c.Subprotocol()}
+	if err := a.OnHandshake(h); err != nil {
 		panic(err)
 	}
+	c.value = h.Value() // as the engine does
 	a.OnOpen(c)
 	cl := c.value.(*client)
 	if cl.closed {

@@ -9,6 +9,8 @@ import (
 	"math"
 	"sync/atomic"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // echoHandler drives echo (and idle's final liveness check): one message in
@@ -26,7 +28,7 @@ func (h *echoHandler) send(c *Conn) {
 	c.seq++
 	binary.LittleEndian.PutUint64(h.buf, c.seq)
 	c.sentAt = h.r.now()
-	c.Send(OpBinary, h.buf)
+	c.Send(wstest.OpBinary, h.buf)
 }
 
 func (h *echoHandler) message(c *Conn, _ byte, p []byte) {
@@ -223,7 +225,7 @@ type bcastHandler struct {
 func (h *bcastHandler) open(c *Conn) {
 	if h.r.cfg.Protocol == Centrifugo {
 		h.buf = centrifugoOpen(h.buf[:0], c)
-		c.Send(OpText, h.buf)
+		c.Send(wstest.OpText, h.buf)
 	}
 	if c.pub {
 		h.bc.pubs[c.topic] = c
@@ -286,13 +288,13 @@ func (h *bcastHandler) publish(seq uint64) {
 	bc.sentAt[seq%bcRing] = now
 	if h.r.cfg.Protocol == Centrifugo {
 		h.buf = centrifugoPublish(h.buf[:0], seq, now, int(seq%uint64(len(bc.pubs))), h.r.cfg.Size)
-		bc.pubFor(seq).Send(OpText, h.buf)
+		bc.pubFor(seq).Send(wstest.OpText, h.buf)
 		return
 	}
 	h.buf = h.buf[:h.r.cfg.Size]
 	binary.LittleEndian.PutUint64(h.buf, seq)
 	binary.LittleEndian.PutUint64(h.buf[8:], uint64(now))
-	bc.pubFor(seq).Send(OpBinary, h.buf)
+	bc.pubFor(seq).Send(wstest.OpBinary, h.buf)
 }
 
 func (h *bcastHandler) tick(l *loop) {
