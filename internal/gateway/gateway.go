@@ -129,6 +129,17 @@ func (g *Gateway) PubSub() pubsub.Directory {
 	}
 }
 
+// Publish publishes data of kind to topic in the pubsub application named app, from any
+// goroutine, and returns the local receivers it reached: the server's publish, as the
+// admin listener's POST /api/apps/{app}/publish does it (see pubsub.App.Publish).
+func (g *Gateway) Publish(app, topic string, kind pubsub.Kind, data []byte, retain bool) (int, error) {
+	a := g.PubSub()(app)
+	if a == nil {
+		return 0, fmt.Errorf("%w %q", pubsub.ErrUnknownApp, app)
+	}
+	return a.Publish(topic, kind, data, retain)
+}
+
 // Build is New, keeping the applications (Gateway.Apps).
 func Build(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*Gateway, error) {
 	if kinds == nil {

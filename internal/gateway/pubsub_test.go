@@ -97,6 +97,15 @@ acl = "` + acl + `"
 	if _, p, err := c.ReadMessage(); err != nil || string(p) != `{"type":"message","topic":"sensors/k","data":{"v":1}}` {
 		t.Fatalf("got %s %v", p, err)
 	}
+	if n, err := g.Publish("telemetry", "sensors/z", pubsub.Text, []byte("hi"), false); n != 1 || err != nil {
+		t.Fatalf("Gateway.Publish = %d %v", n, err)
+	}
+	if _, p, err := c.ReadMessage(); err != nil || string(p) != `{"type":"message","topic":"sensors/z","data":"hi"}` {
+		t.Fatalf("got %s %v", p, err)
+	}
+	if _, err := g.Publish("nope", "x", pubsub.Text, nil, false); err == nil {
+		t.Error("Publish to an unknown application succeeded")
+	}
 }
 
 // A broken ACL file stops the gateway with an error naming the application and the file.
