@@ -84,13 +84,21 @@ max_message_rate = 1000000
 `
 
 // centrifugoConfig lets anonymous clients connect, subscribe and publish (insecure mode),
-// as the raw clients of the other servers do.
-const centrifugoConfig = `{
-  "http_server": {"address": "{host}", "port": {port}},
-  "log": {"level": "error"},
-  "client": {"insecure": true, "allowed_origins": ["*"]},
-  "http_api": {"insecure": true}
-}
+// as the raw clients of the other servers do. TOML: the harness names every config file
+// <server>.toml, and Centrifugo reads the format from the extension.
+const centrifugoConfig = `[http_server]
+address = "{host}"
+port = {port}
+
+[log]
+level = "error"
+
+[client]
+insecure = true
+allowed_origins = ["*"]
+
+[http_api]
+insecure = true
 `
 
 // pathFor is the request path of case c on s, "" when s does not serve the scenario.
