@@ -18,8 +18,9 @@
 // subprotocol is in raw mode: it subscribes with ?topic=T in the URL (repeatable, for
 // either mode), receives payloads as they are, and what it sends is published to its one
 // URL topic (with ?retain=1, as retained values) when ClientPublish is on and that topic
-// has no wildcard; otherwise a send closes it with 1008. A client sending faster than
-// MaxMessageRate is closed with 1008.
+// has no wildcard; otherwise a send closes it with 1008. A URL that cannot be served is
+// refused at the handshake: 400 for an invalid topic or too many, 403 for one the ACL
+// refuses. A client sending faster than MaxMessageRate is closed with 1008.
 //
 // # Payloads
 //
