@@ -20,7 +20,7 @@ type client struct {
 	user string
 
 	// Loop only (the connection's callbacks), or under app.mu for a Go subscriber.
-	filters   map[string]struct{}
+	filters   filterSet
 	urlTopics []string // ?topic= of the upgrade request
 	pubTopic  string   // raw mode: where sends go ("" = sending closes with 1008)
 	pubWhy    string   // the close reason when pubTopic is ""
@@ -29,11 +29,16 @@ type client struct {
 	last      int64 // nanoseconds since epoch of the last refill
 	closed    bool
 
+	env *envState // envelope mode only: a raw subscriber does not pay for it
+	msg Message   // the client publish being made
+	out []byte    // answers being encoded
+}
+
+// envState is what an envelope client needs to read requests.
+type envState struct {
 	dec  decoder
 	req  request
-	msg  Message // the client publish being made
-	out  []byte  // answers being encoded
-	text []byte  // a string D being unescaped
+	text []byte // a string D being unescaped
 }
 
 var epoch = time.Now()
@@ -73,7 +78,7 @@ func (a *App) subscribe(c *client, filter string, ack bool, id []byte) error {
 	if err := topic.ValidFilter(filter); err != nil {
 		return err
 	}
-	if _, ok := c.filters[filter]; ok {
+	if c.filters.has(filter) {
 		c.ack(ack, id)
 		return nil // already subscribed: one subscription
 	}
@@ -81,7 +86,7 @@ func (a *App) subscribe(c *client, filter string, ack bool, id []byte) error {
 		if !a.opts.ACL.CanSubscribe(c.user, filter) {
 			return errACL
 		}
-		if max := a.opts.MaxSubscriptions; max > 0 && len(c.filters) >= max {
+		if max := a.opts.MaxSubscriptions; max > 0 && c.filters.len() >= max {
 			return errTooManySubs
 		}
 		if h := a.opts.OnSubscribe; h != nil {
@@ -99,10 +104,7 @@ func (a *App) subscribe(c *client, filter string, ack bool, id []byte) error {
 	if err != nil {
 		return err
 	}
-	if c.filters == nil {
-		c.filters = map[string]struct{}{}
-	}
-	c.filters[filter] = struct{}{}
+	c.filters.add(filter)
 	if first {
 		if bb := a.bridge.Load(); bb != nil {
 			bb.b.Interest(a.opts.Name, filter, true)
@@ -116,12 +118,12 @@ func (a *App) unsubscribe(c *client, filter string) error {
 	if err := topic.ValidFilter(filter); err != nil {
 		return err
 	}
-	if _, ok := c.filters[filter]; !ok {
+	if !c.filters.has(filter) {
 		return nil
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	delete(c.filters, filter)
+	c.filters.remove(filter)
 	if _, last := a.tree.Unsubscribe(filter, c); last {
 		if bb := a.bridge.Load(); bb != nil {
 			bb.b.Interest(a.opts.Name, filter, false)
@@ -135,12 +137,12 @@ func (a *App) unsubscribeAll(c *client) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	bb := a.bridge.Load()
-	for f := range c.filters {
+	for _, f := range c.filters.all() {
 		if _, last := a.tree.Unsubscribe(f, c); last && bb != nil {
 			bb.b.Interest(a.opts.Name, f, false)
 		}
 	}
-	c.filters = nil
+	c.filters = filterSet{}
 }
 
 // Subscribe makes fn a subscriber of filter, inside the application: it gets the retained
@@ -156,7 +158,6 @@ func (a *App) Subscribe(filter string, fn func(m Message)) (cancel func(), err e
 	if err := topic.ValidFilter(filter); err != nil {
 		return nil, topicError{err}
 	}
-	c.filters = map[string]struct{}{}
 	if err := a.subscribe(c, filter, false, nil); err != nil {
 		return nil, err
 	}
@@ -169,6 +170,9 @@ func (a *App) Subscribe(filter string, fn func(m Message)) (cancel func(), err e
 // client state it builds rides on the connection's value to OnOpen.
 func (a *App) OnHandshake(h *apps.Handshake) error {
 	c := &client{app: a, raw: h.Subprotocol != Subprotocol, user: h.User, tokens: a.opts.MaxMessageRate}
+	if !c.raw {
+		c.env = &envState{}
+	}
 	if len(h.Query) > 0 {
 		q, err := url.ParseQuery(string(h.Query))
 		if err != nil {
@@ -216,6 +220,7 @@ func (a *App) OnOpen(conn apps.Conn) {
 		}
 	}
 	if !c.raw {
+		c.urlTopics = nil
 		return
 	}
 	switch {
@@ -228,6 +233,7 @@ func (a *App) OnOpen(conn apps.Conn) {
 	default:
 		c.pubTopic = c.urlTopics[0]
 	}
+	c.urlTopics = nil // subscribed: kept by the filters now
 }
 
 // OnMessage handles one client message: a raw send, or an envelope request.
@@ -249,8 +255,8 @@ func (a *App) OnMessage(conn apps.Conn, t apps.MessageType, data []byte) {
 		c.answerError(nil, errBinaryFrame)
 		return
 	}
-	r := &c.req
-	if err := c.dec.decode(data, r); err != nil {
+	r := &c.env.req
+	if err := c.env.dec.decode(data, r); err != nil {
 		a.badLog.log(a.log, "bad request", "conn", conn.ID(), "err", err)
 		c.answerError(r.id, err)
 		return
@@ -310,8 +316,9 @@ func (a *App) clientPublish(c *client, tp string, r *request) error {
 		// A string D is text (so raw receivers get the text itself); none is empty text.
 		m.Kind = Text
 		if len(r.data) > 0 {
-			c.text, _, _ = unquote(r.data, 0, c.text[:0], 0, false)
-			m.Data = c.text
+			e := c.env
+			e.text, _, _ = unquote(r.data, 0, e.text[:0], 0, false)
+			m.Data = e.text
 		}
 	}
 	if h := a.opts.OnPublish; h != nil {
@@ -321,8 +328,8 @@ func (a *App) clientPublish(c *client, tp string, r *request) error {
 	}
 	_, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, true)
 	*m = Message{}
-	if cap(c.text) > maxPooled {
-		c.text = nil
+	if cap(c.env.text) > maxPooled {
+		c.env.text = nil
 	}
 	return err
 }
@@ -418,4 +425,65 @@ func quoteShort(s string) string {
 		return strconv.QuoteToASCII(s[:40]) + "..."
 	}
 	return strconv.QuoteToASCII(s)
+}
+
+// filterSet is a connection's filters: a slice while it is small (most connections hold a
+// few, and a map would cost more than they do), with an index once it grows.
+type filterSet struct {
+	list  []string
+	index map[string]int
+}
+
+const smallFilters = 8
+
+func (s *filterSet) len() int { return len(s.list) }
+
+// all is the filters; the slice is the set's own, valid until it changes.
+func (s *filterSet) all() []string { return s.list }
+
+func (s *filterSet) find(f string) int {
+	if s.index != nil {
+		if i, ok := s.index[f]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, x := range s.list {
+		if x == f {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *filterSet) has(f string) bool { return s.find(f) >= 0 }
+
+func (s *filterSet) add(f string) {
+	s.list = append(s.list, f)
+	switch {
+	case s.index != nil:
+		s.index[f] = len(s.list) - 1
+	case len(s.list) > smallFilters:
+		s.index = make(map[string]int, 2*len(s.list))
+		for i, x := range s.list {
+			s.index[x] = i
+		}
+	}
+}
+
+func (s *filterSet) remove(f string) {
+	i := s.find(f)
+	if i < 0 {
+		return
+	}
+	last := len(s.list) - 1
+	s.list[i] = s.list[last]
+	s.list[last] = ""
+	s.list = s.list[:last]
+	if s.index != nil {
+		delete(s.index, f)
+		if i < last {
+			s.index[s.list[i]] = i
+		}
+	}
 }
