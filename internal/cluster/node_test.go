@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/wsgate/wsgate/internal/tlsconn"
 )
 
 // TestExactlyOnceInOrder: 10,000 messages from one gateway reach two others, each exactly
@@ -386,4 +387,30 @@ func atoiT(t *testing.T, s string) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
+}
+
+// TestTLS: a broker with a self-signed certificate is reached when its certificate is the
+// configured CA, and refused with a clear error when it is not.
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, err := tlsconn.GenerateSelfSigned(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cert, KeyFile: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := runServer(t, 0, func(o *server.Options) { o.TLSConfig = tc; o.TLS = true })
+	url := "tls://" + s.Addr().(*net.TCPAddr).String()
+	_, err = New(Options{URLs: []string{url}, Logger: quietLogger()})
+	if !errors.Is(err, ErrRefused) {
+		t.Fatalf("unknown CA: %v, want ErrRefused", err)
+	}
+	n, err := New(Options{URLs: []string{url}, TLSCA: cert, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	waitFor(t, "ready over TLS", func() bool { ok, _ := n.Ready(); return ok })
 }

@@ -78,6 +78,12 @@ func (q *outQueue) take(dst []outEntry) int {
 	return k
 }
 
+// putEntry gives back an entry's buffer and clears it.
+func putEntry(e *outEntry) {
+	bufpool.PutPtr(e.buf)
+	*e = outEntry{}
+}
+
 // discard empties the queue and returns how many entries it held.
 func (q *outQueue) discard() int {
 	var batch [64]outEntry
@@ -88,7 +94,7 @@ func (q *outQueue) discard() int {
 			return total
 		}
 		for i := range k {
-			bufpool.PutPtr(batch[i].buf)
+			putEntry(&batch[i])
 		}
 		total += k
 	}
@@ -135,8 +141,7 @@ func (n *Node) drain() {
 				msg.Data = *e.buf
 				err := nc.PublishMsg(msg)
 				msg.Data = nil
-				bufpool.PutPtr(e.buf)
-				*e = outEntry{}
+				putEntry(e)
 				switch {
 				case err == nil:
 					n.c.published.Add(1)
