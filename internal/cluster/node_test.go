@@ -249,7 +249,7 @@ func TestCredentialsRefused(t *testing.T) {
 		}
 		return p
 	}
-	_, err := New(Options{URLs: []string{serverURL(s)}, TokenFile: write("bad", "wrong\n"), Logger: quietLogger()})
+	_, err := New(Options{URLs: []string{serverURL(s)}, Credentials: write("bad", "wrong\n"), Logger: quietLogger()})
 	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "uthorization") {
 		t.Fatalf("New with a wrong token: %v, want ErrRefused naming authorization", err)
 	}
@@ -257,7 +257,7 @@ func TestCredentialsRefused(t *testing.T) {
 	if !errors.Is(err, ErrRefused) {
 		t.Fatalf("New without a token: %v, want ErrRefused", err)
 	}
-	n := newNode(t, s, func(o *Options) { o.TokenFile = write("good", "s3cret\n") })
+	n := newNode(t, s, func(o *Options) { o.Credentials = write("good", "s3cret\n") })
 	if st := n.Status(); !st.Connected {
 		t.Fatalf("status %+v", st)
 	}
@@ -272,7 +272,6 @@ func TestOptionsErrorsNameTheField(t *testing.T) {
 		{"no url", Options{}, "no server URL"},
 		{"bad scheme", Options{URLs: []string{"http://x:1"}}, "scheme"},
 		{"missing creds", Options{URLs: []string{"nats://x:1"}, Credentials: "/nonexistent.creds"}, "credentials"},
-		{"both auth", Options{URLs: []string{"nats://x:1"}, Credentials: "a", TokenFile: "b"}, "exclusive"},
 		{"cert without key", Options{URLs: []string{"nats://x:1"}, TLSCert: "/dev/null"}, "tls_cert and tls_key"},
 		{"bad prefix", Options{URLs: []string{"nats://x:1"}, SubjectPrefix: "a.*"}, "subject_prefix"},
 	}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
@@ -19,11 +20,10 @@ import (
 type Options struct {
 	// URLs are the NATS servers ("nats://host:4222", "tls://…"); at least one.
 	URLs []string
-	// Credentials is a NATS credentials file (.creds: a user JWT and an nkey seed); optional.
+	// Credentials is a file: a NATS credentials file (.creds, holding a user JWT and an nkey
+	// seed) or else a file holding an authentication token (surrounding space trimmed);
+	// optional.
 	Credentials string
-	// TokenFile is a file holding an authentication token (surrounding space trimmed);
-	// optional, exclusive with Credentials.
-	TokenFile string
 	// TLSCA is a PEM file of the CAs that sign the servers' certificates; optional.
 	TLSCA string
 	// TLSCert and TLSKey are a PEM client certificate and key; both or neither.
@@ -71,11 +71,8 @@ func (o *Options) normalize() error {
 			return fmt.Errorf("%w: nats: URL %q: scheme must be nats, tls, ws or wss", ErrConfig, redact(u))
 		}
 	}
-	if o.Credentials != "" && o.TokenFile != "" {
-		return fmt.Errorf("%w: credentials and token file are exclusive", ErrConfig)
-	}
 	for _, f := range []struct{ name, path string }{
-		{"credentials", o.Credentials}, {"token file", o.TokenFile},
+		{"credentials", o.Credentials},
 		{"tls_ca", o.TLSCA}, {"tls_cert", o.TLSCert}, {"tls_key", o.TLSKey},
 	} {
 		if f.path == "" {
@@ -181,18 +178,17 @@ func (n *Node) natsOptions() ([]nats.Option, error) {
 		nats.ErrorHandler(n.onAsyncError),
 	}
 	if o.Credentials != "" {
-		opts = append(opts, nats.UserCredentials(o.Credentials))
-	}
-	if o.TokenFile != "" {
-		b, err := os.ReadFile(o.TokenFile)
+		b, err := os.ReadFile(o.Credentials)
 		if err != nil {
-			return nil, fmt.Errorf("%w: token file: %v", ErrConfig, err)
+			return nil, fmt.Errorf("%w: credentials: %v", ErrConfig, err)
 		}
-		tok := strings.TrimSpace(string(b))
-		if tok == "" {
-			return nil, fmt.Errorf("%w: token file %s is empty", ErrConfig, o.TokenFile)
+		if bytes.Contains(b, []byte("BEGIN NATS USER JWT")) {
+			opts = append(opts, nats.UserCredentials(o.Credentials))
+		} else if tok := strings.TrimSpace(string(b)); tok != "" {
+			opts = append(opts, nats.Token(tok))
+		} else {
+			return nil, fmt.Errorf("%w: credentials: %s is empty", ErrConfig, o.Credentials)
 		}
-		opts = append(opts, nats.Token(tok))
 	}
 	if o.TLSInsecure { // first: Secure replaces the TLS config the next two options fill in
 		opts = append(opts, nats.Secure(&tls.Config{InsecureSkipVerify: true})) //nolint:gosec // asked for
