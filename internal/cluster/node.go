@@ -17,17 +17,17 @@ import (
 // Kind is how a payload was published; it decides how a pubsub envelope shows it.
 type Kind uint8
 
-// The kinds, mirroring the pubsub application's.
+// The kinds, with the values of the pubsub application's (so an adapter converts by a cast).
 const (
-	Binary Kind = iota
+	JSON Kind = iota + 1
 	Text
-	JSON
+	Binary
 )
 
-var kindNames = [...]string{Binary: "binary", Text: "text", JSON: "json"}
+var kindNames = [...]string{JSON: "json", Text: "text", Binary: "binary"}
 
 func (k Kind) String() string {
-	if int(k) < len(kindNames) {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
 		return kindNames[k]
 	}
 	return fmt.Sprintf("Kind(%d)", k)
@@ -35,7 +35,7 @@ func (k Kind) String() string {
 
 func parseKind(s string) (Kind, bool) {
 	for k, name := range kindNames {
-		if s == name {
+		if s == name && name != "" {
 			return Kind(k), true
 		}
 	}
@@ -280,7 +280,8 @@ func (n *Node) Interest(app, filter string, on bool) {
 
 // Forward hands a local publish to the cluster. It copies m.Data and returns at once; when
 // the broker is unreachable or the outbound queue is full, the message is counted as not
-// delivered remotely and dropped (local delivery is the caller's and goes on).
+// delivered remotely and dropped (local delivery is the caller's and goes on). A Kind other
+// than JSON, Text and Binary travels as Binary.
 func (n *Node) Forward(app string, m Message) {
 	n.mu.RLock()
 	a := n.apps[app]
@@ -288,6 +289,9 @@ func (n *Node) Forward(app string, m Message) {
 	if a == nil {
 		n.c.drop(dropNoApp, 1)
 		return
+	}
+	if m.Kind < JSON || m.Kind > Binary {
+		m.Kind = Binary
 	}
 	var ts int64
 	if m.Retain {
