@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // fakeConn is an in-memory gnet.Conn for benchmarks of the connection code without sockets:
@@ -130,7 +132,7 @@ func BenchmarkUpgrade(b *testing.B) {
 func BenchmarkEcho(b *testing.B) {
 	for _, size := range []int{64, 4096} {
 		b.Run(byteSize(size), func(b *testing.B) {
-			e := newEchoConn(b, maskedFrame(0x1, letters(size)))
+			e := newEchoConn(b, wstest.Masked(0x1, letters(size)))
 			b.ReportAllocs()
 			b.SetBytes(int64(size))
 			start := e.fc.written
@@ -183,7 +185,7 @@ func BenchmarkEchoDeflate(b *testing.B) {
 	fw.Write(payload)
 	fw.Flush()
 	compressed := bytes.TrimSuffix(z.Bytes(), []byte{0, 0, 0xff, 0xff})
-	frame := maskedFrame(0x1, compressed)
+	frame := wstest.Masked(0x1, compressed)
 	frame[0] |= 0x40 // RSV1: compressed message
 	in := make([]byte, len(frame))
 	b.ReportAllocs()

@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // TestServerInitiatedClose: an application's Close sends the close frame after what was
@@ -60,7 +61,7 @@ func TestServerInitiatedClose(t *testing.T) {
 		if !strings.HasPrefix(head, "HTTP/1.1 101") {
 			t.Fatal(head)
 		}
-		nc.Write(maskedFrame(0x1, []byte("y")))
+		nc.Write(wstest.Masked(0x1, []byte("y")))
 		start := time.Now()
 		data, err := io.ReadAll(nc) // until the server closes TCP
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/internal/wsproto"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // TestSlowloris: a connection that does not complete its handshake within handshake_timeout
@@ -222,7 +223,7 @@ func TestSlowConsumer(t *testing.T) {
 	}
 	t.Logf("%d messages of %d bytes in %v; the stalled client was closed after %d", sent, size, time.Since(start), sent-after)
 
-	code, seen, err := stalled.readUntilClose(5 * time.Second)
+	code, seen, err := stalled.ReadUntilClose(5 * time.Second)
 	if err != nil || code != 1008 {
 		t.Fatalf("stalled client: close %d, %v after %v", code, err, seen)
 	}
@@ -332,15 +333,15 @@ func TestSlowCloseKeepsControlFrames(t *testing.T) {
 		}
 	})
 	rc := dialRaw(t, srv.Addr("ws"), "/fill", 4096)
-	if err := rc.send(0x1, []byte("fill")); err != nil {
+	if err := rc.Send(0x1, []byte("fill")); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond) // the fill is written and backs up in the server
-	if err := rc.send(0x9, []byte("are you there")); err != nil {
+	if err := rc.Send(0x9, []byte("are you there")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "slow close", func() bool { return srv.Stats().SlowClosed.Load() == 1 })
-	code, seen, err := rc.readUntilClose(10 * time.Second)
+	code, seen, err := rc.ReadUntilClose(10 * time.Second)
 	if err != nil || code != 1008 {
 		t.Fatalf("close %d, %v; frames %v", code, err, seen)
 	}
@@ -399,15 +400,15 @@ func TestUpgradeBurstNeverOverLimit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-gate
-			rc, err := tryDialRaw(addr, path, 0, 5*time.Second)
+			rc, err := wstest.Dial(addr, path, wstest.Options{Timeout: 5 * time.Second})
 			mu.Lock()
 			defer mu.Unlock()
-			var se *statusError
+			var se *wstest.StatusError
 			switch {
 			case err == nil:
 				ok[path]++
-				t.Cleanup(func() { rc.nc.Close() })
-			case errors.As(err, &se) && se.status == 503:
+				t.Cleanup(func() { rc.Close() })
+			case errors.As(err, &se) && se.Status == 503:
 				refused++
 			default:
 				other = append(other, err)

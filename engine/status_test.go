@@ -9,6 +9,7 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // registerTestApps adds the applications the status-table rows need.
@@ -236,7 +237,7 @@ func TestSplitHandshake(t *testing.T) {
 		}
 		defer nc.Close()
 		nc.SetDeadline(time.Now().Add(5 * time.Second))
-		frame := maskedFrame(0x1, []byte("hi there"))
+		frame := wstest.Masked(0x1, []byte("hi there"))
 		if _, err := nc.Write(append([]byte(upgradeRequest("/echo")), frame...)); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package load
+package wstest
 
 import (
 	"bytes"
@@ -8,8 +8,10 @@ import (
 	"github.com/gobwas/ws"
 )
 
-// FuzzParseHeader checks ParseHeader against gobwas/ws's ReadHeader: where
-// both accept a header they agree on every field.
+// FuzzParseHeader checks ParseHeader against gobwas/ws's ReadHeader as the
+// oracle: both read a header from the same bytes, or neither does, and where
+// both do they agree on every field; ErrNeedMore only while the header is
+// incomplete; CheckServer accepts only what a server may send.
 func FuzzParseHeader(f *testing.F) {
 	for _, tc := range frameCases {
 		var buf bytes.Buffer
@@ -17,21 +19,44 @@ func FuzzParseHeader(f *testing.F) {
 		f.Add(buf.Bytes())
 	}
 	f.Add([]byte{0x82, 0x80, 1, 2, 3, 4})
+	f.Add([]byte{0xC1, 0xFE, 0x01, 0x00, 1, 2, 3, 4})
 	f.Add([]byte{0x02, 127, 0, 0, 0, 0, 0, 1, 0, 0})
+	f.Add([]byte{0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, err := ParseHeader(b)
-		if err != nil {
-			if errors.Is(err, ErrNeedMore) && len(b) >= MaxHeader {
-				t.Fatalf("need more with %d bytes", len(b))
+		o, oerr := ws.ReadHeader(bytes.NewReader(b))
+		switch {
+		case errors.Is(err, ErrNeedMore):
+			if oerr == nil {
+				t.Fatalf("%x: need more, gobwas read %+v", b, o)
+			}
+			return
+		case errors.Is(err, ErrFrameTooLarge):
+			if oerr == nil && o.Length <= MaxFrame {
+				t.Fatalf("%x: too large, gobwas reads length %d", b, o.Length)
+			}
+			return
+		case err != nil:
+			if oerr == nil {
+				t.Fatalf("%x: %v, gobwas read %+v", b, err, o)
 			}
 			return
 		}
-		o, oerr := ws.ReadHeader(bytes.NewReader(b))
 		if oerr != nil {
-			t.Fatalf("we accept %x, gobwas: %v", b, oerr)
+			t.Fatalf("we read %x as %+v, gobwas: %v", b, h, oerr)
 		}
-		if o.Fin != h.Fin || byte(o.OpCode) != h.Op || int(o.Length) != h.Length || o.Masked {
+		if !sameAsGobwas(h, o) {
 			t.Fatalf("%x: ours %+v, gobwas %+v", b, h, o)
+		}
+		if h.Size > len(b) || h.Size > MaxHeader {
+			t.Fatalf("%x: size %d", b, h.Size)
+		}
+		if h.CheckServer(RsvDeflate) == nil {
+			op := ws.OpCode(h.Op)
+			if o.Masked || o.Rsv&^ws.Rsv(true, false, false) != 0 || op.IsReserved() ||
+				op.IsControl() && (!o.Fin || o.Length > 125 || o.Rsv != 0) || op == ws.OpContinuation && o.Rsv != 0 {
+				t.Fatalf("%x: CheckServer accepts %+v", b, o)
+			}
 		}
 	})
 }

@@ -1,5 +1,5 @@
 // Command wssoak runs a bounded soak test of a wsgate binary on loopback (package
-// internal/soak): echo, broadcast, churn, slow readers and malformed clients for a fixed
+// bench/soak): echo, broadcast, churn, slow readers and malformed clients for a fixed
 // duration, with the gateway's RSS, goroutines and open descriptors sampled over time. It
 // exits 1 when anything grew past its bound or a client saw something it should not.
 //
@@ -15,7 +15,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/wsgate/wsgate/internal/soak"
+	"github.com/wsgate/wsgate/bench/soak"
 )
 
 func main() {

@@ -12,8 +12,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gobwas/ws"
 	"github.com/gorilla/websocket"
+
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // load is one soak run's clients: their configuration, targets and tally.
@@ -144,14 +145,7 @@ func (l *load) echoClient(ctx context.Context, i int) {
 }
 
 func (l *load) echoLoop(ctx context.Context, c *websocket.Conn, rng *rand.Rand) error {
-	tick := time.NewTicker(time.Second / time.Duration(max(1, l.cfg.Rate)))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
+	return l.atRate(ctx, func() error {
 		msg := makeMessage(rng, 16+rng.IntN(8<<10))
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if err := c.WriteMessage(websocket.BinaryMessage, msg); err != nil {
@@ -166,6 +160,23 @@ func (l *load) echoLoop(ctx context.Context, c *websocket.Conn, rng *rand.Rand) 
 			return fmt.Errorf("%w: echo of %d bytes came back as %d different bytes", ErrCorrupt, len(msg), len(got))
 		}
 		l.t.echoed.Add(1)
+		return nil
+	})
+}
+
+// atRate calls step cfg.Rate times a second until ctx ends (nil) or step fails (its error).
+func (l *load) atRate(ctx context.Context, step func() error) error {
+	tick := time.NewTicker(time.Second / time.Duration(max(1, l.cfg.Rate)))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if err := step(); err != nil {
+			return err
+		}
 	}
 }
 
@@ -223,20 +234,14 @@ func (l *load) receive(c *websocket.Conn) error {
 }
 
 func (l *load) publish(ctx context.Context, c *websocket.Conn, rng *rand.Rand) error {
-	tick := time.NewTicker(time.Second / time.Duration(max(1, l.cfg.Rate)))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
+	return l.atRate(ctx, func() error {
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if err := c.WriteMessage(websocket.BinaryMessage, makeMessage(rng, 256+rng.IntN(8<<10))); err != nil {
 			return err
 		}
 		l.t.published.Add(1)
-	}
+		return nil
+	})
 }
 
 // churner connects, exchanges one message and closes, over and over, alternating listeners
@@ -297,7 +302,7 @@ func (l *load) churnOnce(ctx context.Context, addr, path string, rng *rand.Rand)
 // frame, or (when the traffic did not fill the bound yet) data only, which is fine too.
 func (l *load) slowReader(ctx context.Context, i int) {
 	for ctx.Err() == nil {
-		nc, br, err := dialRaw(ctx, l.addrs[i%2], "/broadcast", 4096)
+		rc, err := wstest.Dial(l.addrs[i%2], "/broadcast", wstest.Options{RcvBuf: 4096})
 		if err != nil {
 			if ctx.Err() == nil {
 				l.t.fail("slow reader: dial", err)
@@ -311,7 +316,7 @@ func (l *load) slowReader(ctx context.Context, i int) {
 			if ctx.Err() != nil {
 				break
 			}
-			outcome, err := drain(nc, br)
+			outcome, err := drain(rc)
 			if err != nil {
 				l.t.fail("slow reader", err)
 				break
@@ -321,7 +326,7 @@ func (l *load) slowReader(ctx context.Context, i int) {
 				break
 			}
 		}
-		nc.Close()
+		rc.Close()
 	}
 }
 
@@ -332,10 +337,10 @@ const (
 )
 
 // drain reads what a stalled client has received: "" when it was only data (still open).
-func drain(nc net.Conn, br io.Reader) (outcome string, err error) {
+func drain(rc *wstest.Conn) (outcome string, err error) {
 	for {
-		nc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-		f, err := ws.ReadFrame(br)
+		rc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		op, p, err := rc.ReadFrame()
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
@@ -345,49 +350,17 @@ func drain(nc net.Conn, br io.Reader) (outcome string, err error) {
 		case err != nil:
 			return "", err
 		}
-		switch f.Header.OpCode {
-		case ws.OpClose:
-			code, _ := ws.ParseCloseFrameData(f.Payload)
-			if code != ws.StatusPolicyViolation {
-				return "", fmt.Errorf("%w: closed with %d, want 1008", ErrUnexpected, code)
+		switch op {
+		case wstest.OpClose:
+			code, _, err := wstest.ParseClose(p)
+			if err != nil || code != 1008 {
+				return "", fmt.Errorf("%w: closed with %d (%v), want 1008", ErrUnexpected, code, err)
 			}
 			return slowClosed, nil
-		case ws.OpBinary, ws.OpText:
-			if _, err := checkMessage(f.Payload); err != nil {
+		case wstest.OpBinary, wstest.OpText:
+			if _, err := checkMessage(p); err != nil {
 				return "", err
 			}
 		}
 	}
-}
-
-// dialRaw upgrades a plain socket with gobwas/ws, so that the caller can write frames no
-// well-behaved client would. rcvBuf > 0 sets SO_RCVBUF before the connect. The returned
-// reader is the one to read from (it may hold bytes that came with the 101).
-func dialRaw(ctx context.Context, addr, path string, rcvBuf int) (net.Conn, io.Reader, error) {
-	d := ws.Dialer{Timeout: 5 * time.Second, NetDial: socketDialer(rcvBuf).DialContext}
-	nc, br, _, err := d.Dial(ctx, "ws://"+addr+path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if br == nil {
-		return nc, nc, nil
-	}
-	return nc, br, nil
-}
-
-// socketDialer dials TCP; rcvBuf > 0 sets SO_RCVBUF before the connect.
-func socketDialer(rcvBuf int) *net.Dialer {
-	nd := &net.Dialer{Timeout: 5 * time.Second}
-	if rcvBuf > 0 {
-		nd.Control = func(_, _ string, c syscall.RawConn) error {
-			var serr error
-			if err := c.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvBuf)
-			}); err != nil {
-				return err
-			}
-			return serr
-		}
-	}
-	return nd
 }

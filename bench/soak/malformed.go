@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gobwas/ws"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // malformedCase is one hostile client: run does its thing against addr and describes what
@@ -41,37 +41,25 @@ var malformedCases = []malformedCase{
 	{name: "pipelined requests never read", want: "closed before all were answered", run: pipelined(20000)},
 	{name: "silent connection", want: cutAtTimeout, run: slowloris(0)},
 	{name: "head trickled a byte at a time", want: cutAtTimeout, run: slowloris(150 * time.Millisecond)},
-	{name: "unmasked frame", want: "close 1002", run: frameCase(func(w io.Writer) error {
-		return ws.WriteFrame(w, ws.NewTextFrame([]byte("not masked")))
-	})},
-	{name: "reserved opcode", want: "close 1002", run: frameCase(func(w io.Writer) error {
-		return ws.WriteFrame(w, ws.MaskFrame(ws.NewFrame(ws.OpCode(0x3), true, []byte("x"))))
-	})},
-	{name: "reserved bit without an extension", want: "close 1002", run: frameCase(func(w io.Writer) error {
-		f := ws.NewTextFrame([]byte("x"))
-		f.Header.Rsv = ws.Rsv(true, false, false)
-		return ws.WriteFrame(w, ws.MaskFrame(f))
-	})},
-	{name: "fragmented ping", want: "close 1002", run: frameCase(func(w io.Writer) error {
-		f := ws.NewPingFrame([]byte("x"))
-		f.Header.Fin = false
-		return ws.WriteFrame(w, ws.MaskFrame(f))
-	})},
-	{name: "invalid close code", want: "close 1002", run: frameCase(func(w io.Writer) error {
-		return ws.WriteFrame(w, ws.MaskFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(999, ""))))
-	})},
-	{name: "invalid UTF-8 in a text message", want: "close 1007", run: frameCase(func(w io.Writer) error {
-		return ws.WriteFrame(w, ws.MaskFrame(ws.NewTextFrame([]byte{'o', 'k', 0xff, 0xfe})))
-	})},
-	{name: "message over the limit", want: "close 1009", run: frameCase(func(w io.Writer) error {
-		h := ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: ws.NewMask(), Length: 4 * maxMessageSize}
-		if err := ws.WriteHeader(w, h); err != nil {
-			return err
-		}
-		_, err := w.Write(make([]byte, 1024))
-		return err
-	})},
+	{name: "unmasked frame", want: "close 1002",
+		run: frameCase(wstest.AppendRaw(nil, wstest.Header{Fin: true, Op: wstest.OpText}, []byte("not masked")))},
+	{name: "reserved opcode", want: "close 1002",
+		run: frameCase(wstest.AppendFrame(nil, 0x3, []byte("x"), mask))},
+	{name: "reserved bit without an extension", want: "close 1002",
+		run: frameCase(wstest.AppendRaw(nil, wstest.Header{Fin: true, Rsv: wstest.RsvDeflate, Op: wstest.OpText, Masked: true, Mask: mask}, []byte("x")))},
+	{name: "fragmented ping", want: "close 1002",
+		run: frameCase(wstest.AppendRaw(nil, wstest.Header{Op: wstest.OpPing, Masked: true, Mask: mask}, []byte("x")))},
+	{name: "invalid close code", want: "close 1002",
+		run: frameCase(wstest.AppendFrame(nil, wstest.OpClose, wstest.ClosePayload(nil, 999, ""), mask))},
+	{name: "invalid UTF-8 in a text message", want: "close 1007",
+		run: frameCase(wstest.AppendFrame(nil, wstest.OpText, []byte{'o', 'k', 0xff, 0xfe}, mask))},
+	// Only the header and the first KiB: the gateway decides from the header.
+	{name: "message over the limit", want: "close 1009",
+		run: frameCase(append(wstest.AppendHeader(nil, wstest.Header{Fin: true, Op: wstest.OpBinary, Masked: true, Mask: mask, Length: 4 * maxMessageSize}), make([]byte, 1024)...))},
 }
+
+// mask is the masking key of the hostile frames.
+var mask = [4]byte{0x5a, 0x0a, 0x4b, 0x17}
 
 // malformed runs the hostile cases in turn until ctx ends, starting at case i.
 func (l *load) malformed(ctx context.Context, i int) {
@@ -153,25 +141,28 @@ func slowloris(every time.Duration) func(context.Context, string) (string, error
 	}
 }
 
-// frameCase upgrades, writes what send writes, and reports the close code the gateway sent.
-func frameCase(send func(w io.Writer) error) func(context.Context, string) (string, error) {
+// frameCase upgrades, writes frames, and reports the close code the gateway sent.
+func frameCase(frames []byte) func(context.Context, string) (string, error) {
 	return func(ctx context.Context, addr string) (string, error) {
-		nc, br, err := dialRaw(ctx, addr, "/echo", 0)
+		rc, err := wstest.Dial(addr, "/echo", wstest.Options{})
 		if err != nil {
 			return "", err
 		}
-		defer nc.Close()
-		nc.SetDeadline(time.Now().Add(5 * time.Second))
-		if err := send(nc); err != nil {
+		defer rc.Close()
+		rc.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := rc.Write(frames); err != nil {
 			return "", err
 		}
 		for {
-			f, err := ws.ReadFrame(br)
+			op, p, err := rc.ReadFrame()
 			if err != nil {
 				return "", err
 			}
-			if f.Header.OpCode == ws.OpClose {
-				code, _ := ws.ParseCloseFrameData(f.Payload)
+			if op == wstest.OpClose {
+				code, _, err := wstest.ParseClose(p)
+				if err != nil {
+					return "", err
+				}
 				return fmt.Sprintf("close %d", code), nil
 			}
 		}
@@ -184,7 +175,7 @@ func frameCase(send func(w io.Writer) error) func(context.Context, string) (stri
 // after its first 404 anyway).
 func pipelined(n int) func(context.Context, string) (string, error) {
 	return func(ctx context.Context, addr string) (string, error) {
-		nc, err := socketDialer(4096).DialContext(ctx, "tcp", addr)
+		nc, err := wstest.NetDialer(wstest.Options{Timeout: 5 * time.Second, RcvBuf: 4096}).DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return "", err
 		}

@@ -164,7 +164,9 @@ func TestRunShort(t *testing.T) {
 		t.Skip("no go tool to build cmd/wsgate")
 	}
 	bin := filepath.Join(t.TempDir(), "wsgate")
-	if out, err := exec.Command(goTool, "build", "-o", bin, "../../cmd/wsgate").CombinedOutput(); err != nil {
+	build := exec.Command(goTool, "build", "-o", bin, "./cmd/wsgate")
+	build.Dir = "../.." // the root module, outside this one
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	var out strings.Builder
