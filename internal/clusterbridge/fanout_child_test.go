@@ -2,11 +2,8 @@ package clusterbridge
 
 import (
 	"bufio"
-	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -16,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsgate/wsgate/bench/load"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // The fan-out benchmark's subscribers run in a child process (this test binary, re-executed
@@ -45,16 +42,16 @@ func fanoutChild(spec string) error {
 		return err
 	}
 	var got atomic.Int64
-	var conns []net.Conn
+	var conns []*wstest.Conn
 	for _, target := range parts[1:] {
 		addr, path, _ := strings.Cut(target, "/")
 		for range count {
-			c, r, err := dialWS(addr, "/"+path)
+			c, err := wstest.Dial(addr, "/"+path, wstest.Options{})
 			if err != nil {
 				return err
 			}
 			conns = append(conns, c)
-			go countFrames(r, &got)
+			go countFrames(c, &got)
 		}
 	}
 	fmt.Println("ready")
@@ -70,71 +67,23 @@ func fanoutChild(spec string) error {
 		fmt.Println("done")
 	}
 	for _, c := range conns {
-		c.Close()
+		c.Conn.Close()
 	}
 	return nil
 }
 
-func dialWS(addr, path string) (net.Conn, *bufio.Reader, error) {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return nil, nil, err
-	}
-	var nonce [16]byte
-	_, _ = rand.Read(nonce[:])
-	var key [24]byte
-	load.NewKey(&key, nonce)
-	if _, err := c.Write(load.AppendRequest(nil, addr, path, &key)); err != nil {
-		c.Close()
-		return nil, nil, err
-	}
-	r := bufio.NewReaderSize(c, 4096)
+// countFrames counts data frames (the last frame of each message) until the connection
+// ends.
+func countFrames(c *wstest.Conn, got *atomic.Int64) {
 	for {
-		b, _ := r.Peek(r.Buffered())
-		n, err := load.CheckResponse(b, &key)
-		if err == nil {
-			_, _ = r.Discard(n)
-			return c, r, nil
-		}
-		if !errors.Is(err, load.ErrNeedMore) {
-			c.Close()
-			return nil, nil, fmt.Errorf("%s%s: %w", addr, path, err)
-		}
-		if _, err := r.Peek(r.Buffered() + 1); err != nil {
-			c.Close()
-			return nil, nil, err
-		}
-	}
-}
-
-// countFrames counts data frames until the connection ends.
-func countFrames(r *bufio.Reader, got *atomic.Int64) {
-	for {
-		b, err := r.Peek(2)
+		h, err := c.ReadHeader()
 		if err != nil {
 			return
 		}
-		need := 2
-		switch b[1] & 0x7f {
-		case 126:
-			need = 4
-		case 127:
-			need = 10
-		}
-		if b, err = r.Peek(need); err != nil {
+		if _, err := c.R.Discard(h.Length); err != nil {
 			return
 		}
-		h, err := load.ParseHeader(b)
-		if err != nil {
-			return
-		}
-		if _, err := r.Discard(h.Size); err != nil {
-			return
-		}
-		if _, err := r.Discard(h.Length); err != nil {
-			return
-		}
-		if h.Fin && (h.Op == load.OpText || h.Op == load.OpBinary || h.Op == load.OpContinuation) {
+		if h.Fin && (h.Op == wstest.OpText || h.Op == wstest.OpBinary || h.Op == wstest.OpContinuation) {
 			got.Add(1)
 		}
 	}

@@ -2,8 +2,8 @@
 // NATS, from one command (make cluster-demo). Open http://127.0.0.1:8081/ and
 // http://127.0.0.1:8082/ in a browser: what one page sends, the other shows. A small client
 // on gateway B also says hello every few seconds, and a client on gateway A prints what it
-// receives, so the terminal shows the crossing too. Tooling, not product: it lives in
-// internal/ and runs with go run.
+// receives, so the terminal shows the crossing too. Tooling, not product: it lives in the
+// bench module and runs with go run from there.
 package main
 
 import (
@@ -39,7 +39,7 @@ func main() {
 }
 
 func run() error {
-	gateway := flag.String("gateway", "bin/wsgate", "the wsgate binary")
+	gateway := flag.String("gateway", "../bin/wsgate", "the wsgate binary")
 	natsPort := flag.Int("nats-port", 14222, "the NATS server's port on 127.0.0.1")
 	portA := flag.Int("a", 8081, "gateway A's HTTP port")
 	portB := flag.Int("b", 8082, "gateway B's HTTP port")
