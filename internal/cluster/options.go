@@ -37,7 +37,8 @@ type Options struct {
 	// The node's ID is Name plus a random suffix, new at every start.
 	Name string
 	// InboundQueue bounds the messages received from NATS and not yet delivered locally;
-	// default 8192. Past it NATS's client drops (counted as slow_consumer).
+	// default 8192. Past it NATS's client drops (counted as slow_consumer). Each message is
+	// at most the broker's max_payload (1 MiB unless configured), which bounds the bytes.
 	InboundQueue int
 	// OutboundQueue bounds the local publishes not yet handed to NATS, in messages; default
 	// 8192. Past it a publish is dropped (counted as queue_full).
