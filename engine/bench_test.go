@@ -60,12 +60,14 @@ func (*fakeLoop) Execute(ctx context.Context, r gnet.Runnable) error { return r.
 
 // benchServer is a server that is configured but not started: no sockets.
 func benchServer(tb testing.TB) (*Server, *handler) {
-	cfg := testConfig()
-	cfg.WebSocket.PingInterval = 0
-	srv, err := New(cfg, WithLogger(testLogger(tb)))
+	opt := testOptions()
+	opt.PingInterval = -1
+	opt.Logger = testLogger(tb)
+	srv, err := New(*opt)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	registerDefaults(tb, srv, false)
 	srv.now.Store(time.Now().UnixNano())
 	return srv, &handler{s: srv}
 }
@@ -163,13 +165,14 @@ func itoa(n int) string {
 // BenchmarkEchoDeflate echoes a compressed 4 KiB text message: inflate, validate,
 // dispatch, deflate, flush (permessage-deflate without context takeover).
 func BenchmarkEchoDeflate(b *testing.B) {
-	cfg := testConfig()
-	cfg.WebSocket.PingInterval = 0
-	cfg.Apps[0].Compression = true
-	srv, err := New(cfg, WithLogger(testLogger(b)))
+	opt := testOptions()
+	opt.PingInterval = -1
+	opt.Logger = testLogger(b)
+	srv, err := New(*opt)
 	if err != nil {
 		b.Fatal(err)
 	}
+	registerDefaults(b, srv, false) // echo offers compression
 	srv.now.Store(time.Now().UnixNano())
 	h := &handler{s: srv}
 	fc := &fakeConn{el: &fakeLoop{}, ctx: srv.listeners[1]}

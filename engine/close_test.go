@@ -17,11 +17,11 @@ import (
 // queued; a client that answers gets a prompt TCP close, one that does not is cut at
 // close_timeout; OnClose reports the code the server sent.
 func TestServerInitiatedClose(t *testing.T) {
-	cfg := testConfig()
-	cfg.WebSocket.CloseTimeout = 300 * time.Millisecond
+	opt := testOptions()
+	opt.CloseTimeout = 300 * time.Millisecond
 	closed := make(chan apps.CloseCode, 4)
-	srv := startServer(t, cfg, func(s *Server) {
-		s.Registry().Register(apps.Spec{Name: "closer", Path: "/closer"}, apps.Funcs{
+	srv := startServer(t, opt, func(s *Server) {
+		s.Register(apps.Spec{Name: "closer", Path: "/closer"}, apps.Funcs{
 			Message: func(c apps.Conn, _ apps.MessageType, data []byte) {
 				c.WriteMessage(apps.Text, []byte("last words"))
 				c.Close(4000, "done: "+string(data))

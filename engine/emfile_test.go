@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsgate/wsgate/apps/builtin"
 	"github.com/wsgate/wsgate/internal/wstest"
 )
 
@@ -202,11 +203,18 @@ func emfileChild() {
 		fmt.Println("child: error", err)
 		os.Exit(2)
 	}
-	cfg := testConfig()
+	opt := testOptions()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, err := New(cfg, WithLogger(logger), WithEventLoops(2))
+	opt.Logger = logger
+	srv, err := New(*opt)
 	if err != nil {
 		fail(err)
+	}
+	for _, spec := range defaultSpecs() {
+		app, _ := builtin.New(spec.Name)
+		if err := srv.Register(spec, app); err != nil {
+			fail(err)
+		}
 	}
 	if err := srv.Start(); err != nil {
 		fail(err)

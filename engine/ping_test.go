@@ -15,9 +15,9 @@ import (
 // across several intervals; a client that stays silent is closed with 1001.
 func TestServerPings(t *testing.T) {
 	const interval = 150 * time.Millisecond
-	cfg := testConfig()
-	cfg.WebSocket.PingInterval = interval
-	srv := startServer(t, cfg, nil)
+	opt := testOptions()
+	opt.PingInterval = interval
+	srv := startServer(t, opt, nil)
 
 	t.Run("answering client stays", func(t *testing.T) {
 		c, _ := dial(t, srv.Addr("ws"), "/echo", nil)

@@ -10,7 +10,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/apps/builtin"
+	"github.com/wsgate/wsgate/internal/route"
 	"github.com/wsgate/wsgate/internal/wstest"
 )
 
@@ -116,4 +117,4 @@ func (r *logRecorder) find(prefix string) []string {
 // broadcastMembers is the number of members of the built-in broadcast application on rt.
 // Tests wait on it rather than on rt.Connections(): a slot is taken before the 101 and the
 // member joins in OnOpen after it, so a client can hold its 101 before it is a member.
-func broadcastMembers(rt *apps.Route) int { return rt.App.(*apps.Broadcast).Members() }
+func broadcastMembers(rt *route.Route) int { return rt.App.(*builtin.Broadcast).Members() }

@@ -146,7 +146,7 @@ var (
 	// and still within the limits: wait for more bytes and call Parse again.
 	ErrNeedMore = errors.New("handshake: need more bytes")
 
-	// ErrBadRequest: unparseable request line or headers (docs/routing.md, row 1).
+	// ErrBadRequest: unparseable request line or headers (docs/routing.md, status row 1).
 	ErrBadRequest = NewError(400, "Bad Request", "")
 	// ErrHeaderTooLarge: the head is over Limits.MaxHeaderBytes (row 2).
 	ErrHeaderTooLarge = NewError(431, "Request Header Fields Too Large", "")

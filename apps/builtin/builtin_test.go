@@ -1,9 +1,11 @@
-package apps
+package builtin
 
 import (
 	"net"
 	"sync"
 	"testing"
+
+	"github.com/wsgate/wsgate/apps"
 )
 
 // recorder is a Conn that records what is written to it.
@@ -14,21 +16,24 @@ type recorder struct {
 	prep int
 }
 
-func (r *recorder) ID() uint64                    { return r.id }
-func (r *recorder) App() string                   { return "test" }
-func (r *recorder) Listener() string              { return "http" }
-func (r *recorder) RemoteAddr() net.Addr          { return nil }
-func (r *recorder) Subprotocol() string           { return "" }
-func (r *recorder) Close(CloseCode, string) error { return nil }
-func (r *recorder) Value() any                    { return nil }
-func (r *recorder) SetValue(any)                  {}
-func (r *recorder) WriteMessage(t MessageType, p []byte) error {
+func (r *recorder) ID() uint64                         { return r.id }
+func (r *recorder) App() string                        { return "test" }
+func (r *recorder) Listener() string                   { return "http" }
+func (r *recorder) RemoteAddr() net.Addr               { return nil }
+func (r *recorder) Subprotocol() string                { return "" }
+func (r *recorder) User() string                       { return "" }
+func (r *recorder) Path() string                       { return "/test" }
+func (r *recorder) Query() string                      { return "" }
+func (r *recorder) Close(apps.CloseCode, string) error { return nil }
+func (r *recorder) Value() any                         { return nil }
+func (r *recorder) SetValue(any)                       {}
+func (r *recorder) WriteMessage(t apps.MessageType, p []byte) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs = append(r.msgs, t.String()+":"+string(p))
 	return nil
 }
-func (r *recorder) WritePrepared(m *PreparedMessage) error {
+func (r *recorder) WritePrepared(m *apps.PreparedMessage) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.prep++
@@ -38,8 +43,8 @@ func (r *recorder) WritePrepared(m *PreparedMessage) error {
 
 func TestEcho(t *testing.T) {
 	var r recorder
-	Echo{}.OnMessage(&r, Binary, []byte("x"))
-	Echo{}.OnMessage(&r, Text, []byte("y"))
+	Echo{}.OnMessage(&r, apps.Binary, []byte("x"))
+	Echo{}.OnMessage(&r, apps.Text, []byte("y"))
 	if len(r.msgs) != 2 || r.msgs[0] != "binary:x" || r.msgs[1] != "text:y" {
 		t.Fatalf("%v", r.msgs)
 	}
@@ -51,13 +56,13 @@ func TestBroadcastMembership(t *testing.T) {
 	for _, c := range cs {
 		b.OnOpen(c)
 	}
-	b.OnMessage(cs[0], Text, []byte("hello"))
+	b.OnMessage(cs[0], apps.Text, []byte("hello"))
 	if len(cs[0].msgs) != 0 || len(cs[1].msgs) != 1 || len(cs[2].msgs) != 1 || cs[1].prep != 1 {
 		t.Fatalf("after first: %v %v %v", cs[0].msgs, cs[1].msgs, cs[2].msgs)
 	}
-	b.OnClose(cs[1], CloseNormal, "")
-	b.OnClose(cs[1], CloseNormal, "") // twice is harmless
-	b.OnMessage(cs[2], Binary, []byte("again"))
+	b.OnClose(cs[1], apps.CloseNormal, "")
+	b.OnClose(cs[1], apps.CloseNormal, "") // twice is harmless
+	b.OnMessage(cs[2], apps.Binary, []byte("again"))
 	if len(cs[1].msgs) != 1 || len(cs[0].msgs) != 1 || cs[0].msgs[0] != "binary:again" {
 		t.Fatalf("after close: %v %v", cs[0].msgs, cs[1].msgs)
 	}
@@ -67,12 +72,12 @@ func TestBroadcastMembership(t *testing.T) {
 }
 
 func TestBuiltin(t *testing.T) {
-	for _, k := range BuiltinKinds() {
-		if _, err := Builtin(k); err != nil {
+	for _, k := range Kinds() {
+		if _, err := New(k); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := Builtin("nope"); err == nil {
+	if _, err := New("nope"); err == nil {
 		t.Fatal("unknown kind accepted")
 	}
 }
@@ -88,10 +93,10 @@ func BenchmarkBroadcastFanout(b *testing.B) {
 	msg := make([]byte, 64)
 	b.ReportAllocs()
 	for b.Loop() {
-		bc.OnMessage(members[0], Text, msg)
+		bc.OnMessage(members[0], apps.Text, msg)
 	}
 }
 
 type nopConn struct{ recorder }
 
-func (*nopConn) WritePrepared(m *PreparedMessage) error { return nil }
+func (*nopConn) WritePrepared(m *apps.PreparedMessage) error { return nil }

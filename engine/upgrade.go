@@ -9,71 +9,14 @@ import (
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/auth"
+	"github.com/wsgate/wsgate/internal/route"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
-// serveHTTP reads request heads until the connection upgrades or is refused; ordinary
-// requests on the HTTP service are answered in turn (keep-alive, pipelining); loop only.
-func (c *conn) serveHTTP() gnet.Action {
-	s, lp := c.lp.s, c.lp
-	for c.state == stateHTTP {
-		buf := c.input()
-		if len(buf) == 0 {
-			return gnet.None
-		}
-		req := &lp.req
-		n, err := handshake.Parse(buf, req, s.limits)
-		if errors.Is(err, handshake.ErrNeedMore) {
-			return gnet.None // the handshake deadline set at open bounds the wait
-		}
-		if err != nil {
-			return c.refuse(err, "bad request head")
-		}
-		if req.IsUpgrade() && (c.l.standalone || s.cfg.WebSocket.Enabled) {
-			if rt := s.reg.Table().Lookup(req.Path, c.l.idx); rt != nil {
-				return c.upgrade(req, rt, n)
-			}
-		}
-		if c.l.standalone {
-			// Rows 4 and 5: a standalone server is not an HTTP server.
-			return c.refuse(handshake.ErrUpgradeFailed, "not an upgrade to an application here")
-		}
-		if c.unreadHTTP() {
-			return gnet.Close
-		}
-		out, keep := s.static.Respond(lp.resp[:0], req)
-		s.stats.HTTPRequests.Add(1)
-		c.write(out)
-		if cap(out) <= 64<<10 {
-			lp.resp = out[:0] // keep a grown scratch, but not a huge one
-		}
-		c.consume(n)
-		if !keep {
-			return c.drain()
-		}
-		// A kept-alive connection gets a new handshake_timeout to send its next request.
-		c.setDeadline(s.now.Load() + int64(s.cfg.WebSocket.HandshakeTimeout))
-	}
-	return gnet.None
-}
-
-// refuse answers a refused request with its prebuilt response (Connection: close) and
-// closes the connection; loop only.
-func (c *conn) refuse(err error, why string) gnet.Action {
-	var he *handshake.Error
-	if !errors.As(err, &he) {
-		he = handshake.ErrBadRequest
-	}
-	c.lp.s.stats.Refused.Add(1)
-	c.lp.s.log.Info("request refused", "listener", c.l.name, "remote", c.remote, "status", he.Status,
-		"reason", he.Reason, "why", why)
-	c.write(he.Response())
-	return c.drain()
-}
-
-// upgrade runs the checks of SPEC.md rows 6–14 for a request matched to rt, answers 101 and
-// hands the connection to the application; loop only. n is the size of the request head.
-func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Action {
+// upgrade runs the checks of docs/routing.md, status rows 6–14, for a request matched to
+// rt, answers 101 and hands the connection to the application; loop only. n is the size of
+// the request head.
+func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Action {
 	s, lp := c.lp.s, c.lp
 	if err := handshake.Check(req); err != nil {
 		return c.refuse(err, "invalid upgrade")
@@ -111,12 +54,18 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 	}
 	if err := c.callHandshake(rt, hs); err != nil {
 		s.release(rt)
-		if errors.Is(err, apps.ErrDeclined) {
+		var he *handshake.Error
+		switch {
+		case errors.Is(err, apps.ErrDeclined):
 			return c.refuse(handshake.ErrDeclined, "application declined")
+		case errors.As(err, &he): // apps.Refuse
+			return c.refuse(he, "application refused")
 		}
 		s.log.Warn("application failed the handshake", "app", rt.Spec.Name, "err", err)
 		return c.refuse(handshake.ErrFailed, "application failed")
 	}
+	value := hs.Value()
+	hs.SetValue(nil) // the loop's scratch must not keep it
 	proto := hs.Subprotocol
 	if proto != "" && !slices.ContainsFunc(lp.offered, func(o []byte) bool { return string(o) == proto }) {
 		s.log.Warn("application chose a subprotocol the client did not offer; none answered",
@@ -158,6 +107,12 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 	c.consume(n)
 
 	c.route = rt
+	if user != "" || len(req.Query) > 0 {
+		c.extra = &connExtra{user: user, query: string(req.Query)}
+	}
+	if value != nil {
+		c.SetValue(value)
+	}
 	c.subproto = proto
 	if proto == "" {
 		c.subproto = rt.Spec.DefaultSubprotocol
@@ -167,7 +122,7 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 	s.inHS.Add(-1)
 	s.stats.Upgrades.Add(1)
 	c.lastRead = s.now.Load()
-	if pi := s.cfg.WebSocket.PingInterval; pi > 0 {
+	if pi := s.opt.PingInterval; pi > 0 {
 		c.setDeadline(c.lastRead + int64(pi))
 	} else {
 		c.setDeadline(0)
@@ -192,7 +147,7 @@ func (lp *loop) addOffered(p []byte) bool {
 }
 
 // callHandshake runs OnHandshake, turning a panic into a failure.
-func (c *conn) callHandshake(rt *apps.Route, hs *apps.Handshake) (err error) {
+func (c *conn) callHandshake(rt *route.Route, hs *apps.Handshake) (err error) {
 	c.route = rt // for the panic log
 	defer func() {
 		if err != nil {
@@ -203,10 +158,10 @@ func (c *conn) callHandshake(rt *apps.Route, hs *apps.Handshake) (err error) {
 	return rt.App.OnHandshake(hs)
 }
 
-// acquire reserves a connection slot in total and for the application: SPEC.md row 13.
+// acquire reserves a connection slot in total and for the application (status row 13).
 // Neither count ever passes its limit, however many loops race.
-func (s *Server) acquire(rt *apps.Route) bool {
-	max := int64(s.cfg.WebSocket.MaxConnections)
+func (s *Server) acquire(rt *route.Route) bool {
+	max := int64(s.opt.MaxConnections)
 	for {
 		n := s.total.Load()
 		if max > 0 && n >= max {
@@ -223,7 +178,7 @@ func (s *Server) acquire(rt *apps.Route) bool {
 	return true
 }
 
-func (s *Server) release(rt *apps.Route) {
+func (s *Server) release(rt *route.Route) {
 	rt.Release()
 	s.total.Add(-1)
 }

@@ -1,74 +1,26 @@
-package apps
+package route
 
 import (
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
-)
 
-// Spec declares an application: where it is reachable and on what terms.
-type Spec struct {
-	// Name identifies the application in logs, metrics and Unregister. Required, unique.
-	Name string
-	// Path is the application's alias: the exact request path it owns (query ignored).
-	// Required, unique, starts with "/".
-	Path string
-	// Scope names the servers the application is reachable on ("http" for the HTTP service,
-	// otherwise a standalone server's name). Empty means every server.
-	Scope []string
-	// Subprotocols the application speaks, and the one it assumes when the client offers none.
-	Subprotocols       []string
-	DefaultSubprotocol string
-	// MaxConnections bounds the application's connections; 0 means no limit of its own. The
-	// lower of this and the server's per-application limit applies.
-	MaxConnections int
-	// Compression offers permessage-deflate (RFC 7692) to this application's clients.
-	Compression bool
-	// Origins lists the allowed Origin values: exact ("https://app.example"), or with a
-	// wildcard host ("*.example.com", "https://*.example.com"). Empty allows any origin.
-	Origins []string
-	// Auth authenticates the application's clients (SPEC.md row 12); nil lets anyone in.
-	Auth Authenticator
-}
-
-// Authenticator decides who may connect to an application. The engine's configuration
-// builds one from auth = "basic" | "token" (package internal/auth); an embedding program may
-// supply its own.
-type Authenticator interface {
-	// NeedsSlowCheck reports whether Verify would be slow for this Authorization value (a
-	// bcrypt comparison, say): the engine then calls Verify on a worker goroutine, off the
-	// event loop.
-	NeedsSlowCheck(authorization []byte) bool
-	// Verify checks the Authorization header value and the raw Sec-WebSocket-Protocol values
-	// (a token may come as a "bearer.<token>" entry). It returns the user name, or an error:
-	// a *handshake.Error is answered as it is (401 with WWW-Authenticate, 403); any other
-	// error is answered 401 without a challenge. It must not retain its arguments and must
-	// be safe for concurrent use.
-	Verify(authorization []byte, protocols [][]byte) (user string, err error)
-}
-
-// Errors of the registry; they report programmer mistakes at registration time.
-var (
-	ErrDuplicateName = errors.New("apps: duplicate application name")
-	ErrDuplicatePath = errors.New("apps: duplicate application path")
-	ErrBadSpec       = errors.New("apps: invalid application spec")
-	ErrUnknownApp    = errors.New("apps: unknown application")
+	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/internal/check"
 )
 
 // Route is one registered application as the engine sees it. A Route is immutable once
 // published, except for its connection count; connections keep their Route after the
 // application is unregistered.
 type Route struct {
-	Spec Spec
-	App  Application
+	Spec apps.Spec
+	App  apps.Application
 
 	scope   uint64 // bit i set: reachable on listener i
 	limit   int64  // effective per-application limit, 0 = none
 	conns   *atomic.Int64
-	origins originSet
+	origins check.Origins
 }
 
 // InScope reports whether the route is reachable on the listener with index listener.
@@ -98,7 +50,7 @@ func (r *Route) Connections() int64 { return r.conns.Load() }
 func (r *Route) Limit() int64 { return r.limit }
 
 // OriginAllowed reports whether a request with this Origin header may connect.
-func (r *Route) OriginAllowed(origin []byte) bool { return r.origins.allows(origin) }
+func (r *Route) OriginAllowed(origin []byte) bool { return r.origins.Allows(origin) }
 
 // PickSubprotocol chooses what to answer among the offered subprotocols: the application's
 // default when the client offered it, else the first offered one the application supports,
@@ -160,7 +112,7 @@ type Registry struct {
 
 	mu      sync.Mutex
 	entries []*Route                 // registration order
-	counts  map[string]*atomic.Int64 // by name: survives re-registration
+	counts  map[string]*atomic.Int64 // by name: survives re-registration and table swaps
 	table   atomic.Pointer[Table]
 }
 
@@ -169,7 +121,7 @@ type Registry struct {
 // (0 = none).
 func NewRegistry(listeners []string, perAppLimit int) *Registry {
 	if len(listeners) > 64 {
-		panic("apps: more than 64 listeners")
+		panic("route: more than 64 listeners")
 	}
 	r := &Registry{listeners: slices.Clone(listeners), perAppLimit: perAppLimit, counts: map[string]*atomic.Int64{}}
 	r.table.Store(&Table{})
@@ -180,9 +132,9 @@ func NewRegistry(listeners []string, perAppLimit int) *Registry {
 func (r *Registry) Table() *Table { return r.table.Load() }
 
 // Register adds an application. Duplicate names or paths and invalid specs are errors.
-func (r *Registry) Register(spec Spec, app Application) error {
+func (r *Registry) Register(spec apps.Spec, app apps.Application) error {
 	if app == nil {
-		return fmt.Errorf("%w: %q: nil application", ErrBadSpec, spec.Name)
+		return fmt.Errorf("%w: %q: nil application", apps.ErrBadSpec, spec.Name)
 	}
 	rt, err := r.newRoute(spec, app)
 	if err != nil {
@@ -192,10 +144,10 @@ func (r *Registry) Register(spec Spec, app Application) error {
 	defer r.mu.Unlock()
 	for _, e := range r.entries {
 		if e.Spec.Name == spec.Name {
-			return fmt.Errorf("%w: %q", ErrDuplicateName, spec.Name)
+			return fmt.Errorf("%w: %q", apps.ErrDuplicateName, spec.Name)
 		}
 		if e.Spec.Path == spec.Path {
-			return fmt.Errorf("%w: %q (owned by %q)", ErrDuplicatePath, spec.Path, e.Spec.Name)
+			return fmt.Errorf("%w: %q (owned by %q)", apps.ErrDuplicatePath, spec.Path, e.Spec.Name)
 		}
 	}
 	c := r.counts[spec.Name]
@@ -209,17 +161,70 @@ func (r *Registry) Register(spec Spec, app Application) error {
 	return nil
 }
 
-// Unregister removes the application named name. Its open connections stay open.
-func (r *Registry) Unregister(name string) error {
+// Unregister removes the application named name from the table and returns its route, whose
+// connections the caller closes.
+func (r *Registry) Unregister(name string) (*Route, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	i := slices.IndexFunc(r.entries, func(e *Route) bool { return e.Spec.Name == name })
 	if i < 0 {
-		return fmt.Errorf("%w: %q", ErrUnknownApp, name)
+		return nil, fmt.Errorf("%w: %q", apps.ErrUnknownApp, name)
 	}
+	rt := r.entries[i]
 	r.entries = slices.Delete(r.entries, i, i+1)
 	r.publish()
-	return nil
+	return rt, nil
+}
+
+// Entry is one application of a whole set given to Replace.
+type Entry struct {
+	Spec apps.Spec
+	App  apps.Application
+}
+
+// Replace swaps the whole application set for entries in one table store, for a live
+// reload: a lookup sees either the old set or the new one. An application whose name stays
+// keeps its connection counter, so its open connections keep counting against its limit.
+// It returns the routes whose names are no longer in the set, whose connections the caller
+// closes; a connection on a route whose name stays keeps its old Route (its spec and
+// application as they were at its upgrade), and the caller compares old and new specs to
+// decide about those. On an error nothing changes.
+func (r *Registry) Replace(entries []Entry) (gone []*Route, err error) {
+	routes := make([]*Route, len(entries))
+	names, paths := map[string]bool{}, map[string]string{}
+	for i, e := range entries {
+		if e.App == nil {
+			return nil, fmt.Errorf("%w: %q: nil application", apps.ErrBadSpec, e.Spec.Name)
+		}
+		if routes[i], err = r.newRoute(e.Spec, e.App); err != nil {
+			return nil, err
+		}
+		if names[e.Spec.Name] {
+			return nil, fmt.Errorf("%w: %q", apps.ErrDuplicateName, e.Spec.Name)
+		}
+		if owner, ok := paths[e.Spec.Path]; ok {
+			return nil, fmt.Errorf("%w: %q (owned by %q)", apps.ErrDuplicatePath, e.Spec.Path, owner)
+		}
+		names[e.Spec.Name], paths[e.Spec.Path] = true, e.Spec.Name
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rt := range routes {
+		c := r.counts[rt.Spec.Name]
+		if c == nil {
+			c = new(atomic.Int64)
+			r.counts[rt.Spec.Name] = c
+		}
+		rt.conns = c
+	}
+	for _, old := range r.entries {
+		if !names[old.Spec.Name] {
+			gone = append(gone, old)
+		}
+	}
+	r.entries = routes
+	r.publish()
+	return gone, nil
 }
 
 // publish builds a new table from the entries and swaps it in; r.mu is held.
@@ -231,19 +236,9 @@ func (r *Registry) publish() {
 	r.table.Store(t)
 }
 
-func (r *Registry) newRoute(spec Spec, app Application) (*Route, error) {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %q: %s", ErrBadSpec, spec.Name, fmt.Sprintf(format, args...))
-	}
-	switch {
-	case spec.Name == "":
-		return nil, fmt.Errorf("%w: empty name", ErrBadSpec)
-	case !strings.HasPrefix(spec.Path, "/") || strings.ContainsAny(spec.Path, "?#"):
-		return nil, bad("path %q must start with / and have no query", spec.Path)
-	case spec.MaxConnections < 0:
-		return nil, bad("negative max connections")
-	case spec.DefaultSubprotocol != "" && !slices.Contains(spec.Subprotocols, spec.DefaultSubprotocol):
-		return nil, bad("default subprotocol %q is not in its subprotocols", spec.DefaultSubprotocol)
+func (r *Registry) newRoute(spec apps.Spec, app apps.Application) (*Route, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
 	}
 	rt := &Route{Spec: spec, App: app}
 	rt.Spec.Scope = slices.Clone(spec.Scope)
@@ -255,16 +250,12 @@ func (r *Registry) newRoute(spec Spec, app Application) (*Route, error) {
 	for _, s := range spec.Scope {
 		i := slices.Index(r.listeners, s)
 		if i < 0 {
-			return nil, bad("unknown server %q in scope", s)
+			return nil, fmt.Errorf("%w: %q: unknown server %q in scope (have %v)", apps.ErrBadSpec, spec.Name, s, r.listeners)
 		}
 		rt.scope |= 1 << uint(i)
 	}
 	rt.limit = int64(lowerLimit(spec.MaxConnections, r.perAppLimit))
-	o, err := parseOrigins(spec.Origins)
-	if err != nil {
-		return nil, bad("%v", err)
-	}
-	rt.origins = o
+	rt.origins, _ = check.ParseOrigins(spec.Origins) // Validate parsed them
 	return rt, nil
 }
 

@@ -1,22 +1,24 @@
-package apps
+package builtin
 
 import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/wsgate/wsgate/apps"
 )
 
-// Builtin returns a new instance of the built-in application of the given kind.
-func Builtin(kind string) (Application, error) {
+// New returns a new instance of the built-in application of the given kind.
+func New(kind string) (apps.Application, error) {
 	f, ok := builtins[kind]
 	if !ok {
-		return nil, fmt.Errorf("apps: unknown application kind %q (have %v)", kind, BuiltinKinds())
+		return nil, fmt.Errorf("builtin: unknown application kind %q (have %v)", kind, Kinds())
 	}
 	return f(), nil
 }
 
-// BuiltinKinds lists the kinds Builtin knows, sorted.
-func BuiltinKinds() []string {
+// Kinds lists the kinds New knows, sorted.
+func Kinds() []string {
 	kinds := make([]string, 0, len(builtins))
 	for k := range builtins {
 		kinds = append(kinds, k)
@@ -25,34 +27,34 @@ func BuiltinKinds() []string {
 	return kinds
 }
 
-var builtins = map[string]func() Application{
-	"echo":      func() Application { return Echo{} },
-	"broadcast": func() Application { return NewBroadcast() },
+var builtins = map[string]func() apps.Application{
+	"echo":      func() apps.Application { return Echo{} },
+	"broadcast": func() apps.Application { return NewBroadcast() },
 }
 
 // Echo sends every message back to its sender, with the same type.
-type Echo struct{ Base }
+type Echo struct{ apps.Base }
 
 // OnMessage writes data back; WriteMessage copies it, so nothing is kept.
-func (Echo) OnMessage(c Conn, t MessageType, data []byte) { _ = c.WriteMessage(t, data) }
+func (Echo) OnMessage(c apps.Conn, t apps.MessageType, data []byte) { _ = c.WriteMessage(t, data) }
 
 // Broadcast sends every message a client sends to all other clients of the application. The
 // frame is encoded once per message, not once per receiver.
 type Broadcast struct {
-	Base
+	apps.Base
 	mu      sync.RWMutex
-	members []Conn // index kept in each member's slot
-	index   map[Conn]int
-	pool    sync.Pool // *PreparedMessage
+	members []apps.Conn // index kept in each member's slot
+	index   map[apps.Conn]int
+	pool    sync.Pool // *apps.PreparedMessage
 }
 
 // NewBroadcast returns an empty broadcast application.
 func NewBroadcast() *Broadcast {
-	return &Broadcast{index: map[Conn]int{}}
+	return &Broadcast{index: map[apps.Conn]int{}}
 }
 
 // OnOpen adds c to the members.
-func (b *Broadcast) OnOpen(c Conn) {
+func (b *Broadcast) OnOpen(c apps.Conn) {
 	b.mu.Lock()
 	b.index[c] = len(b.members)
 	b.members = append(b.members, c)
@@ -60,7 +62,7 @@ func (b *Broadcast) OnOpen(c Conn) {
 }
 
 // OnClose removes c from the members.
-func (b *Broadcast) OnClose(c Conn, _ CloseCode, _ string) {
+func (b *Broadcast) OnClose(c apps.Conn, _ apps.CloseCode, _ string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	i, ok := b.index[c]
@@ -78,10 +80,10 @@ func (b *Broadcast) OnClose(c Conn, _ CloseCode, _ string) {
 }
 
 // OnMessage prepares the message once and writes it to every other member.
-func (b *Broadcast) OnMessage(from Conn, t MessageType, data []byte) {
-	m, _ := b.pool.Get().(*PreparedMessage)
+func (b *Broadcast) OnMessage(from apps.Conn, t apps.MessageType, data []byte) {
+	m, _ := b.pool.Get().(*apps.PreparedMessage)
 	if m == nil {
-		m = &PreparedMessage{}
+		m = &apps.PreparedMessage{}
 	}
 	m.Reset(t, data)
 	b.mu.RLock()

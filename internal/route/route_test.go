@@ -1,7 +1,9 @@
-package apps
+package route
 
 import (
 	"errors"
+	"github.com/wsgate/wsgate/apps"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -10,13 +12,13 @@ var listeners = []string{"http", "ws", "iot"}
 
 func TestLookup(t *testing.T) {
 	reg := NewRegistry(listeners, 0)
-	for _, s := range []Spec{
+	for _, s := range []apps.Spec{
 		{Name: "root", Path: "/"},
 		{Name: "echo", Path: "/echo", Scope: []string{"http", "ws"}},
 		{Name: "deep", Path: "/a/b/c", Scope: []string{"iot"}},
 		{Name: "slash", Path: "/a/b/"},
 	} {
-		if err := reg.Register(s, Base{}); err != nil {
+		if err := reg.Register(s, apps.Base{}); err != nil {
 			t.Fatalf("register %s: %v", s.Name, err)
 		}
 	}
@@ -56,24 +58,24 @@ func TestLookup(t *testing.T) {
 
 func TestRegisterErrors(t *testing.T) {
 	reg := NewRegistry(listeners, 0)
-	if err := reg.Register(Spec{Name: "a", Path: "/a"}, Base{}); err != nil {
+	if err := reg.Register(apps.Spec{Name: "a", Path: "/a"}, apps.Base{}); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		name string
-		spec Spec
-		app  Application
+		spec apps.Spec
+		app  apps.Application
 		want error
 	}{
-		{name: "duplicate name", spec: Spec{Name: "a", Path: "/b"}, app: Base{}, want: ErrDuplicateName},
-		{name: "duplicate path", spec: Spec{Name: "b", Path: "/a"}, app: Base{}, want: ErrDuplicatePath},
-		{name: "empty name", spec: Spec{Path: "/c"}, app: Base{}, want: ErrBadSpec},
-		{name: "relative path", spec: Spec{Name: "c", Path: "c"}, app: Base{}, want: ErrBadSpec},
-		{name: "query in path", spec: Spec{Name: "c", Path: "/c?x"}, app: Base{}, want: ErrBadSpec},
-		{name: "unknown scope", spec: Spec{Name: "c", Path: "/c", Scope: []string{"nope"}}, app: Base{}, want: ErrBadSpec},
-		{name: "default not supported", spec: Spec{Name: "c", Path: "/c", Subprotocols: []string{"x"}, DefaultSubprotocol: "y"}, app: Base{}, want: ErrBadSpec},
-		{name: "bad origin", spec: Spec{Name: "c", Path: "/c", Origins: []string{"example.com"}}, app: Base{}, want: ErrBadSpec},
-		{name: "nil app", spec: Spec{Name: "c", Path: "/c"}, want: ErrBadSpec},
+		{name: "duplicate name", spec: apps.Spec{Name: "a", Path: "/b"}, app: apps.Base{}, want: apps.ErrDuplicateName},
+		{name: "duplicate path", spec: apps.Spec{Name: "b", Path: "/a"}, app: apps.Base{}, want: apps.ErrDuplicatePath},
+		{name: "empty name", spec: apps.Spec{Path: "/c"}, app: apps.Base{}, want: apps.ErrBadSpec},
+		{name: "relative path", spec: apps.Spec{Name: "c", Path: "c"}, app: apps.Base{}, want: apps.ErrBadSpec},
+		{name: "query in path", spec: apps.Spec{Name: "c", Path: "/c?x"}, app: apps.Base{}, want: apps.ErrBadSpec},
+		{name: "unknown scope", spec: apps.Spec{Name: "c", Path: "/c", Scope: []string{"nope"}}, app: apps.Base{}, want: apps.ErrBadSpec},
+		{name: "default not supported", spec: apps.Spec{Name: "c", Path: "/c", Subprotocols: []string{"x"}, DefaultSubprotocol: "y"}, app: apps.Base{}, want: apps.ErrBadSpec},
+		{name: "bad origin", spec: apps.Spec{Name: "c", Path: "/c", Origins: []string{"example.com"}}, app: apps.Base{}, want: apps.ErrBadSpec},
+		{name: "nil app", spec: apps.Spec{Name: "c", Path: "/c"}, want: apps.ErrBadSpec},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,13 +88,13 @@ func TestRegisterErrors(t *testing.T) {
 
 func TestUnregisterSwapsTable(t *testing.T) {
 	reg := NewRegistry(listeners, 0)
-	reg.Register(Spec{Name: "a", Path: "/a"}, Base{})
+	reg.Register(apps.Spec{Name: "a", Path: "/a"}, apps.Base{})
 	old := reg.Table()
 	rt := old.Lookup([]byte("/a"), 0)
 	if !rt.Acquire() {
 		t.Fatal("acquire")
 	}
-	if err := reg.Unregister("a"); err != nil {
+	if _, err := reg.Unregister("a"); err != nil {
 		t.Fatal(err)
 	}
 	if reg.Table().Lookup([]byte("/a"), 0) != nil {
@@ -102,11 +104,11 @@ func TestUnregisterSwapsTable(t *testing.T) {
 		t.Fatal("an old table changed")
 	}
 	// Registering again under the same name keeps counting the connections still open.
-	reg.Register(Spec{Name: "a", Path: "/a2"}, Base{})
+	reg.Register(apps.Spec{Name: "a", Path: "/a2"}, apps.Base{})
 	if n := reg.Table().Lookup([]byte("/a2"), 0).Connections(); n != 1 {
 		t.Fatalf("connections %d, want 1", n)
 	}
-	if err := reg.Unregister("zzz"); !errors.Is(err, ErrUnknownApp) {
+	if _, err := reg.Unregister("zzz"); !errors.Is(err, apps.ErrUnknownApp) {
 		t.Fatalf("unknown: %v", err)
 	}
 }
@@ -125,7 +127,7 @@ func TestAcquireNeverPassesLimit(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := NewRegistry(listeners, tc.server)
-			reg.Register(Spec{Name: "a", Path: "/a", MaxConnections: tc.own}, Base{})
+			reg.Register(apps.Spec{Name: "a", Path: "/a", MaxConnections: tc.own}, apps.Base{})
 			rt := reg.Table().Lookup([]byte("/a"), 0)
 			if rt.Limit() != tc.wantLimit {
 				t.Fatalf("limit %d, want %d", rt.Limit(), tc.wantLimit)
@@ -182,7 +184,7 @@ func TestPickSubprotocol(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := NewRegistry(listeners, 0)
-			if err := reg.Register(Spec{Name: "a", Path: "/a", Subprotocols: tc.supported, DefaultSubprotocol: tc.def}, Base{}); err != nil {
+			if err := reg.Register(apps.Spec{Name: "a", Path: "/a", Subprotocols: tc.supported, DefaultSubprotocol: tc.def}, apps.Base{}); err != nil {
 				t.Fatal(err)
 			}
 			if got := reg.Table().Lookup([]byte("/a"), 0).PickSubprotocol(tc.offered); got != tc.want {
@@ -192,43 +194,10 @@ func TestPickSubprotocol(t *testing.T) {
 	}
 }
 
-func TestOrigins(t *testing.T) {
-	cases := []struct {
-		name    string
-		allowed []string
-		origin  string
-		want    bool
-	}{
-		{name: "empty list allows any", origin: "https://x.example", want: true},
-		{name: "exact", allowed: []string{"https://app.example"}, origin: "https://app.example", want: true},
-		{name: "exact is case-insensitive", allowed: []string{"https://app.example"}, origin: "HTTPS://App.Example", want: true},
-		{name: "exact port matters", allowed: []string{"https://app.example"}, origin: "https://app.example:8443", want: false},
-		{name: "other host", allowed: []string{"https://app.example"}, origin: "https://evil.example", want: false},
-		{name: "wildcard any scheme", allowed: []string{"*.example.com"}, origin: "http://a.b.example.com", want: true},
-		{name: "wildcard needs a label", allowed: []string{"*.example.com"}, origin: "https://example.com", want: false},
-		{name: "wildcard suffix trick", allowed: []string{"*.example.com"}, origin: "https://evilexample.com", want: false},
-		{name: "wildcard with scheme", allowed: []string{"https://*.example.com"}, origin: "http://a.example.com", want: false},
-		{name: "wildcard with scheme ok", allowed: []string{"https://*.example.com"}, origin: "https://a.example.com", want: true},
-		{name: "null origin", allowed: []string{"https://app.example"}, origin: "null", want: false},
-		{name: "star", allowed: []string{"*"}, origin: "null", want: true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s, err := parseOrigins(tc.allowed)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := s.allows([]byte(tc.origin)); got != tc.want {
-				t.Fatalf("allows(%q) = %v, want %v", tc.origin, got, tc.want)
-			}
-		})
-	}
-}
-
 func BenchmarkLookup(b *testing.B) {
 	reg := NewRegistry(listeners, 0)
 	for _, p := range []string{"/echo", "/broadcast", "/iot/sensors/temperature", "/iot/sensors/humidity", "/chat"} {
-		reg.Register(Spec{Name: p, Path: p}, Base{})
+		reg.Register(apps.Spec{Name: strings.ReplaceAll(p[1:], "/", "."), Path: p}, apps.Base{})
 	}
 	tab := reg.Table()
 	path := []byte("/iot/sensors/humidity")
@@ -237,5 +206,50 @@ func BenchmarkLookup(b *testing.B) {
 		if tab.Lookup(path, 1) == nil {
 			b.Fatal("no route")
 		}
+	}
+}
+
+// TestReplace: the whole set changes in one table; a kept name keeps its counter, a removed
+// one is returned; an invalid set changes nothing.
+func TestReplace(t *testing.T) {
+	reg := NewRegistry(listeners, 0)
+	reg.Register(apps.Spec{Name: "keep", Path: "/keep", MaxConnections: 2}, apps.Base{})
+	reg.Register(apps.Spec{Name: "drop", Path: "/drop"}, apps.Base{})
+	keep := reg.Table().Lookup([]byte("/keep"), 0)
+	keep.Acquire()
+	drop := reg.Table().Lookup([]byte("/drop"), 0)
+
+	before := reg.Table()
+	if _, err := reg.Replace([]Entry{{apps.Spec{Name: "a", Path: "/a"}, apps.Base{}}, {apps.Spec{Name: "b", Path: "/a"}, apps.Base{}}}); !errors.Is(err, apps.ErrDuplicatePath) {
+		t.Fatalf("duplicate path: %v", err)
+	}
+	if _, err := reg.Replace([]Entry{{apps.Spec{Name: "a", Path: "/a", Scope: []string{"nope"}}, apps.Base{}}}); !errors.Is(err, apps.ErrBadSpec) {
+		t.Fatalf("bad scope: %v", err)
+	}
+	if reg.Table() != before {
+		t.Fatal("a failed Replace changed the table")
+	}
+
+	gone, err := reg.Replace([]Entry{
+		{apps.Spec{Name: "keep", Path: "/kept", MaxConnections: 2}, apps.Base{}},
+		{apps.Spec{Name: "new", Path: "/new"}, apps.Base{}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gone) != 1 || gone[0] != drop {
+		t.Fatalf("gone %v", gone)
+	}
+	tab := reg.Table()
+	if tab.Lookup([]byte("/drop"), 0) != nil || tab.Lookup([]byte("/keep"), 0) != nil || tab.Lookup([]byte("/new"), 0) == nil {
+		t.Fatal("table not replaced")
+	}
+	kept := tab.Lookup([]byte("/kept"), 0)
+	if kept.Connections() != 1 || !kept.Acquire() || kept.Acquire() {
+		t.Fatalf("kept counter: %d", kept.Connections())
+	}
+	keep.Release() // a connection opened before the reload releases on the same counter
+	if kept.Connections() != 1 {
+		t.Fatalf("after release: %d", kept.Connections())
 	}
 }

@@ -1,4 +1,4 @@
-package apps
+package route
 
 // trieNode is a node of the path trie: one node per path segment. Paths are matched
 // exactly ("/a" and "/a/" are different), so a segment may be empty.
