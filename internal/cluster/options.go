@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/wsgate/wsgate/internal/check"
 )
 
 // Options configures a Node. The zero value is not usable (URLs is required); every other
@@ -62,14 +63,8 @@ func (o *Options) normalize() error {
 		return fmt.Errorf("%w: nats: no server URL", ErrConfig)
 	}
 	for _, u := range o.URLs {
-		p, err := url.Parse(u)
-		if err != nil || p.Host == "" {
-			return fmt.Errorf("%w: nats: bad URL %q", ErrConfig, redact(u))
-		}
-		switch p.Scheme {
-		case "nats", "tls", "ws", "wss":
-		default:
-			return fmt.Errorf("%w: nats: URL %q: scheme must be nats, tls, ws or wss", ErrConfig, redact(u))
+		if err := check.NATSURL(u); err != nil {
+			return fmt.Errorf("%w: nats: %v", ErrConfig, err)
 		}
 	}
 	for _, f := range []struct{ name, path string }{
@@ -89,8 +84,8 @@ func (o *Options) normalize() error {
 	if o.SubjectPrefix == "" {
 		o.SubjectPrefix = "wsgate"
 	}
-	if !validPrefix(o.SubjectPrefix) {
-		return fmt.Errorf("%w: subject_prefix %q: want tokens of A-Z a-z 0-9 - _ separated by '.'", ErrConfig, o.SubjectPrefix)
+	if !check.SubjectPrefix(o.SubjectPrefix) {
+		return fmt.Errorf("%w: subject_prefix %q: %s", ErrConfig, o.SubjectPrefix, check.SubjectPrefixRule)
 	}
 	if o.Name == "" {
 		o.Name, _ = os.Hostname()
@@ -119,21 +114,6 @@ func (o *Options) normalize() error {
 		o.Logger = slog.Default()
 	}
 	return nil
-}
-
-func validPrefix(p string) bool {
-	for _, tok := range strings.Split(p, ".") {
-		if tok == "" {
-			return false
-		}
-		for i := 0; i < len(tok); i++ {
-			c := tok[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // newID is Name plus 8 random hex digits: unique per start, so a restarted gateway's
