@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"fmt"
+	"io"
 	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
@@ -120,4 +122,34 @@ func (n *Node) Status() Status {
 	}
 	s.Dropped[dropNames[dropSlowConsumer]] += slow
 	return s
+}
+
+// WritePrometheus writes the node's metric families (wsgate_cluster_*) in the Prometheus
+// text format.
+func (n *Node) WritePrometheus(w io.Writer) {
+	s := n.Status()
+	up := 0
+	if s.Connected {
+		up = 1
+	}
+	gauge := func(name, help string, v int) {
+		fmt.Fprintf(w, "# HELP wsgate_cluster_%s %s\n# TYPE wsgate_cluster_%s gauge\nwsgate_cluster_%s %d\n", name, help, name, name, v)
+	}
+	counter := func(name, help string, v uint64) {
+		fmt.Fprintf(w, "# HELP wsgate_cluster_%s %s\n# TYPE wsgate_cluster_%s counter\nwsgate_cluster_%s %d\n", name, help, name, name, v)
+	}
+	gauge("connected", "1 while the NATS broker is connected", up)
+	gauge("subjects", "NATS subscriptions held", s.Subjects)
+	gauge("outbound_queued", "local publishes waiting for the broker", s.OutboundQueued)
+	gauge("inbound_queued", "messages from the broker waiting for local delivery", s.InboundQueued)
+	gauge("retained", "retained values kept", s.Retained)
+	counter("published_total", "local messages handed to the broker", s.Published)
+	counter("received_total", "messages received from other gateways", s.Received)
+	counter("delivered_total", "local deliveries of messages from other gateways", s.Delivered)
+	counter("deduplicated_total", "duplicate copies dropped", s.Deduplicated)
+	counter("reconnects_total", "reconnections to the broker", s.Reconnects)
+	fmt.Fprintf(w, "# HELP wsgate_cluster_dropped_total messages lost, by reason\n# TYPE wsgate_cluster_dropped_total counter\n")
+	for _, r := range dropNames {
+		fmt.Fprintf(w, "wsgate_cluster_dropped_total{reason=%q} %d\n", r, s.Dropped[r])
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/auth"
+	"github.com/wsgate/wsgate/internal/cluster"
 )
 
 // Kinds maps an application kind, as written in the file, to a constructor.
@@ -83,6 +84,13 @@ func Spec(a *config.App) apps.Spec {
 // the logger, the loop count) and registers every configured application, built by kinds
 // (nil: Builtin()). The server is not started. Errors name the field or the application.
 func New(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*engine.Server, error) {
+	return NewWithHook(cfg, kinds, tune, nil)
+}
+
+// NewWithHook is New, and calls built (when not nil) with each application's name and
+// instance before registering it: the cluster bridges broadcast and pubsub applications
+// this way (internal/clusterbridge.Hook).
+func NewWithHook(cfg *config.Config, kinds Kinds, tune func(*engine.Options), built func(name string, a apps.Application)) (*engine.Server, error) {
 	if kinds == nil {
 		kinds = Builtin()
 	}
@@ -110,11 +118,29 @@ func New(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*engine.S
 		if spec.Auth, err = Authenticator(a, log); err != nil {
 			return nil, fmt.Errorf("gateway: app[%d] %q: %w", i, a.Name, err)
 		}
-		if err := srv.Register(spec, kinds[a.Kind]()); err != nil {
+		app := kinds[a.Kind]()
+		if built != nil {
+			built(a.Name, app)
+		}
+		if err := srv.Register(spec, app); err != nil {
 			return nil, fmt.Errorf("gateway: app[%d]: %w", i, err)
 		}
 	}
 	return srv, nil
+}
+
+// ClusterOptions maps [cluster] onto the cluster node's options.
+func ClusterOptions(c *config.Cluster, log *slog.Logger) cluster.Options {
+	return cluster.Options{
+		URLs:          c.NATS,
+		Credentials:   c.Credentials,
+		TLSCA:         c.TLSCA,
+		TLSCert:       c.TLSCert,
+		TLSKey:        c.TLSKey,
+		SubjectPrefix: c.SubjectPrefix,
+		Name:          c.Name,
+		Logger:        log,
+	}
 }
 
 // Authenticator reads the credentials of a configured application: nil for auth = "none".
