@@ -59,6 +59,12 @@ soak:
 # module of its own (bench/go.mod) so that the product module lists only the product.
 -include bench/bench.mk
 
+## cluster-demo: a NATS server and two gateways bridged over it on loopback; open
+## http://127.0.0.1:8081/ and http://127.0.0.1:8082/ (Ctrl-C stops all three)
+.PHONY: cluster-demo
+cluster-demo: build
+	cd bench && $(GO) run ./cmd/clusterdemo -gateway $(CURDIR)/bin/wsgate $(ARGS)
+
 # ---- release builds (issue 12): make cross, make dist ----------------------------------
 ## cross: static, stripped, version-stamped binaries for linux/amd64, linux/arm64 and
 ## linux/arm/v7 in dist/; fails if one is larger than MAX_BINARY_BYTES.

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ type Config struct {
 	WebSocket WebSocket `toml:"websocket"`
 	Log       Log       `toml:"log"`
 	Admin     Admin     `toml:"admin"`
+	Cluster   Cluster   `toml:"cluster"`
 	// Metrics is the old [metrics] section, replaced by [admin]: its listen still opens the
 	// admin listener (without authentication), with a deprecation warning (Warnings).
 	Metrics Metrics `toml:"metrics"`
@@ -135,7 +137,7 @@ func (c *Config) Warnings() []string {
 	var w []string
 	if len(c.Apps) == 0 {
 		w = append(w, `no [[app]] in the file: no WebSocket application is served (a file replaces the `+
-			`built-in demo applications). Add an [[app]] table with name, kind (echo or broadcast) and path, `+
+			`built-in demo applications). Add an [[app]] table with name, kind (such as echo, broadcast or pubsub) and path, `+
 			`e.g. name = "echo", kind = "echo", path = "/echo"; wsgate -print-config shows every key`)
 	}
 	if c.Metrics.Listen != "" {
@@ -145,12 +147,64 @@ func (c *Config) Warnings() []string {
 	return w
 }
 
+// Cluster connects this gateway to others over NATS ([cluster]): broadcast and pubsub
+// applications then reach the clients of every gateway sharing the broker (docs/cluster.md).
+// Off while NATS is empty (the default).
+type Cluster struct {
+	// NATS lists the NATS server URLs (nats://, tls://, ws://, wss://): one string or a list
+	// in the file.
+	NATS StringList `toml:"nats"`
+	// Credentials is a NATS .creds file or a file holding a token; optional.
+	Credentials string `toml:"credentials"`
+	// TLSCA is a PEM file of the CAs that sign the NATS servers' certificates; optional.
+	TLSCA string `toml:"tls_ca"`
+	// TLSCert and TLSKey are a PEM client certificate and key; both or neither.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	// SubjectPrefix begins every subject, so two deployments can share one NATS; default
+	// "wsgate" (applied by the cluster, not by Normalize).
+	SubjectPrefix string `toml:"subject_prefix"`
+	// Name names this gateway on the broker and in logs; default the host name.
+	Name string `toml:"name"`
+}
+
+// Enabled reports whether a cluster is configured.
+func (c *Cluster) Enabled() bool { return len(c.NATS) > 0 }
+
+// StringList is a list of strings that a file may also write as one string.
+type StringList []string
+
+// UnmarshalTOML accepts a string or an array of strings.
+func (l *StringList) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case string:
+		*l = StringList{v}
+		return nil
+	case []any:
+		if len(v) == 0 {
+			*l = nil
+			return nil
+		}
+		out := make(StringList, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("want a string or a list of strings, got a list holding %T", e)
+			}
+			out = append(out, s)
+		}
+		*l = out
+		return nil
+	}
+	return fmt.Errorf("want a string or a list of strings, got %T", v)
+}
+
 // App is one WebSocket application ([[app]]).
 type App struct {
 	// Name identifies the application in logs: 1–64 of A-Z a-z 0-9 . _ -, unique.
 	Name string `toml:"name"`
 	// Kind selects the implementation among the kinds the program knows (wsgate: echo,
-	// broadcast; see CheckKinds). Required.
+	// broadcast, pubsub; see CheckKinds). Required.
 	Kind string `toml:"kind"`
 	// Path is the application's alias, matched exactly (query ignored): starts with "/",
 	// printable ASCII without "?" or "#", unique among applications.
@@ -184,7 +238,34 @@ type App struct {
 	// Users narrows the credentials to these names; empty = every name in the file. Only
 	// with Auth other than none.
 	Users []string `toml:"users"`
+
+	// The settings of kind "pubsub" (docs/pubsub.md); an error with any other kind.
+	// ClientPublish lets clients publish (envelope publish, raw sends). Default false.
+	ClientPublish bool `toml:"client_publish"`
+	// MaxSubscriptions bounds the subscriptions of one connection; past it a subscribe gets
+	// an error answer. Default 100.
+	MaxSubscriptions int `toml:"max_subscriptions"`
+	// MaxMessageRate bounds the messages a client sends per second, with a burst of as many;
+	// past it the connection is closed with 1008. Default 100.
+	MaxMessageRate int `toml:"max_message_rate"`
+	// MaxRetained bounds the topics with a retained value, MaxRetainedBytes their total size
+	// (topic plus payload); past either a retained publish gets an error. Defaults 10000 and
+	// 16MiB.
+	MaxRetained      int  `toml:"max_retained"`
+	MaxRetainedBytes Size `toml:"max_retained_bytes"`
+	// ACL is a file of per-user topic rules ("user sub|pub pattern", %u = the user); only
+	// with Auth other than none; read by the caller. Empty: every topic allowed.
+	ACL string `toml:"acl"`
 }
+
+// The kind whose settings App carries besides the common ones, and their defaults.
+const (
+	PubSubKind              = "pubsub"
+	DefaultMaxSubscriptions = 100
+	DefaultMaxMessageRate   = 100
+	DefaultMaxRetained      = 10000
+	DefaultMaxRetainedBytes = 16 * MiB
+)
 
 // Defaults that Normalize applies to zero values.
 const (
@@ -229,6 +310,9 @@ func Default() *Config {
 			Subprotocols: []string{"echo.v1"}, Compression: true, Auth: DefaultAuth},
 		{Name: "broadcast", Kind: "broadcast", Path: "/broadcast", Scope: []string{HTTPServer, "ws"},
 			Auth: DefaultAuth},
+		{Name: "pubsub", Kind: PubSubKind, Path: "/pubsub", Scope: []string{HTTPServer, "ws"},
+			Auth: DefaultAuth, MaxSubscriptions: DefaultMaxSubscriptions, MaxMessageRate: DefaultMaxMessageRate,
+			MaxRetained: DefaultMaxRetained, MaxRetainedBytes: DefaultMaxRetainedBytes},
 	}
 	return c
 }
@@ -363,6 +447,12 @@ func (c *Config) normalizeApps() {
 	for i := range c.Apps {
 		a := &c.Apps[i]
 		setDefault(&a.Auth, DefaultAuth)
+		if a.Kind == PubSubKind {
+			setDefault(&a.MaxSubscriptions, DefaultMaxSubscriptions)
+			setDefault(&a.MaxMessageRate, DefaultMaxMessageRate)
+			setDefault(&a.MaxRetained, DefaultMaxRetained)
+			setDefault(&a.MaxRetainedBytes, DefaultMaxRetainedBytes)
+		}
 		if a.Scope == nil {
 			a.Scope = c.ServerNames()
 		}

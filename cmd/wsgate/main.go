@@ -28,6 +28,8 @@ import (
 
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
+	"github.com/wsgate/wsgate/internal/cluster"
+	"github.com/wsgate/wsgate/internal/clusterbridge"
 	"github.com/wsgate/wsgate/internal/gateway"
 	"github.com/wsgate/wsgate/internal/sdnotify"
 	"github.com/wsgate/wsgate/internal/tlsconn"
@@ -105,11 +107,22 @@ func run(args []string) error {
 	// server starts still stops it gracefully instead of killing it.
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	srv, err := gateway.New(cfg, gateway.Builtin(), func(o *engine.Options) { o.Logger = logger })
+	// The cluster connects first, so the applications can be bridged as they are built; a
+	// broker that refuses the credentials stops the start, one that is down does not.
+	var node *cluster.Node
+	if cfg.Cluster.Enabled() {
+		if node, err = cluster.New(gateway.ClusterOptions(&cfg.Cluster, logger)); err != nil {
+			return err
+		}
+		defer node.Close()
+	}
+	gw, err := gateway.Build(cfg, gateway.Builtin(), func(o *engine.Options) { o.Logger = logger },
+		clusterbridge.Hook(node))
 	if err != nil {
 		return err
 	}
-	adm, err := gateway.Admin(cfg, srv, versionString(), logger)
+	srv := gw.Server
+	adm, err := gateway.Admin(cfg, gw, node, versionString(), logger)
 	if err != nil {
 		return err
 	}

@@ -97,7 +97,8 @@ func TestCheck(t *testing.T) {
 		code       int
 		want       []string // substrings of stdout (code 0) or stderr
 	}{
-		{"default", "", 0, []string{"embedded default: ok (listeners: http + 1 standalone, at most 64; applications: 2; admin listener: off)"}},
+		{"default", "", 0, []string{fmt.Sprintf("embedded default: ok (listeners: http + %d standalone, at most 64; applications: %d; admin listener: off)",
+			len(config.Default().Standalone), len(config.Default().Apps))}},
 		{"no app", "[http]\nlisten = \"127.0.0.1:0\"\n", 0,
 			[]string{"warning: no [[app]] in the file: no WebSocket application is served", `name = "echo", kind = "echo", path = "/echo"`, "applications: 0"}},
 		{"deprecated metrics", "[metrics]\nlisten = \"127.0.0.1:9109\"\n[[app]]\nname = \"e\"\nkind = \"echo\"\npath = \"/e\"\n", 0,

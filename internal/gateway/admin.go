@@ -1,13 +1,16 @@
 package gateway
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/admin"
 	"github.com/wsgate/wsgate/internal/auth"
+	"github.com/wsgate/wsgate/internal/cluster"
 	"github.com/wsgate/wsgate/internal/metrics"
 )
 
@@ -20,6 +23,9 @@ type AdminSource struct {
 	// the gateway is not ready while the broker is not connected. Set it before the admin
 	// listener starts.
 	Cluster func() admin.Cluster
+	// Extra, when set, writes more metric families after the engine's, in the text format
+	// (the cluster node's wsgate_cluster_*).
+	Extra func(io.Writer)
 }
 
 // NewAdminSource returns the admin.Source of srv, built from cfg.
@@ -61,7 +67,14 @@ func traffic(t engine.Traffic) admin.Traffic {
 }
 
 // WritePrometheus implements admin.Source.
-func (a *AdminSource) WritePrometheus(w *metrics.Writer) { a.srv.WriteMetrics(w) }
+func (a *AdminSource) WritePrometheus(w *metrics.Writer) {
+	a.srv.WriteMetrics(w)
+	if a.Extra != nil {
+		var b bytes.Buffer
+		a.Extra(&b)
+		w.Raw(b.Bytes())
+	}
+}
 
 // Ready implements admin.Source: the engine is serving and, with a cluster, the broker is
 // connected.
@@ -81,9 +94,11 @@ func (a *AdminSource) Ready() (bool, string) {
 	return true, ""
 }
 
-// Admin builds the admin listener of cfg ([admin], or the deprecated [metrics]) for srv, not
-// started; nil without one. It reads the credentials file; errors name the field.
-func Admin(cfg *config.Config, srv *engine.Server, version string, log *slog.Logger) (*admin.Server, error) {
+// Admin builds the admin listener of cfg ([admin], or the deprecated [metrics]) for gw, not
+// started; nil without one. Its publish API reaches gw's pubsub applications; with a
+// cluster node (nil: none) the status, readiness and metrics include the broker. It reads
+// the credentials file; errors name the field.
+func Admin(cfg *config.Config, gw *Gateway, node *cluster.Node, version string, log *slog.Logger) (*admin.Server, error) {
 	addr := cfg.AdminListen()
 	if addr == "" {
 		return nil, nil
@@ -95,9 +110,18 @@ func Admin(cfg *config.Config, srv *engine.Server, version string, log *slog.Log
 			return nil, fmt.Errorf("gateway: admin.credentials: %w", err)
 		}
 	}
+	src := NewAdminSource(gw.Server, cfg)
+	if node != nil {
+		src.Cluster = func() admin.Cluster {
+			st := node.Status()
+			return admin.Cluster{Broker: st.URL, Connected: st.Connected, Detail: st.Reason}
+		}
+		src.Extra = node.WritePrometheus
+	}
 	return admin.New(admin.Options{
 		Addr:           addr,
-		Source:         NewAdminSource(srv, cfg),
+		Source:         src,
+		Publisher:      gw.PubSub(),
 		Auth:           authn,
 		Version:        version,
 		IdleTimeout:    cfg.WebSocket.HandshakeTimeout,

@@ -41,15 +41,21 @@ name = "news"
 kind = "broadcast"
 path = "/news"
 scope = ["ws"]
+[[app]]
+name = "feed"
+kind = "pubsub"
+path = "/feed"
+scope = ["http"]
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(cfg, nil, quiet)
+	gw, err := Build(cfg, nil, quiet, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	adm, err := Admin(cfg, srv, "v-test", quietLogger())
+	srv := gw.Server
+	adm, err := Admin(cfg, gw, nil, "v-test", quietLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,13 +168,40 @@ scope = ["ws"]
 		t.Errorf("handshake histogram: %v", h)
 	}
 
+	// The publish API reaches the pubsub application's subscribers (raw mode: ?topic=).
+	subs := []*websocket.Conn{dial("http", "/feed?topic=alerts/disk"), dial("http", "/feed?topic=alerts/%2B")}
+	waitFor(t, "2 feed subscribers", func() bool { return appOf(t, base, "feed").Connections == 2 })
+	res, err := http.Post(base+"/api/apps/feed/publish?topic=alerts/disk", "text/plain", strings.NewReader("90% full"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(answer) != `{"delivered":2}`+"\n" {
+		t.Fatalf("publish: %d %s", res.StatusCode, answer)
+	}
+	for _, c := range subs {
+		if typ, got, err := c.ReadMessage(); err != nil || typ != websocket.TextMessage || string(got) != "90% full" {
+			t.Fatalf("subscriber got %d %q %v", typ, got, err)
+		}
+	}
+	res, err = http.Post(base+"/api/apps/echo/publish?topic=x", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 404 || !strings.HasPrefix(string(answer), `{"error":"pubsub: unknown pubsub application \"echo\""`) {
+		t.Errorf("publish to a non-pubsub application: %d %s", res.StatusCode, answer)
+	}
+
 	// Closing clients is seen per listener and application.
 	for _, c := range echoes[:2] {
 		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(time.Second))
 		c.Close()
 	}
 	waitFor(t, "http connections to close", func() bool { return appOf(t, base, "echo").ByListener["http"] == 0 })
-	if st := status(t, base); st.Listeners[0].Connections != 0 || st.Connections != 4 {
+	if st := status(t, base); st.Listeners[0].Connections != 2 || st.Connections != 6 {
 		t.Errorf("after closing: %+v", st.Listeners)
 	}
 }

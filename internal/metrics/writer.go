@@ -110,6 +110,18 @@ func (w *Writer) Family(name string, t Type, help string) {
 	w.buf = append(w.buf, '\n')
 }
 
+// Raw appends text already in the exposition format, from a part that writes its own
+// (whole families, each with HELP and TYPE, ending in a line feed). Raw ends the current
+// family; the text is not checked here, and a family name in it is not remembered, so
+// that part's tests must check it (Lint).
+func (w *Writer) Raw(text []byte) {
+	w.name, w.typ = "", 0
+	w.buf = append(w.buf, text...)
+	if len(text) > 0 && text[len(text)-1] != '\n' {
+		w.buf = append(w.buf, '\n')
+	}
+}
+
 // Uint writes a sample of the current counter or gauge family.
 func (w *Writer) Uint(name string, v uint64, labels ...Label) {
 	if w.sampleOK(name, labels) {
