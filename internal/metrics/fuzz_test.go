@@ -60,3 +60,21 @@ func utf8ok(s string) bool {
 	}
 	return true
 }
+
+// FuzzLint: Lint never panics, and what it accepts Prometheus' parser accepts too (Lint
+// is the stricter of the two).
+func FuzzLint(f *testing.F) {
+	f.Add([]byte("# HELP g a gauge\n# TYPE g gauge\ng{a=\"1\"} 2\n"))
+	f.Add([]byte("# HELP h x\n# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"))
+	f.Add([]byte("# HELP c_total x\n# TYPE c_total counter\nc_total 1\n"))
+	f.Add([]byte("g 1\n"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		if Lint(text) != nil {
+			return
+		}
+		p := expfmt.NewTextParser(model.LegacyValidation)
+		if _, err := p.TextToMetricFamilies(bytes.NewReader(text)); err != nil {
+			t.Fatalf("Lint accepted what Prometheus refuses (%v):\n%q", err, text)
+		}
+	})
+}
