@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ type Config struct {
 	WebSocket WebSocket `toml:"websocket"`
 	Log       Log       `toml:"log"`
 	Metrics   Metrics   `toml:"metrics"`
+	Cluster   Cluster   `toml:"cluster"`
 	// Standalone lists the standalone servers ([[standalone]]), in file order.
 	Standalone []Listener `toml:"standalone"`
 	// Apps lists the WebSocket applications ([[app]]), in file order.
@@ -94,6 +96,58 @@ type Log struct {
 type Metrics struct {
 	// Listen is host:port of a text endpoint serving /metrics; "" (the default) = off.
 	Listen string `toml:"listen"`
+}
+
+// Cluster connects this gateway to others over NATS ([cluster]): broadcast and pubsub
+// applications then reach the clients of every gateway sharing the broker (docs/cluster.md).
+// Off while NATS is empty (the default).
+type Cluster struct {
+	// NATS lists the NATS server URLs (nats://, tls://, ws://, wss://): one string or a list
+	// in the file.
+	NATS StringList `toml:"nats"`
+	// Credentials is a NATS .creds file or a file holding a token; optional.
+	Credentials string `toml:"credentials"`
+	// TLSCA is a PEM file of the CAs that sign the NATS servers' certificates; optional.
+	TLSCA string `toml:"tls_ca"`
+	// TLSCert and TLSKey are a PEM client certificate and key; both or neither.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	// SubjectPrefix begins every subject, so two deployments can share one NATS; default
+	// "wsgate" (applied by the cluster, not by Normalize).
+	SubjectPrefix string `toml:"subject_prefix"`
+	// Name names this gateway on the broker and in logs; default the host name.
+	Name string `toml:"name"`
+}
+
+// Enabled reports whether a cluster is configured.
+func (c *Cluster) Enabled() bool { return len(c.NATS) > 0 }
+
+// StringList is a list of strings that a file may also write as one string.
+type StringList []string
+
+// UnmarshalTOML accepts a string or an array of strings.
+func (l *StringList) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case string:
+		*l = StringList{v}
+		return nil
+	case []any:
+		if len(v) == 0 {
+			*l = nil
+			return nil
+		}
+		out := make(StringList, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("want a string or a list of strings, got a list holding %T", e)
+			}
+			out = append(out, s)
+		}
+		*l = out
+		return nil
+	}
+	return fmt.Errorf("want a string or a list of strings, got %T", v)
 }
 
 // App is one WebSocket application ([[app]]).

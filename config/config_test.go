@@ -127,6 +127,12 @@ var parseCases = []struct {
 			c.Standalone = []Listener{{Name: "a", Listen: ":2000"}, {Name: "b", Listen: ":0"}}
 			c.Apps = []App{{Name: "e", Kind: "echo", Path: "/e", Scope: []string{"http", "a", "b"}, Auth: "none"}}
 		})},
+	{name: "cluster one url", in: "[cluster]\nnats = \"nats://10.0.0.5:4222\"\nname = \"gw-1\"\n",
+		want: with(func(c *Config) { c.Cluster = Cluster{NATS: StringList{"nats://10.0.0.5:4222"}, Name: "gw-1"} })},
+	{name: "cluster url list", in: "[cluster]\nnats = [\"nats://a:4222\", \"tls://b:4222\"]\nsubject_prefix = \"prod.ws\"\n",
+		want: with(func(c *Config) {
+			c.Cluster = Cluster{NATS: StringList{"nats://a:4222", "tls://b:4222"}, SubjectPrefix: "prod.ws"}
+		})},
 	{name: "ping disabled by integer 0", in: "[websocket]\nping_interval = 0\n",
 		want: with(func(c *Config) { c.WebSocket.PingInterval = 0 })},
 	{name: "ping disabled by string", in: "[websocket]\nping_interval = \"0s\"\n",
@@ -200,6 +206,8 @@ var parseErrorCases = []struct {
 	msg   string // a substring of the first error's message
 }{
 	{"syntax", "[http\n", "", ErrDecode, "table name"},
+	{"cluster nats number", "[cluster]\nnats = 4222\n", "cluster.nats", ErrDecode, "string or a list"},
+	{"cluster nats list of numbers", "[cluster]\nnats = [1]\n", "cluster.nats", ErrDecode, "string or a list"},
 	{"unterminated array", "a = [", "a", ErrDecode, "line 1"},
 	{"wrong type", "[http]\nlisten = 8080\n", "http.listen", ErrDecode, "line 2"},
 	{"table expected", "http = 1\n", "http", ErrDecode, "table"},

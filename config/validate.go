@@ -35,6 +35,8 @@ func (c *Config) Validate() error {
 		v.addr("metrics.listen", c.Metrics.Listen, 0)
 	}
 
+	v.cluster(&c.Cluster)
+
 	w := &c.WebSocket
 	v.limit("websocket.ping_interval", int64(w.PingInterval), false)
 	v.limit("websocket.handshake_timeout", int64(w.HandshakeTimeout), true)
@@ -241,6 +243,27 @@ func (v *validator) addr(field, s string, minPort int) {
 		v.addrs = map[string]string{}
 	}
 	v.addrs[s] = field
+}
+
+func (v *validator) cluster(c *Cluster) {
+	if !c.Enabled() {
+		if c.Credentials != "" || c.TLSCA != "" || c.TLSCert != "" || c.TLSKey != "" || c.SubjectPrefix != "" || c.Name != "" {
+			v.add("cluster.nats", "required when other [cluster] keys are set")
+		}
+		return
+	}
+	for i, u := range c.NATS {
+		if err := check.NATSURL(u); err != nil {
+			v.add(fmt.Sprintf("cluster.nats[%d]", i), "%v", err)
+		}
+	}
+	v.tlsPair("cluster", c.TLSCert, c.TLSKey)
+	if c.SubjectPrefix != "" && !check.SubjectPrefix(c.SubjectPrefix) {
+		v.add("cluster.subject_prefix", "%q: %s", c.SubjectPrefix, check.SubjectPrefixRule)
+	}
+	if c.Name != "" && !check.Name(c.Name) {
+		v.add("cluster.name", "%q: %s", c.Name, check.NameRule)
+	}
 }
 
 func (v *validator) tlsPair(section, cert, key string) {

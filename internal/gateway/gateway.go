@@ -11,6 +11,7 @@ import (
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/auth"
+	"github.com/wsgate/wsgate/internal/cluster"
 )
 
 // Kinds maps an application kind, as written in the file, to a constructor. A constructor
@@ -106,7 +107,18 @@ func Spec(a *config.App) apps.Spec {
 // the logger, the loop count) and registers every configured application, built by kinds
 // (nil: Builtin()). The server is not started. Errors name the field or the application.
 func New(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*engine.Server, error) {
-	g, err := Build(cfg, kinds, tune)
+	g, err := Build(cfg, kinds, tune, nil)
+	if err != nil {
+		return nil, err
+	}
+	return g.Server, nil
+}
+
+// NewWithHook is New, and calls built (when not nil) with each application's name and
+// instance before registering it: the cluster bridges broadcast and pubsub applications
+// this way (internal/clusterbridge.Hook).
+func NewWithHook(cfg *config.Config, kinds Kinds, tune func(*engine.Options), built func(name string, a apps.Application)) (*engine.Server, error) {
+	g, err := Build(cfg, kinds, tune, built)
 	if err != nil {
 		return nil, err
 	}
@@ -140,8 +152,8 @@ func (g *Gateway) Publish(app, topic string, kind pubsub.Kind, data []byte, reta
 	return a.Publish(topic, kind, data, retain)
 }
 
-// Build is New, keeping the applications (Gateway.Apps).
-func Build(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*Gateway, error) {
+// Build is New, keeping the applications (Gateway.Apps); built is as in NewWithHook.
+func Build(cfg *config.Config, kinds Kinds, tune func(*engine.Options), built func(name string, a apps.Application)) (*Gateway, error) {
 	if kinds == nil {
 		kinds = Builtin()
 	}
@@ -177,12 +189,29 @@ func Build(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*Gatewa
 		if ps, ok := app.(*pubsub.App); ok {
 			spec = ps.Spec(spec) // the envelope subprotocol
 		}
+		if built != nil {
+			built(a.Name, app)
+		}
 		if err := srv.Register(spec, app); err != nil {
 			return nil, fmt.Errorf("gateway: app[%d]: %w", i, err)
 		}
 		g.Apps[a.Name] = app
 	}
 	return g, nil
+}
+
+// ClusterOptions maps [cluster] onto the cluster node's options.
+func ClusterOptions(c *config.Cluster, log *slog.Logger) cluster.Options {
+	return cluster.Options{
+		URLs:          c.NATS,
+		Credentials:   c.Credentials,
+		TLSCA:         c.TLSCA,
+		TLSCert:       c.TLSCert,
+		TLSKey:        c.TLSKey,
+		SubjectPrefix: c.SubjectPrefix,
+		Name:          c.Name,
+		Logger:        log,
+	}
 }
 
 // Authenticator reads the credentials of a configured application: nil for auth = "none".
