@@ -38,6 +38,7 @@ type conn struct {
 	value    any
 	tls      *tlsState    // nil on a plain listener
 	auth     *authVerdict // a slow authentication check in progress or just finished
+	up       *upstream    // a proxied connection's upstream and pair state (upstream.go); loop only
 
 	// Loop only.
 	state         uint8
@@ -139,7 +140,7 @@ func (c *conn) writableLocked() error {
 	if c.closing {
 		return apps.ErrClosed
 	}
-	if max := c.lp.s.transitBound(); max > 0 && len(c.out) > max {
+	if max := c.lp.s.transitBound(); max > 0 && len(c.out) > max && c.up == nil { // proxied: flow.go
 		c.slow = true
 		c.markDirtyLocked()
 		return apps.ErrClosed
@@ -212,7 +213,7 @@ func (c *conn) flush() {
 	if max := int(c.lp.s.cfg.WebSocket.MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
 		slow = true
 	}
-	if c.state == stateOpen && slow && !closing {
+	if c.state == stateOpen && slow && !closing && c.up == nil { // proxied: flow.go pauses instead
 		c.closeSlow(out)
 		return
 	}

@@ -21,6 +21,9 @@ type handler struct {
 
 // OnOpen turns the listener given to EnrollContext into the connection's state.
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	if u, ok := gc.Context().(*upstream); ok {
+		return nil, u.onOpen(gc)
+	}
 	s := h.s
 	l, _ := gc.Context().(*listener)
 	if l == nil {
@@ -49,6 +52,10 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 
 // OnClose releases what the connection holds and tells its application.
 func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
+	if u, ok := gc.Context().(*upstream); ok {
+		u.onClose(err)
+		return gnet.None
+	}
 	c, _ := gc.Context().(*conn)
 	if c == nil {
 		return gnet.None
@@ -75,6 +82,9 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	}
 	if !upgraded {
 		s.inHS.Add(-1)
+		if c.up != nil {
+			c.up.abandon()
+		}
 		return gnet.None
 	}
 	s.total.Add(-1)
@@ -96,6 +106,9 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 // OnTraffic runs the connection's state machine over the bytes that arrived, or over its
 // timers when the sweep woke it.
 func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
+	if u, ok := gc.Context().(*upstream); ok {
+		return u.onTraffic()
+	}
 	c, _ := gc.Context().(*conn)
 	if c == nil {
 		return gnet.Close
@@ -138,6 +151,9 @@ func (c *conn) serve() gnet.Action {
 func (c *conn) onTimer(now int64) gnet.Action {
 	switch c.state {
 	case stateHTTP:
+		if c.up != nil {
+			return c.upgradeTimeout() // the upstream did not answer (upstream.go)
+		}
 		c.lp.s.stats.HandshakeTimeouts.Add(1)
 		c.lp.s.log.Debug("handshake timeout", "conn", c.id, "listener", c.l.name, "remote", c.remote)
 		return gnet.Close
@@ -146,6 +162,9 @@ func (c *conn) onTimer(now int64) gnet.Action {
 		if pi <= 0 {
 			c.setDeadline(0)
 			return gnet.None
+		}
+		if c.gc.IsReadPaused() {
+			c.lastRead = now // not read because its peer is slow (flow.go): not idle
 		}
 		idle := now - c.lastRead
 		switch {

@@ -1,0 +1,78 @@
+package engine
+
+import "github.com/panjf2000/gnet/v2"
+
+// Flow control of proxied pairs (docs/flow-control.md). gnet reads a connection whenever
+// input arrives; the patched gnet in third_party/gnet adds Conn.PauseRead/ResumeRead, which
+// stop and restart watching the socket for input, and OnDrain, which fires when a
+// connection's unwritten output has all gone to the socket.
+//
+// Each direction of a pair is bounded by max_pending_bytes of output gnet holds for the
+// receiving side: past it, the sending side is no longer read, so its data waits in the
+// kernel and TCP slows the sender down; when the receiver's output drains, reading resumes.
+// What is in flight beyond the bound is at most one read (64 KiB) and one message, so a pair
+// holds about max_pending_bytes per direction and loses nothing.
+
+// defaultFlowBound is the bound per direction when max_pending_bytes is 0 (no bound for
+// ordinary connections): a proxied pair is never unbounded.
+const defaultFlowBound = 1 << 20
+
+// flowBound is the output a proxied connection may hold before its peer is paused.
+func (s *Server) flowBound() int {
+	if m := int(s.cfg.WebSocket.MaxPendingBytes); m > 0 {
+		return m
+	}
+	return defaultFlowBound
+}
+
+// checkUpstreamBacklog pauses the client while the upstream has more than the bound
+// unwritten; loop only.
+func (u *upstream) checkUpstreamBacklog() {
+	if u.pausedClient || u.gc.OutboundBuffered() <= u.c.lp.s.flowBound() {
+		return
+	}
+	if u.c.gc.PauseRead() == nil {
+		u.pausedClient = true
+		u.c.lp.s.stats.FlowPauses.Add(1)
+	}
+}
+
+// checkClientBacklog pauses the upstream while the client has more than the bound
+// unwritten; loop only.
+func (u *upstream) checkClientBacklog() {
+	if u.pausedUp || u.state != upReady || u.c.gc.OutboundBuffered() <= u.c.lp.s.flowBound() {
+		return
+	}
+	if u.gc.PauseRead() == nil {
+		u.pausedUp = true
+		u.c.lp.s.stats.FlowPauses.Add(1)
+	}
+}
+
+// resumeClient reads the client again if the pair had paused it (the upstream drained or is
+// gone); loop only.
+func (u *upstream) resumeClient() {
+	if u.pausedClient {
+		u.pausedClient = false
+		c := u.c
+		c.lastRead = c.lp.s.now.Load() // paused by us, not idle
+		_ = c.gc.ResumeRead()
+	}
+}
+
+// OnDrain implements gnet.DrainHandler: a connection's unwritten output has gone to its
+// socket, so the other side of its pair may be read again.
+func (h *handler) OnDrain(gc gnet.Conn) gnet.Action {
+	switch x := gc.Context().(type) {
+	case *upstream:
+		x.resumeClient()
+	case *conn:
+		if u := x.up; u != nil && u.pausedUp {
+			u.pausedUp = false
+			if u.state == upReady {
+				_ = u.gc.ResumeRead()
+			}
+		}
+	}
+	return gnet.None
+}
