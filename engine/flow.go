@@ -76,3 +76,25 @@ func (h *handler) OnDrain(gc gnet.Conn) gnet.Action {
 	}
 	return gnet.None
 }
+
+// gnetChunk is the piece writeGnet hands gnet while it holds a backlog.
+const gnetChunk = 64 << 10
+
+// writeGnet writes b to gc. gnet copies what the socket does not take into buffers whose
+// size it rounds up to a power of two, so a backlog of 64 KiB messages (65,540 bytes as
+// frames) would take 128 KiB each, twice the bytes: while gnet already holds a backlog, b
+// goes in pieces of 64 KiB, which fill their buffers exactly.
+func writeGnet(gc gnet.Conn, b []byte) error {
+	if gc.OutboundBuffered() == 0 || len(b) <= gnetChunk {
+		_, err := gc.Write(b)
+		return err
+	}
+	for len(b) > 0 {
+		n := min(len(b), gnetChunk)
+		if _, err := gc.Write(b[:n]); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}

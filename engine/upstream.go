@@ -623,5 +623,5 @@ func (u *upstream) write(b []byte) {
 			lp.sealed = nil
 		}
 	}
-	_, _ = u.gc.Write(b)
+	_ = writeGnet(u.gc, b)
 }
