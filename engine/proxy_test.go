@@ -2,12 +2,15 @@ package engine
 
 import (
 	"bytes"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -81,6 +84,23 @@ func newWSUpstream(t *testing.T, compress bool) *wsUpstream {
 	}))
 	t.Cleanup(u.srv.Close)
 	return u
+}
+
+// newWSSUpstream is newWSUpstream over TLS; caFile trusts its certificate.
+func newWSSUpstream(t *testing.T) (u *wsUpstream, caFile string) {
+	u = newWSUpstream(t, false)
+	u.srv.Close()
+	h := u.srv.Config.Handler
+	u.srv = httptest.NewUnstartedServer(h)
+	u.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake of a test is expected
+	u.srv.StartTLS()
+	t.Cleanup(u.srv.Close)
+	caFile = filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: u.srv.Certificate().Raw})
+	if err := os.WriteFile(caFile, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return u, caFile
 }
 
 func (u *wsUpstream) url(path string) string {
@@ -247,6 +267,36 @@ func (u *wsUpstream) headersSnapshot() []http.Header {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return append([]http.Header(nil), u.headers...)
+}
+
+func TestProxySecureUpstream(t *testing.T) {
+	up, ca := newWSSUpstream(t)
+	if !strings.HasPrefix(up.url("/"), "wss://") {
+		t.Fatalf("upstream URL %s", up.url("/"))
+	}
+	t.Run("trusted", func(t *testing.T) {
+		// httptest's certificate names 127.0.0.1 and example.com.
+		srv := startProxy(t, apps.Spec{}, ProxyConfig{Upstream: up.url("/secure"), UpstreamTLSCA: ca})
+		c, _ := dial(t, srv.Addr(HTTPService), "/p", nil, "superchat")
+		for i := range 20 {
+			msg := bytes.Repeat([]byte{byte(i)}, 1000*i)
+			if err := c.WriteMessage(websocket.BinaryMessage, msg); err != nil {
+				t.Fatal(err)
+			}
+			if _, got, err := c.ReadMessage(); err != nil || !bytes.Equal(got, msg) {
+				t.Fatalf("echo over wss: %d bytes, %v", len(got), err)
+			}
+		}
+		if got := up.lastHeader().Get("X-Forwarded-Proto"); got != "http" {
+			t.Errorf("X-Forwarded-Proto %q", got)
+		}
+	})
+	t.Run("untrusted certificate", func(t *testing.T) {
+		srv := startProxy(t, apps.Spec{}, ProxyConfig{Upstream: up.url("/secure")})
+		if r := roundTrip(t, srv.Addr(HTTPService), upgradeRequest("/p"), 0); r.status != 502 {
+			t.Fatalf("status %d, want 502", r.status)
+		}
+	})
 }
 
 func TestProxyUpstreamFailsDuringSession(t *testing.T) {
