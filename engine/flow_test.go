@@ -179,6 +179,7 @@ func TestProxyFlowControlSlowClient(t *testing.T) {
 	}
 
 	c.SetReadDeadline(time.Now().Add(60 * time.Second))
+	start := time.Now()
 	want, wbuf := stream(), make([]byte, 64<<10)
 	got := 0
 	for got < total {
@@ -198,6 +199,9 @@ func TestProxyFlowControlSlowClient(t *testing.T) {
 	if err := <-sent; err != nil {
 		t.Fatalf("upstream: %v", err)
 	}
+	d := time.Since(start)
+	t.Logf("%d MiB relayed in %v after the pause (%.0f MiB/s), %d pauses", total>>20, d.Round(time.Millisecond),
+		float64(total>>20)/d.Seconds(), srv.Stats().FlowPauses.Load())
 }
 
 func TestProxyFlowControlSlowUpstream(t *testing.T) {
@@ -244,6 +248,7 @@ func TestProxyFlowControlSlowUpstream(t *testing.T) {
 	mem.check(t, "client to a paused upstream")
 
 	up.SetReadDeadline(time.Now().Add(60 * time.Second))
+	start := time.Now()
 	want, got := stream(), make([]byte, 64<<10)
 	wantBuf := make([]byte, 64<<10)
 	br := bufio.NewReaderSize(up, 64<<10)
@@ -263,4 +268,7 @@ func TestProxyFlowControlSlowUpstream(t *testing.T) {
 	if srv.Stats().FlowPauses.Load() == 0 {
 		t.Error("the client was never paused")
 	}
+	d := time.Since(start)
+	t.Logf("%d MiB relayed in %v after the pause (%.0f MiB/s), %d pauses", total>>20, d.Round(time.Millisecond),
+		float64(total>>20)/d.Seconds(), srv.Stats().FlowPauses.Load())
 }
