@@ -32,6 +32,12 @@ type Spec struct {
 	Origins []string
 	// Auth authenticates the application's clients (SPEC.md row 12); nil lets anyone in.
 	Auth Authenticator
+	// PauseSlowConsumers (slow_consumer = "pause") keeps a client whose output backlog passes
+	// max_pending_bytes open and stops reading it until the backlog drains, instead of
+	// closing it with 1008 (the default, "close"). It suits applications that answer what a
+	// client sends (echo, request/response): such a client is slowed down by TCP. A backlog
+	// past twice the bound, which others' writes caused, still closes it.
+	PauseSlowConsumers bool
 }
 
 // Authenticator decides who may connect to an application. The engine's configuration

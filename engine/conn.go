@@ -39,6 +39,7 @@ type conn struct {
 	tls      *tlsState    // nil on a plain listener
 	auth     *authVerdict // a slow authentication check in progress or just finished
 	up       *upstream    // a proxied connection's upstream and pair state (upstream.go); loop only
+	held     uint8        // flow.go: slow_consumer = "pause" (holdPause), and whether reading is paused for it (holdPaused); loop only
 
 	// Loop only.
 	state         uint8
@@ -213,7 +214,7 @@ func (c *conn) flush() {
 	if max := int(c.lp.s.cfg.WebSocket.MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
 		slow = true
 	}
-	if c.state == stateOpen && slow && !closing && c.up == nil { // proxied: flow.go pauses instead
+	if c.state == stateOpen && slow && !closing && c.up == nil && !c.holdSlow(c.slow) { // flow.go may pause instead
 		c.closeSlow(out)
 		return
 	}

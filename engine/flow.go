@@ -67,6 +67,11 @@ func (h *handler) OnDrain(gc gnet.Conn) gnet.Action {
 	case *upstream:
 		x.resumeClient()
 	case *conn:
+		if x.held&holdPaused != 0 {
+			x.held &^= holdPaused
+			x.lastRead = x.lp.s.now.Load()
+			_ = x.gc.ResumeRead()
+		}
 		if u := x.up; u != nil && u.pausedUp {
 			u.pausedUp = false
 			if u.state == upReady {
@@ -97,4 +102,30 @@ func writeGnet(gc gnet.Conn, b []byte) error {
 		b = b[n:]
 	}
 	return nil
+}
+
+// slow_consumer = "pause" for ordinary connections: conn.held's bits.
+const (
+	holdPause  uint8 = 1 << iota // the application chose "pause"
+	holdPaused                   // reading is paused until the output drains
+)
+
+// holdSlow decides what a backlog past max_pending_bytes does to a connection whose
+// application chose slow_consumer = "pause": the client is no longer read until its output
+// drains (OnDrain), so a client that sends without reading what it is answered is slowed
+// down by TCP instead of being closed. A backlog past twice the bound, or a transit queue
+// past its own bound (transit: writes from other goroutines), is not the client's own doing
+// and still closes it with 1008. It reports whether the connection stays open; loop only.
+func (c *conn) holdSlow(transit bool) bool {
+	if c.held&holdPause == 0 || transit {
+		return false
+	}
+	if c.gc.OutboundBuffered() > 2*c.lp.s.flowBound() {
+		return false
+	}
+	if c.held&holdPaused == 0 && c.gc.PauseRead() == nil {
+		c.held |= holdPaused
+		c.lp.s.stats.FlowPauses.Add(1)
+	}
+	return true
 }

@@ -272,3 +272,56 @@ func TestProxyFlowControlSlowUpstream(t *testing.T) {
 	t.Logf("%d MiB relayed in %v after the pause (%.0f MiB/s), %d pauses", total>>20, d.Round(time.Millisecond),
 		float64(total>>20)/d.Seconds(), srv.Stats().FlowPauses.Load())
 }
+
+// TestSlowConsumerPause: an echo client that sends without reading its echoes, on an
+// application with slow_consumer = "pause", is slowed down instead of closed with 1008, and
+// gets every echo once it reads.
+func TestSlowConsumerPause(t *testing.T) {
+	cfg := testConfig()
+	cfg.WebSocket.MaxPendingBytes = 64 << 10
+	srv := startServer(t, cfg, func(s *Server) {
+		echo, err := apps.Builtin("echo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Registry().Register(apps.Spec{Name: "held", Path: "/held", PauseSlowConsumers: true}, echo); err != nil {
+			t.Fatal(err)
+		}
+	})
+	rc := dialRaw(t, srv.Addr(HTTPService), "/held", 16<<10)
+	const total = 8 << 20
+	msg := letters(4096)
+	frame := maskedFrame(0x2, msg)
+	sent := make(chan error, 1)
+	go func() {
+		rc.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		for n := 0; n < total; n += len(msg) {
+			if _, err := rc.nc.Write(frame); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- nil
+	}()
+	time.Sleep(time.Second) // not reading: the server's backlog passes the bound
+	if srv.Stats().FlowPauses.Load() == 0 {
+		t.Fatal("the client was not paused")
+	}
+	rc.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for got := 0; got < total; {
+		op, p, err := rc.readFrame()
+		if err != nil {
+			t.Fatalf("after %d of %d bytes: %v", got, total, err)
+		}
+		if op != 0x2 || !bytes.Equal(p, msg) {
+			t.Fatalf("frame op %d with %d bytes: not the echo", op, len(p))
+		}
+		got += len(p)
+	}
+	if err := <-sent; err != nil {
+		t.Fatalf("client write: %v", err)
+	}
+	if n := srv.Stats().SlowClosed.Load(); n != 0 {
+		t.Fatalf("%d connections closed as slow", n)
+	}
+}

@@ -172,6 +172,9 @@ accepted:
 	c.consume(n)
 
 	c.route = rt
+	if rt.Spec.PauseSlowConsumers {
+		c.held = holdPause // flow.go
+	}
 	c.subproto = proto
 	if proto == "" {
 		c.subproto = rt.Spec.DefaultSubprotocol
