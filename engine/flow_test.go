@@ -18,7 +18,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgate/wsgate/apps"
-	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/apps/builtin"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // The flow-control tests (SPEC.md "proxy": the fast side is slowed, not cut). 64 MiB go
@@ -105,9 +106,9 @@ func (m *memSampler) check(t *testing.T, what string) {
 
 func flowServer(t *testing.T, upstream string, ping time.Duration) *Server {
 	t.Helper()
-	cfg := testConfig()
-	cfg.WebSocket.MaxPendingBytes = config.Size(flowPending)
-	cfg.WebSocket.PingInterval = ping
+	opt := testOptions()
+	opt.MaxPendingBytes = flowPending
+	opt.PingInterval = ping
 	px, err := NewProxy(ProxyConfig{Upstream: upstream})
 	if err != nil {
 		t.Fatal(err)
@@ -117,11 +118,11 @@ func flowServer(t *testing.T, upstream string, ping time.Duration) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startServer(t, cfg, func(s *Server) {
-		if err := s.Registry().Register(apps.Spec{Name: "p", Path: "/p"}, px); err != nil {
+	srv := startServer(t, opt, func(s *Server) {
+		if err := s.Register(apps.Spec{Name: "p", Path: "/p"}, px); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Registry().Register(apps.Spec{Name: "warm", Path: "/warm"}, warm); err != nil {
+		if err := s.Register(apps.Spec{Name: "warm", Path: "/warm"}, warm); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -277,26 +278,26 @@ func TestProxyFlowControlSlowUpstream(t *testing.T) {
 // application with slow_consumer = "pause", is slowed down instead of closed with 1008, and
 // gets every echo once it reads.
 func TestSlowConsumerPause(t *testing.T) {
-	cfg := testConfig()
-	cfg.WebSocket.MaxPendingBytes = 64 << 10
-	srv := startServer(t, cfg, func(s *Server) {
-		echo, err := apps.Builtin("echo")
+	opt := testOptions()
+	opt.MaxPendingBytes = 64 << 10
+	srv := startServer(t, opt, func(s *Server) {
+		echo, err := builtin.New("echo")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Registry().Register(apps.Spec{Name: "held", Path: "/held", PauseSlowConsumers: true}, echo); err != nil {
+		if err := s.Register(apps.Spec{Name: "held", Path: "/held", PauseSlowConsumers: true}, echo); err != nil {
 			t.Fatal(err)
 		}
 	})
 	rc := dialRaw(t, srv.Addr(HTTPService), "/held", 16<<10)
 	const total = 8 << 20
 	msg := letters(4096)
-	frame := maskedFrame(0x2, msg)
+	frame := wstest.Masked(0x2, msg)
 	sent := make(chan error, 1)
 	go func() {
-		rc.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
 		for n := 0; n < total; n += len(msg) {
-			if _, err := rc.nc.Write(frame); err != nil {
+			if _, err := rc.Write(frame); err != nil {
 				sent <- err
 				return
 			}
@@ -307,9 +308,9 @@ func TestSlowConsumerPause(t *testing.T) {
 	if srv.Stats().FlowPauses.Load() == 0 {
 		t.Fatal("the client was not paused")
 	}
-	rc.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	rc.SetReadDeadline(time.Now().Add(30 * time.Second))
 	for got := 0; got < total; {
-		op, p, err := rc.readFrame()
+		op, p, err := rc.ReadFrame()
 		if err != nil {
 			t.Fatalf("after %d of %d bytes: %v", got, total, err)
 		}

@@ -2,7 +2,11 @@
 
 package engine
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/wsgate/wsgate/internal/wstest"
+)
 
 // TestProxyRelayAllocs asserts that relaying a message either way through a proxied pair
 // allocates nothing in steady state: decode, masking or framing, the write to the other side.
@@ -11,7 +15,7 @@ func TestProxyRelayAllocs(t *testing.T) {
 	for _, kind := range []string{"ws", "tcp"} {
 		t.Run(kind, func(t *testing.T) {
 			p := newMemPair(t, kind)
-			frames := maskedFrame(0x2, msg)
+			frames := wstest.Masked(0x2, msg)
 			scratch := make([]byte, len(frames))
 			up := msg
 			if kind == "ws" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // A proxied pair over in-memory connections, for the benchmarks and allocation tests of the
@@ -116,7 +117,7 @@ func newMemPair(tb testing.TB, kind string) *memPair {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := srv.Registry().Register(apps.Spec{Name: "p", Path: "/p"}, px); err != nil {
+	if err := srv.Register(apps.Spec{Name: "p", Path: "/p"}, px); err != nil {
 		tb.Fatal(err)
 	}
 	el := &pairLoop{enrolled: make(chan any, 1)}
@@ -163,7 +164,7 @@ func BenchmarkProxyRelay(b *testing.B) {
 			msg := letters(size)
 			b.Run(kind+"/client-to-upstream/"+byteSize(size), func(b *testing.B) {
 				p := newMemPair(b, kind)
-				frames := maskedFrame(0x1, msg)
+				frames := wstest.Masked(0x1, msg)
 				scratch := make([]byte, len(frames))
 				b.ReportAllocs()
 				b.SetBytes(int64(size))
@@ -195,7 +196,7 @@ func BenchmarkProxyRelay(b *testing.B) {
 
 // serverFrame is an unmasked frame as an upstream server sends it.
 func serverFrame(op byte, p []byte) []byte {
-	f := maskedFrame(op, p)
+	f := wstest.Masked(op, p)
 	// maskedFrame's header is followed by the 4-byte key; drop it and unmask.
 	hdr := 2
 	switch f[1] & 0x7f {

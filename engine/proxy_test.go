@@ -163,7 +163,7 @@ func startProxy(t *testing.T, spec apps.Spec, cfg ProxyConfig) *Server {
 	}
 	spec.Name, spec.Path = "p", "/p"
 	return startServer(t, nil, func(s *Server) {
-		if err := s.Registry().Register(spec, px); err != nil {
+		if err := s.Register(spec, px); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -305,10 +305,10 @@ func TestProxyUpstreamFailsDuringSession(t *testing.T) {
 	// A raw client: gorilla/websocket v1.5.3 refuses close code 1014 as invalid, though the
 	// IANA registry has it (RFC 6455 §11.7) and browsers accept it.
 	rc := dialRaw(t, srv.Addr(HTTPService), "/p", 0)
-	if err := rc.send(0x1, []byte("drop")); err != nil {
+	if err := rc.Send(0x1, []byte("drop")); err != nil {
 		t.Fatal(err)
 	}
-	code, _, err := rc.readUntilClose(5 * time.Second)
+	code, _, err := rc.ReadUntilClose(5 * time.Second)
 	if err != nil || code != 1014 {
 		t.Fatalf("client got close %d (%v), want 1014", code, err)
 	}
@@ -407,8 +407,10 @@ func TestProxyRefusals(t *testing.T) {
 			if srv.Connections() != 0 {
 				t.Fatalf("%d connections left counted", srv.Connections())
 			}
-			if rt := srv.Registry().Table().Lookup([]byte("/p"), 0); rt.Connections() != 0 {
-				t.Fatalf("the application's slot was not released: %d", rt.Connections())
+			for _, a := range srv.Applications() {
+				if a.Name == "p" && a.Connections != 0 {
+					t.Fatalf("the application's slot was not released: %d", a.Connections)
+				}
 			}
 		})
 	}

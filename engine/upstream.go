@@ -17,6 +17,7 @@ import (
 	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/auth"
 	"github.com/wsgate/wsgate/internal/bufpool"
+	"github.com/wsgate/wsgate/internal/route"
 	"github.com/wsgate/wsgate/internal/tlsconn"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
@@ -38,9 +39,9 @@ const closeBadGateway apps.CloseCode = wsproto.CloseBadGateway
 // of the pair. Every field is the loop's.
 type upstream struct {
 	px *Proxy
-	c  *conn       // the client, on the same loop
-	rt *apps.Route // the route whose connection slot is held until the 101
-	gc gnet.Conn   // nil until enrolled
+	c  *conn        // the client, on the same loop
+	rt *route.Route // the route whose connection slot is held until the 101
+	gc gnet.Conn    // nil until enrolled
 
 	tls    *tlsconn.Session // wss:// only
 	plain  []byte           // TLS: decrypted and unconsumed (pooled), nil when empty
@@ -66,7 +67,7 @@ type upstream struct {
 // connection slot: it reserves it, builds the upstream request, pauses reading the client
 // and starts the connect. The client's request head stays unconsumed; the upgrade resumes in
 // clientUpgrade. Loop only.
-func (c *conn) proxyStart(px *Proxy, req *handshake.Request, rt *apps.Route, user string, n int) gnet.Action {
+func (c *conn) proxyStart(px *Proxy, req *handshake.Request, rt *route.Route, user string, n int) gnet.Action {
 	s := c.lp.s
 	if !s.acquire(rt) {
 		s.stats.LimitRefused.Add(1)
@@ -193,7 +194,7 @@ func (u *upstream) releaseSlot() {
 // resume is called by upgrade when the client's request is parsed again. ok reports that
 // the upstream is ready and the upgrade may go on, holding the slot proxyStart reserved;
 // otherwise a is the action to return.
-func (u *upstream) resume(rt *apps.Route) (a gnet.Action, ok bool) {
+func (u *upstream) resume(rt *route.Route) (a gnet.Action, ok bool) {
 	switch {
 	case u.abandoned || u.state == upClosed:
 		return gnet.Close, false
