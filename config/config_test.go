@@ -80,7 +80,7 @@ func fullConfig() *Config {
 			Subprotocols: []string{"chat.v2", "chat.v1"}, DefaultSubprotocol: "chat.v1",
 			MaxConnections: 5, Compression: true,
 			Origins: []string{"https://app.example", "*.example.com"},
-			Auth:    "token", Credentials: "/etc/wsgate/tokens", Users: []string{"alice", "bob"},
+			Auth:    "token", Credentials: "/etc/wsgate/tokens", Users: []string{"alice", "bob"}, SlowConsumer: "close",
 		}},
 	}
 }
@@ -107,14 +107,14 @@ var parseCases = []struct {
 	{name: "full", in: fullFile, want: fullConfig},
 	{name: "minimal app", in: "[[app]]\nname = \"e\"\nkind = \"echo\"\npath = \"/\"\n",
 		want: with(func(c *Config) {
-			c.Apps = []App{{Name: "e", Kind: "echo", Path: "/", Scope: []string{"http"}, Auth: "none"}}
+			c.Apps = []App{{Name: "e", Kind: "echo", Path: "/", Scope: []string{"http"}, Auth: "none", SlowConsumer: "close"}}
 		})},
 	{name: "scope defaults to every server",
 		in: "[[standalone]]\nname = \"a\"\nlisten = \":2000\"\n[[standalone]]\nname = \"b\"\nlisten = \":0\"\n" +
 			"[[app]]\nname = \"e\"\nkind = \"echo\"\npath = \"/e\"\n",
 		want: with(func(c *Config) {
 			c.Standalone = []Listener{{Name: "a", Listen: ":2000"}, {Name: "b", Listen: ":0"}}
-			c.Apps = []App{{Name: "e", Kind: "echo", Path: "/e", Scope: []string{"http", "a", "b"}, Auth: "none"}}
+			c.Apps = []App{{Name: "e", Kind: "echo", Path: "/e", Scope: []string{"http", "a", "b"}, Auth: "none", SlowConsumer: "close"}}
 		})},
 	{name: "ping disabled by integer 0", in: "[websocket]\nping_interval = 0\n",
 		want: with(func(c *Config) { c.WebSocket.PingInterval = 0 })},
@@ -284,8 +284,8 @@ func TestDefault(t *testing.T) {
 		t.Errorf("Default() shares memory between calls: %+v", d)
 	}
 	want := []App{
-		{Name: "echo", Kind: "echo", Path: "/echo", Scope: []string{"http", "ws"}, Subprotocols: []string{"echo.v1"}, Compression: true, Auth: "none"},
-		{Name: "broadcast", Kind: "broadcast", Path: "/broadcast", Scope: []string{"http", "ws"}, Auth: "none"},
+		{Name: "echo", Kind: "echo", Path: "/echo", Scope: []string{"http", "ws"}, Subprotocols: []string{"echo.v1"}, Compression: true, Auth: "none", SlowConsumer: "close"},
+		{Name: "broadcast", Kind: "broadcast", Path: "/broadcast", Scope: []string{"http", "ws"}, Auth: "none", SlowConsumer: "close"},
 	}
 	if d := Default(); !reflect.DeepEqual(d.Apps, want) || d.HTTP.Listen != "127.0.0.1:8080" ||
 		!reflect.DeepEqual(d.Standalone, []Listener{{Name: "ws", Listen: "127.0.0.1:8082"}}) {

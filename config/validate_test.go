@@ -125,6 +125,39 @@ var validateCases = []struct {
 	{"user duplicate", func(c *Config) {
 		c.Apps[0].Auth, c.Apps[0].Credentials, c.Apps[0].Users = "basic", "users.txt", []string{"a", "a"}
 	}, "app[0].users", `duplicate "a"`},
+	// Slow consumers and the proxy kind.
+	{"slow consumer pause", func(c *Config) { c.Apps[0].SlowConsumer = "pause" }, "", ""},
+	{"slow consumer unknown", func(c *Config) { c.Apps[0].SlowConsumer = "drop" }, "app[0].slow_consumer", "want one of close, pause"},
+	{"proxy", func(c *Config) { proxyApp(c, "tcp://127.0.0.1:1883") }, "", ""},
+	{"proxy unix", func(c *Config) { proxyApp(c, "unix:///run/daemon.sock") }, "", ""},
+	{"proxy wss with CA", func(c *Config) {
+		proxyApp(c, "wss://backend.example/ws")
+		c.Apps[0].UpstreamTLSCA = "ca.pem"
+	}, "", ""},
+	{"proxy without upstream", func(c *Config) { proxyApp(c, "") }, "app[0].upstream", `required with kind = "proxy"`},
+	{"proxy bad scheme", func(c *Config) { proxyApp(c, "http://x") }, "app[0].upstream", "want ws://host/path"},
+	{"proxy CA without TLS", func(c *Config) {
+		proxyApp(c, "ws://x/")
+		c.Apps[0].UpstreamTLSInsecure = true
+	}, "app[0].upstream_tls_ca", "wss:// upstreams only"},
+	{"proxy bad header", func(c *Config) {
+		proxyApp(c, "ws://x/")
+		c.Apps[0].ForwardHeaders = []string{"X Bad"}
+	}, "app[0].forward_headers", `"X Bad"`},
+	{"proxy stream messages", func(c *Config) {
+		proxyApp(c, "tcp://x:1")
+		c.Apps[0].StreamMessages = "json"
+	}, "app[0].stream_messages", "want one of binary, text"},
+	{"proxy connect timeout as an integer", func(c *Config) {
+		proxyApp(c, "tcp://x:1")
+		c.Apps[0].ConnectTimeout = 5
+	}, "app[0].connect_timeout", "with a unit"},
+	{"proxy keys on another kind", func(c *Config) { c.Apps[0].Upstream = "tcp://x:1" }, "app[0].upstream", `only with kind = "proxy"`},
+}
+
+// proxyApp makes the first application a proxy to upstream.
+func proxyApp(c *Config, upstream string) {
+	c.Apps[0].Kind, c.Apps[0].Upstream = KindProxy, upstream
 }
 
 func TestValidate(t *testing.T) {

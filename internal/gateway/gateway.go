@@ -27,11 +27,15 @@ func Builtin() Kinds {
 	return k
 }
 
-// Names lists the kinds, sorted.
+// Names lists the kinds, sorted, with "proxy", which New builds from the application's own
+// keys (Proxy).
 func (k Kinds) Names() []string {
-	names := make([]string, 0, len(k))
+	names := make([]string, 0, len(k)+1)
 	for n := range k {
 		names = append(names, n)
+	}
+	if _, ok := k[config.KindProxy]; !ok {
+		names = append(names, config.KindProxy)
 	}
 	slices.Sort(names)
 	return names
@@ -76,7 +80,23 @@ func Spec(a *config.App) apps.Spec {
 		MaxConnections:     a.MaxConnections,
 		Compression:        a.Compression,
 		Origins:            a.Origins,
+		PauseSlowConsumers: a.SlowConsumer == "pause",
 	}
+}
+
+// Proxy builds the application of kind = "proxy" from its keys (docs/proxy.md).
+func Proxy(a *config.App) (*engine.Proxy, error) {
+	cfg := engine.ProxyConfig{
+		Upstream:            a.Upstream,
+		UpstreamTLSCA:       a.UpstreamTLSCA,
+		UpstreamTLSInsecure: a.UpstreamTLSInsecure,
+		ForwardHeaders:      a.ForwardHeaders,
+		ConnectTimeout:      a.ConnectTimeout,
+	}
+	if a.StreamMessages == "text" {
+		cfg.StreamMessages = apps.Text
+	}
+	return engine.NewProxy(cfg)
 }
 
 // New validates cfg, builds the server from Options(cfg) (tune, when not nil, adjusts them:
@@ -110,7 +130,15 @@ func New(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*engine.S
 		if spec.Auth, err = Authenticator(a, log); err != nil {
 			return nil, fmt.Errorf("gateway: app[%d] %q: %w", i, a.Name, err)
 		}
-		if err := srv.Register(spec, kinds[a.Kind]()); err != nil {
+		var app apps.Application
+		if mk, ok := kinds[a.Kind]; ok {
+			app = mk()
+		} else if a.Kind == config.KindProxy {
+			if app, err = Proxy(a); err != nil {
+				return nil, fmt.Errorf("gateway: app[%d] %q: %w", i, a.Name, err)
+			}
+		}
+		if err := srv.Register(spec, app); err != nil {
 			return nil, fmt.Errorf("gateway: app[%d]: %w", i, err)
 		}
 	}
