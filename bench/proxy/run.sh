@@ -15,7 +15,7 @@ command -v nginx >/dev/null || { echo "nginx is not installed; install with: apt
 work=bench/work/proxy
 mkdir -p "$work"
 go build -o "$work/wsgate" ./cmd/wsgate
-go build -o "$work/wsbench" ./cmd/wsbench
+(cd bench && go build -o "work/proxy/wsbench" ./cmd/wsbench)
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 UP=$(port); GW=$(port); GWH=$(port); NG=$(port)
@@ -93,13 +93,15 @@ nginx -c "$PWD/$work/nginx.conf" -p "$PWD/$work" & ngpid=$!; pids+=($ngpid)
 sleep 1
 
 conns=${CONNS:-1000}
-idle=${IDLE:-2000}
+idle=${IDLE:-5000}
 for who in wsgate nginx; do
 	if [ $who = wsgate ]; then addr=127.0.0.1:$GW pid=$gwpid; else addr=127.0.0.1:$NG pid=$ngpid; fi
+	# First, on the fresh process: memory freed by a load run would be reused by the pairs
+	# and hide what they cost.
+	echo "== $who: idle, $idle proxied pairs (RSS per pair)"
+	"$work/wsbench" run -scenario idle -addr "$addr" -path /echo -conns "$idle" -pid "$pid"
 	echo "== $who: echo, $conns connections x 64 B through the proxy"
 	"$work/wsbench" run -scenario echo -addr "$addr" -path /echo -conns "$conns" -size 64 -duration 5s -pid "$pid"
 	echo "== $who: echo, 100 connections x 4 KiB"
 	"$work/wsbench" run -scenario echo -addr "$addr" -path /echo -conns 100 -size 4096 -duration 5s -pid "$pid"
-	echo "== $who: idle, $idle proxied pairs (RSS per pair)"
-	"$work/wsbench" run -scenario idle -addr "$addr" -path /echo -conns "$idle" -pid "$pid"
 done
