@@ -120,7 +120,8 @@ accepted:
 	lp.resp = resp[:0]
 	c.consume(n)
 
-	c.route = rt
+	// c.route is rt already: callHandshake set it before the connection was marked upgraded
+	// under c.mu, which is what onRoute relies on; writing it again here raced with onRoute.
 	if rt.Spec.PauseSlowConsumers {
 		c.held = holdPause // flow.go
 	}
