@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
+	"github.com/wsgate/wsgate/internal/tlsconn"
 )
 
 // wsUpstream is a real WebSocket server (gorilla) behind the gateway. It echoes every
@@ -570,5 +572,39 @@ func TestProxyConfigErrors(t *testing.T) {
 		if err == nil || !errors.Is(err, ErrProxyConfig) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("NewProxy(%+v) = %v, want an error naming %q", tt.cfg, err, tt.want)
 		}
+	}
+}
+
+// TestProxySecureClient: a wss:// client of a secure listener proxied to a wss:// upstream,
+// TLS on both sides of the pair on one loop; the upstream is told the client came by https.
+func TestProxySecureClient(t *testing.T) {
+	up, ca := newWSSUpstream(t)
+	px, err := NewProxy(ProxyConfig{Upstream: up.url("/"), UpstreamTLSCA: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile, err := tlsconn.GenerateSelfSigned(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := testOptions()
+	opt.Standalone[0].TLSCert, opt.Standalone[0].TLSKey = certFile, keyFile
+	srv := startServer(t, opt, func(s *Server) {
+		if err := s.Register(apps.Spec{Name: "p", Path: "/p", Scope: []string{"ws"}}, px); err != nil {
+			t.Fatal(err)
+		}
+	})
+	c := dialTLS(t, srv.Addr("ws"), "/p", certPool(t, certFile), tls.VersionTLS13)
+	for i := range 10 {
+		msg := bytes.Repeat([]byte{'a' + byte(i)}, 50000*i+1)
+		if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+			t.Fatal(err)
+		}
+		if typ, got, err := c.ReadMessage(); err != nil || typ != websocket.TextMessage || !bytes.Equal(got, msg) {
+			t.Fatalf("echo %d: %d bytes, %v", i, len(got), err)
+		}
+	}
+	if got := up.lastHeader().Get("X-Forwarded-Proto"); got != "https" {
+		t.Errorf("X-Forwarded-Proto %q, want https", got)
 	}
 }
