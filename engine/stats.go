@@ -25,6 +25,8 @@ type Stats struct {
 	AppPanics         atomic.Int64
 	SlowCallbacks     atomic.Int64 // application callbacks that held their loop past the threshold
 	LoopStalls        atomic.Int64 // times an event loop was found blocked
+	UpstreamFailures  atomic.Int64 // proxied clients refused or closed because of their upstream
+	FlowPauses        atomic.Int64 // times one side of a proxied pair stopped being read (flow.go)
 }
 
 // errorKinds names the failure counters for Errors and the metrics, in a stable order.
@@ -46,12 +48,13 @@ func (st *Stats) errorKinds() []struct {
 		{"app_panic", "wsgate_app_panics_total", "Panics recovered in application callbacks.", st.AppPanics.Load()},
 		{"slow_callback", "wsgate_slow_callbacks_total", "Application callbacks that held their event loop too long.", st.SlowCallbacks.Load()},
 		{"loop_stall", "wsgate_loop_stalls_total", "Times an event loop was found blocked.", st.LoopStalls.Load()},
+		{"upstream", "wsgate_upstream_failures_total", "Proxied clients refused or closed because of their upstream.", st.UpstreamFailures.Load()},
 	}
 }
 
 // Errors returns the failure counters by kind: accept, refused, limit_refused,
 // handshake_timeout, ping_timeout, protocol, slow_closed, app_panic, slow_callback,
-// loop_stall.
+// loop_stall, upstream.
 func (s *Server) Errors() map[string]uint64 {
 	out := map[string]uint64{}
 	for _, e := range s.stats.errorKinds() {
@@ -146,6 +149,7 @@ func (s *Server) WriteMetrics(w *metrics.Writer) {
 		{"wsgate_accepted_total", "TCP connections accepted.", st.Accepted.Load()},
 		{"wsgate_http_requests_total", "Ordinary HTTP requests answered.", st.HTTPRequests.Load()},
 		{"wsgate_upgrades_total", "WebSocket upgrades completed.", st.Upgrades.Load()},
+		{"wsgate_flow_pauses_total", "Times one side of a proxied pair stopped being read until the other drained.", st.FlowPauses.Load()},
 	} {
 		w.Family(c.name, metrics.TypeCounter, c.help)
 		w.Int(c.name, c.v)
