@@ -57,7 +57,7 @@ func startGateway(tb testing.TB, natsURL, name, apps string) *gw {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { node.Close() })
-	srv, err := gateway.NewWithHook(cfg, nil, func(o *engine.Options) { o.Logger = quiet(); o.EventLoops = 1 }, Hook(node))
+	srv, err := gateway.NewWithHook(cfg, nil, func(o *engine.Options) { o.Logger = quiet() }, Hook(node))
 	if err != nil {
 		tb.Fatal(err)
 	}

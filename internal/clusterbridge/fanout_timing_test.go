@@ -1,0 +1,96 @@
+package clusterbridge
+
+import (
+	"context"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/engine"
+	"github.com/wsgate/wsgate/internal/gateway"
+)
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkFanout10k: one message published by a client to 10,000 subscribers of a
+// broadcast application, the subscribers on one gateway (without and with a cluster
+// configured) or split 5,000/5,000 over two gateways bridged by NATS. The subscribers run
+// in a child process, so the CPU time measured is the gateways', the NATS server's and
+// the publishing client's: the metric is deliveries per CPU second of that process. Run
+// with a fixed count: go test -run '^$' -bench Fanout10k -benchtime 200x.
+func BenchmarkFanout10k(b *testing.B) {
+	const subscribers = 10000
+	for _, tc := range []struct {
+		name     string
+		gateways int
+		cluster  bool
+	}{
+		{"one-gateway", 1, false},
+		{"one-gateway-clustered", 1, true},
+		{"two-gateways", 2, true},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var gws []*gw
+			if tc.cluster {
+				natsURL := runNATS(b)
+				for i := range tc.gateways {
+					gws = append(gws, startGateway(b, natsURL, "gw-"+string(rune('a'+i)), broadcastApp))
+				}
+			} else {
+				gws = append(gws, startPlain(b, broadcastApp))
+			}
+			var targets []string
+			for _, g := range gws {
+				targets = append(targets, g.srv.Addr(config.HTTPServer)+"/chat")
+			}
+			child := startFanout(b, subscribers/len(gws), targets...)
+			pub := dial(b, gws[0].url("/chat"))
+			for _, g := range gws {
+				if g.node != nil {
+					syncAll(b, g)
+				}
+			}
+			payload := []byte(strings.Repeat("x", 64))
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for i := 1; i <= b.N; i++ {
+				if err := pub.WriteMessage(websocket.TextMessage, payload); err != nil {
+					b.Fatal(err)
+				}
+				if i%10 == 0 || i == b.N { // at most 10 messages in flight per subscriber
+					child.expect(b, int64(i)*subscribers)
+				}
+			}
+			b.StopTimer()
+			cpu := cpuTime() - cpu0
+			b.ReportMetric(float64(b.N)*subscribers/cpu.Seconds(), "deliveries/cpu-s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/publish")
+		})
+	}
+}
+
+// startPlain is a gateway without a cluster.
+func startPlain(tb testing.TB, apps string) *gw {
+	tb.Helper()
+	cfg, err := config.Parse([]byte("[http]\nlisten = \"127.0.0.1:0\"\n" + apps))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := gateway.New(cfg, nil, func(o *engine.Options) { o.Logger = quiet() })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { srv.Stop(context.Background()) })
+	return &gw{srv: srv}
+}
