@@ -155,7 +155,7 @@ type App struct {
 	// Name identifies the application in logs: 1–64 of A-Z a-z 0-9 . _ -, unique.
 	Name string `toml:"name"`
 	// Kind selects the implementation among the kinds the program knows (wsgate: echo,
-	// broadcast; see CheckKinds). Required.
+	// broadcast, pubsub; see CheckKinds). Required.
 	Kind string `toml:"kind"`
 	// Path is the application's alias, matched exactly (query ignored): starts with "/",
 	// printable ASCII without "?" or "#", unique among applications.
@@ -189,7 +189,34 @@ type App struct {
 	// Users narrows the credentials to these names; empty = every name in the file. Only
 	// with Auth other than none.
 	Users []string `toml:"users"`
+
+	// The settings of kind "pubsub" (docs/pubsub.md); an error with any other kind.
+	// ClientPublish lets clients publish (envelope publish, raw sends). Default false.
+	ClientPublish bool `toml:"client_publish"`
+	// MaxSubscriptions bounds the subscriptions of one connection; past it a subscribe gets
+	// an error answer. Default 100.
+	MaxSubscriptions int `toml:"max_subscriptions"`
+	// MaxMessageRate bounds the messages a client sends per second, with a burst of as many;
+	// past it the connection is closed with 1008. Default 100.
+	MaxMessageRate int `toml:"max_message_rate"`
+	// MaxRetained bounds the topics with a retained value, MaxRetainedBytes their total size
+	// (topic plus payload); past either a retained publish gets an error. Defaults 10000 and
+	// 16MiB.
+	MaxRetained      int  `toml:"max_retained"`
+	MaxRetainedBytes Size `toml:"max_retained_bytes"`
+	// ACL is a file of per-user topic rules ("user sub|pub pattern", %u = the user); only
+	// with Auth other than none; read by the caller. Empty: every topic allowed.
+	ACL string `toml:"acl"`
 }
+
+// The kind whose settings App carries besides the common ones, and their defaults.
+const (
+	PubSubKind              = "pubsub"
+	DefaultMaxSubscriptions = 100
+	DefaultMaxMessageRate   = 100
+	DefaultMaxRetained      = 10000
+	DefaultMaxRetainedBytes = 16 * MiB
+)
 
 // Defaults that Normalize applies to zero values.
 const (
@@ -233,6 +260,9 @@ func Default() *Config {
 			Subprotocols: []string{"echo.v1"}, Compression: true, Auth: DefaultAuth},
 		{Name: "broadcast", Kind: "broadcast", Path: "/broadcast", Scope: []string{HTTPServer, "ws"},
 			Auth: DefaultAuth},
+		{Name: "pubsub", Kind: PubSubKind, Path: "/pubsub", Scope: []string{HTTPServer, "ws"},
+			Auth: DefaultAuth, MaxSubscriptions: DefaultMaxSubscriptions, MaxMessageRate: DefaultMaxMessageRate,
+			MaxRetained: DefaultMaxRetained, MaxRetainedBytes: DefaultMaxRetainedBytes},
 	}
 	return c
 }
@@ -365,6 +395,12 @@ func (c *Config) normalizeApps() {
 	for i := range c.Apps {
 		a := &c.Apps[i]
 		setDefault(&a.Auth, DefaultAuth)
+		if a.Kind == PubSubKind {
+			setDefault(&a.MaxSubscriptions, DefaultMaxSubscriptions)
+			setDefault(&a.MaxMessageRate, DefaultMaxMessageRate)
+			setDefault(&a.MaxRetained, DefaultMaxRetained)
+			setDefault(&a.MaxRetainedBytes, DefaultMaxRetainedBytes)
+		}
 		if a.Scope == nil {
 			a.Scope = c.ServerNames()
 		}

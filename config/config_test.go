@@ -109,6 +109,17 @@ var parseCases = []struct {
 		want: with(func(c *Config) {
 			c.Apps = []App{{Name: "e", Kind: "echo", Path: "/", Scope: []string{"http"}, Auth: "none"}}
 		})},
+	{name: "pubsub defaults", in: "[[app]]\nname = \"t\"\nkind = \"pubsub\"\npath = \"/t\"\n",
+		want: with(func(c *Config) {
+			c.Apps = []App{{Name: "t", Kind: "pubsub", Path: "/t", Scope: []string{"http"}, Auth: "none",
+				MaxSubscriptions: 100, MaxMessageRate: 100, MaxRetained: 10000, MaxRetainedBytes: 16 * MiB}}
+		})},
+	{name: "pubsub settings", in: "[[app]]\nname = \"t\"\nkind = \"pubsub\"\npath = \"/t\"\nauth = \"token\"\ncredentials = \"tok\"\n" +
+		"client_publish = true\nmax_subscriptions = 5\nmax_message_rate = 20\nmax_retained = 7\nmax_retained_bytes = \"1MiB\"\nacl = \"acl.txt\"\n",
+		want: with(func(c *Config) {
+			c.Apps = []App{{Name: "t", Kind: "pubsub", Path: "/t", Scope: []string{"http"}, Auth: "token", Credentials: "tok",
+				ClientPublish: true, MaxSubscriptions: 5, MaxMessageRate: 20, MaxRetained: 7, MaxRetainedBytes: MiB, ACL: "acl.txt"}}
+		})},
 	{name: "scope defaults to every server",
 		in: "[[standalone]]\nname = \"a\"\nlisten = \":2000\"\n[[standalone]]\nname = \"b\"\nlisten = \":0\"\n" +
 			"[[app]]\nname = \"e\"\nkind = \"echo\"\npath = \"/e\"\n",
@@ -294,6 +305,8 @@ func TestDefault(t *testing.T) {
 	want := []App{
 		{Name: "echo", Kind: "echo", Path: "/echo", Scope: []string{"http", "ws"}, Subprotocols: []string{"echo.v1"}, Compression: true, Auth: "none"},
 		{Name: "broadcast", Kind: "broadcast", Path: "/broadcast", Scope: []string{"http", "ws"}, Auth: "none"},
+		{Name: "pubsub", Kind: "pubsub", Path: "/pubsub", Scope: []string{"http", "ws"}, Auth: "none",
+			MaxSubscriptions: 100, MaxMessageRate: 100, MaxRetained: 10000, MaxRetainedBytes: 16 << 20},
 	}
 	if d := Default(); !reflect.DeepEqual(d.Apps, want) || d.HTTP.Listen != "127.0.0.1:8080" ||
 		!reflect.DeepEqual(d.Standalone, []Listener{{Name: "ws", Listen: "127.0.0.1:8082"}}) {

@@ -57,10 +57,12 @@ func startGateway(tb testing.TB, natsURL, name, apps string) *gw {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { node.Close() })
-	srv, err := gateway.NewWithHook(cfg, nil, func(o *engine.Options) { o.Logger = quiet() }, Hook(node))
+	g, err := gateway.Build(cfg, nil, func(o *engine.Options) { o.Logger = quiet() })
 	if err != nil {
 		tb.Fatal(err)
 	}
+	Attach(node, g.Apps)
+	srv := g.Server
 	if err := srv.Start(); err != nil {
 		tb.Fatal(err)
 	}
