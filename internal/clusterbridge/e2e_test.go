@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/wsgate/wsgate/apps/pubsub"
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/cluster"
@@ -35,6 +36,7 @@ func runNATS(tb testing.TB) string {
 
 // gw is one whole gateway: the configured server and its cluster node.
 type gw struct {
+	g    *gateway.Gateway
 	srv  *engine.Server
 	node *cluster.Node
 }
@@ -74,7 +76,7 @@ func startGateway(tb testing.TB, natsURL, name, apps string) *gw {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return &gw{srv: srv, node: node}
+	return &gw{g: g, srv: srv, node: node}
 }
 
 func dial(tb testing.TB, url string) *websocket.Conn {
@@ -177,5 +179,101 @@ func TestBroadcastInterestFollowsMembers(t *testing.T) {
 			t.Fatalf("after the last member left: %d subjects, want %d", a.node.Status().Subjects, base)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+const pubsubApp = "[[app]]\nname = \"ps\"\nkind = \"pubsub\"\npath = \"/ps\"\nclient_publish = true\nmax_message_rate = 20000\n"
+
+// TestPubSubAcrossGateways: three gateways with a pubsub application on one NATS server.
+// 10,000 messages a raw client publishes on gateway B reach a raw subscriber on A and a
+// subscriber on C whose two filters both match (one NATS copy per filter), exactly once and
+// in order; the server's publish on one gateway reaches the clients of the others; a
+// retained value set on B is served to a client subscribing on C later.
+func TestPubSubAcrossGateways(t *testing.T) {
+	natsURL := runNATS(t)
+	a := startGateway(t, natsURL, "gw-a", pubsubApp)
+	b := startGateway(t, natsURL, "gw-b", pubsubApp)
+	c := startGateway(t, natsURL, "gw-c", pubsubApp)
+	onA := dial(t, a.url("/ps?topic=room/1"))
+	onC := dial(t, c.url("/ps?topic=room/%2B&topic=room/%23")) // room/+ and room/#
+	pub := dial(t, b.url("/ps?topic=room/1"))
+	syncAll(t, a, b, c)
+
+	const total = 10000
+	go func() {
+		for i := range total {
+			if err := pub.WriteMessage(websocket.TextMessage, []byte(strconv.Itoa(i))); err != nil {
+				return
+			}
+		}
+	}()
+	for name, r := range map[string]*websocket.Conn{"a": onA, "c": onC, "b (the publisher, subscribed)": pub} {
+		r.SetReadDeadline(time.Now().Add(30 * time.Second))
+		for i := range total {
+			typ, m, err := r.ReadMessage()
+			if err != nil {
+				t.Fatalf("client on %s, message %d: %v", name, i, err)
+			}
+			if typ != websocket.TextMessage || string(m) != strconv.Itoa(i) {
+				t.Fatalf("client on %s: message %d is %q (type %d)", name, i, m, typ)
+			}
+		}
+	}
+	if st := c.node.Status(); st.Deduplicated == 0 {
+		t.Fatalf("gateway c deduplicated nothing, though two of its subscriptions match: %+v", st)
+	}
+
+	// The server's publish (the admin API's path) on A reaches B and C, and is next after
+	// the 10,000 everywhere: nothing came twice.
+	syncAll(t, b)
+	if n, err := a.g.Publish("ps", "room/1", pubsub.Binary, []byte("from the server"), false); err != nil || n != 1 {
+		t.Fatalf("Publish on a: %d local receivers, %v", n, err)
+	}
+	for name, r := range map[string]*websocket.Conn{"a": onA, "b": pub, "c": onC} {
+		typ, m, err := r.ReadMessage()
+		if err != nil || typ != websocket.BinaryMessage || string(m) != "from the server" {
+			t.Fatalf("client on %s: got %q (type %d) %v, want the server's binary publish", name, m, typ, err)
+		}
+	}
+
+	// Retained on B, served on C to a client that subscribes afterwards.
+	if _, err := b.g.Publish("ps", "cfg/x", pubsub.Text, []byte("v1"), true); err != nil {
+		t.Fatal(err)
+	}
+	syncAll(t, b)
+	deadline := time.Now().Add(10 * time.Second)
+	for c.node.Status().Retained != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the retained value did not reach gateway c")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	late := dial(t, c.url("/ps?topic=cfg/%2B"))
+	late.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, m, err := late.ReadMessage(); err != nil || string(m) != "v1" {
+		t.Fatalf("late subscriber on c: %q %v, want the retained v1", m, err)
+	}
+}
+
+// TestPubSubRetainedSnapshot: a gateway that starts after a retained value was set gets it
+// from its peers and serves it.
+func TestPubSubRetainedSnapshot(t *testing.T) {
+	natsURL := runNATS(t)
+	a := startGateway(t, natsURL, "gw-a", pubsubApp)
+	if _, err := a.g.Publish("ps", "state", pubsub.JSON, []byte(`{"on":true}`), true); err != nil {
+		t.Fatal(err)
+	}
+	b := startGateway(t, natsURL, "gw-b", pubsubApp)
+	deadline := time.Now().Add(10 * time.Second)
+	for b.node.Status().SnapshotEntries != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no snapshot applied: %+v", b.node.Status())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cl := dial(t, b.url("/ps?topic=state"))
+	cl.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, m, err := cl.ReadMessage(); err != nil || string(m) != `{"on":true}` {
+		t.Fatalf("got %q %v, want the retained value set on a before b started", m, err)
 	}
 }
