@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsgate/wsgate/apps/pubsub"
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/gateway"
@@ -19,9 +20,10 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkFanout10k: one message published by a client to 10,000 subscribers of a
-// broadcast application, the subscribers on one gateway (without and with a cluster
-// configured) or split 5,000/5,000 over two gateways bridged by NATS. The subscribers run
+// BenchmarkFanout10k: one message published to 10,000 subscribers, the subscribers on one
+// gateway (without and with a cluster configured) or split 5,000/5,000 over two gateways
+// bridged by NATS; for a broadcast application (a client publishes) and a pubsub
+// application (the server publishes from Go, as the admin API does; raw subscribers). The subscribers run
 // in a child process, so the CPU time measured is the gateways', the NATS server's and
 // the publishing client's: the metric is deliveries per CPU second of that process. Run
 // with a fixed count: go test -run '^$' -bench Fanout10k -benchtime 200x.
@@ -31,38 +33,53 @@ func BenchmarkFanout10k(b *testing.B) {
 		name     string
 		gateways int
 		cluster  bool
+		pubsub   bool
 	}{
-		{"one-gateway", 1, false},
-		{"one-gateway-clustered", 1, true},
-		{"two-gateways", 2, true},
+		{"broadcast/one-gateway", 1, false, false},
+		{"broadcast/one-gateway-clustered", 1, true, false},
+		{"broadcast/two-gateways", 2, true, false},
+		{"pubsub/one-gateway", 1, false, true},
+		{"pubsub/one-gateway-clustered", 1, true, true},
+		{"pubsub/two-gateways", 2, true, true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
+			payload := []byte(strings.Repeat("x", 64))
+			app, path := broadcastApp, "/chat"
+			if tc.pubsub {
+				app, path = pubsubApp, "/ps?topic=bench"
+			}
 			var gws []*gw
 			if tc.cluster {
 				natsURL := runNATS(b)
 				for i := range tc.gateways {
-					gws = append(gws, startGateway(b, natsURL, "gw-"+string(rune('a'+i)), broadcastApp))
+					gws = append(gws, startGateway(b, natsURL, "gw-"+string(rune('a'+i)), app))
 				}
 			} else {
-				gws = append(gws, startPlain(b, broadcastApp))
+				gws = append(gws, startPlain(b, app))
 			}
 			var targets []string
 			for _, g := range gws {
-				targets = append(targets, g.srv.Addr(config.HTTPServer)+"/chat")
+				targets = append(targets, g.srv.Addr(config.HTTPServer)+path)
 			}
 			child := startFanout(b, subscribers/len(gws), targets...)
-			pub := dial(b, gws[0].url("/chat"))
+			publish := func() error {
+				_, err := gws[0].g.Publish("ps", "bench", pubsub.Text, payload, false)
+				return err
+			}
+			if !tc.pubsub {
+				pub := dial(b, gws[0].url(path))
+				publish = func() error { return pub.WriteMessage(websocket.TextMessage, payload) }
+			}
 			for _, g := range gws {
 				if g.node != nil {
 					syncAll(b, g)
 				}
 			}
-			payload := []byte(strings.Repeat("x", 64))
 			b.ReportAllocs()
 			cpu0 := cpuTime()
 			b.ResetTimer()
 			for i := 1; i <= b.N; i++ {
-				if err := pub.WriteMessage(websocket.TextMessage, payload); err != nil {
+				if err := publish(); err != nil {
 					b.Fatal(err)
 				}
 				if i%10 == 0 || i == b.N { // at most 10 messages in flight per subscriber
@@ -84,13 +101,13 @@ func startPlain(tb testing.TB, apps string) *gw {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := gateway.New(cfg, nil, func(o *engine.Options) { o.Logger = quiet() })
+	g, err := gateway.Build(cfg, nil, func(o *engine.Options) { o.Logger = quiet() })
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := srv.Start(); err != nil {
+	if err := g.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { srv.Stop(context.Background()) })
-	return &gw{srv: srv}
+	tb.Cleanup(func() { g.Stop(context.Background()) })
+	return &gw{g: g, srv: g.Server}
 }
