@@ -119,8 +119,8 @@ func run() error {
 	return nil
 }
 
-// config is one gateway's file: the demo page, a broadcast application on /chat, and the
-// cluster.
+// config is one gateway's file: the demo page, a broadcast application on /chat, a pubsub
+// application on /topics (clients may publish), and the cluster.
 func config(name string, port int, root, natsURL string) string {
 	return fmt.Sprintf(`[http]
 listen = "127.0.0.1:%d"
@@ -134,6 +134,12 @@ name = "gateway-%s"
 name = "chat"
 kind = "broadcast"
 path = "/chat"
+
+[[app]]
+name = "topics"
+kind = "pubsub"
+path = "/topics"
+client_publish = true
 `, port, root, natsURL, name)
 }
 
