@@ -90,9 +90,9 @@ func run(args []string) error {
 	// server starts still stops it gracefully instead of killing it.
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	// The cluster connects first: a broker that refuses the credentials stops the start, one
-	// that is down does not (the node keeps trying). The applications are bridged before the
-	// server starts.
+	// The cluster connects first, so the applications can be bridged as they are built; a
+	// broker that refuses the credentials stops the start, one that is down does not (the
+	// node keeps trying).
 	var node *cluster.Node
 	if cfg.Cluster.Enabled() {
 		if node, err = cluster.New(gateway.ClusterOptions(&cfg.Cluster, logger)); err != nil {
@@ -100,12 +100,11 @@ func run(args []string) error {
 		}
 		defer node.Close()
 	}
-	g, err := gateway.Build(cfg, gateway.Builtin(), func(o *engine.Options) { o.Logger = logger })
+	srv, err := gateway.NewWithHook(cfg, gateway.Builtin(), func(o *engine.Options) { o.Logger = logger },
+		clusterbridge.Hook(node))
 	if err != nil {
 		return err
 	}
-	srv := g.Server
-	clusterbridge.Attach(node, g.Apps)
 	if err := srv.Start(); err != nil {
 		return err
 	}

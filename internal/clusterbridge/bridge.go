@@ -7,14 +7,14 @@ import (
 	"github.com/wsgate/wsgate/internal/cluster"
 )
 
-// Attach bridges every broadcast and pubsub application of a gateway (by name, as
-// gateway.Build keeps them) over n and leaves the others alone. A nil n (no cluster) does
-// nothing. Call it before the server starts.
-func Attach(n *cluster.Node, all map[string]apps.Application) {
+// Hook returns the function gateway.Build calls with every application it builds (its
+// built argument): it bridges the broadcast and pubsub applications over n, before they are
+// registered, and leaves the others alone. A nil n (no cluster) gives a nil hook.
+func Hook(n *cluster.Node) func(name string, a apps.Application) {
 	if n == nil {
-		return
+		return nil
 	}
-	for name, a := range all {
+	return func(name string, a apps.Application) {
 		switch a := a.(type) {
 		case *builtin.Broadcast:
 			Broadcast(n, name, a)

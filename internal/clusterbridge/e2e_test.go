@@ -59,11 +59,10 @@ func startGateway(tb testing.TB, natsURL, name, apps string) *gw {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { node.Close() })
-	g, err := gateway.Build(cfg, nil, func(o *engine.Options) { o.Logger = quiet() })
+	g, err := gateway.Build(cfg, nil, func(o *engine.Options) { o.Logger = quiet() }, Hook(node))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	Attach(node, g.Apps)
 	srv := g.Server
 	if err := srv.Start(); err != nil {
 		tb.Fatal(err)

@@ -101,7 +101,7 @@ func startPlain(tb testing.TB, apps string) *gw {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	g, err := gateway.Build(cfg, nil, func(o *engine.Options) { o.Logger = quiet() })
+	g, err := gateway.Build(cfg, nil, func(o *engine.Options) { o.Logger = quiet() }, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -107,7 +107,18 @@ func Spec(a *config.App) apps.Spec {
 // the logger, the loop count) and registers every configured application, built by kinds
 // (nil: Builtin()). The server is not started. Errors name the field or the application.
 func New(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*engine.Server, error) {
-	g, err := Build(cfg, kinds, tune)
+	g, err := Build(cfg, kinds, tune, nil)
+	if err != nil {
+		return nil, err
+	}
+	return g.Server, nil
+}
+
+// NewWithHook is New, and calls built (when not nil) with each application's name and
+// instance before registering it: the cluster bridges broadcast and pubsub applications
+// this way (internal/clusterbridge.Hook).
+func NewWithHook(cfg *config.Config, kinds Kinds, tune func(*engine.Options), built func(name string, a apps.Application)) (*engine.Server, error) {
+	g, err := Build(cfg, kinds, tune, built)
 	if err != nil {
 		return nil, err
 	}
@@ -141,8 +152,8 @@ func (g *Gateway) Publish(app, topic string, kind pubsub.Kind, data []byte, reta
 	return a.Publish(topic, kind, data, retain)
 }
 
-// Build is New, keeping the applications (Gateway.Apps).
-func Build(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*Gateway, error) {
+// Build is New, keeping the applications (Gateway.Apps); built is as in NewWithHook.
+func Build(cfg *config.Config, kinds Kinds, tune func(*engine.Options), built func(name string, a apps.Application)) (*Gateway, error) {
 	if kinds == nil {
 		kinds = Builtin()
 	}
@@ -177,6 +188,9 @@ func Build(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*Gatewa
 		}
 		if ps, ok := app.(*pubsub.App); ok {
 			spec = ps.Spec(spec) // the envelope subprotocol
+		}
+		if built != nil {
+			built(a.Name, app)
 		}
 		if err := srv.Register(spec, app); err != nil {
 			return nil, fmt.Errorf("gateway: app[%d]: %w", i, err)

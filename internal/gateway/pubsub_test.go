@@ -46,7 +46,7 @@ acl = "` + acl + `"
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := Build(cfg, nil, quiet)
+	g, err := Build(cfg, nil, quiet, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
