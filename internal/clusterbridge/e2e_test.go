@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -274,5 +275,77 @@ func TestPubSubRetainedSnapshot(t *testing.T) {
 	cl.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, m, err := cl.ReadMessage(); err != nil || string(m) != `{"on":true}` {
 		t.Fatalf("got %q %v, want the retained value set on a before b started", m, err)
+	}
+}
+
+// TestBrokerOutage: with the NATS server gone, a gateway's own clients still reach each
+// other, the node says why it is not ready and counts what it could not forward; when a
+// server is back on the same address, the gateways reconnect by themselves and messages
+// cross again, the ones published meanwhile never.
+func TestBrokerOutage(t *testing.T) {
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(5 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	addr := s.Addr().(*net.TCPAddr)
+	natsURL := "nats://" + addr.String()
+	a := startGateway(t, natsURL, "gw-a", broadcastApp)
+	b := startGateway(t, natsURL, "gw-b", broadcastApp)
+	onA := dial(t, a.url("/chat"))
+	sender, onB := dial(t, b.url("/chat")), dial(t, b.url("/chat"))
+	syncAll(t, a, b)
+	read := func(c *websocket.Conn, want string) {
+		t.Helper()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, m, err := c.ReadMessage(); err != nil || string(m) != want {
+			t.Fatalf("got %q %v, want %q", m, err, want)
+		}
+	}
+	sender.WriteMessage(websocket.TextMessage, []byte("before"))
+	read(onB, "before")
+	read(onA, "before")
+
+	s.Shutdown()
+	s.WaitForShutdown()
+	for _, g := range []*gw{a, b} {
+		waitUntil(t, "not ready", func() bool { ok, _ := g.node.Ready(); return !ok })
+	}
+	if _, why := b.node.Ready(); !strings.Contains(why, "disconnected") {
+		t.Fatalf("reason %q", why)
+	}
+	sender.WriteMessage(websocket.TextMessage, []byte("during"))
+	read(onB, "during") // local delivery goes on
+	waitUntil(t, "the drop counted", func() bool { return b.node.Status().Dropped["disconnected"] == 1 })
+
+	s2, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: addr.Port, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s2.Start()
+	if !s2.ReadyForConnections(5 * time.Second) {
+		t.Fatal("second nats server not ready")
+	}
+	defer s2.Shutdown()
+	for _, g := range []*gw{a, b} {
+		waitUntil(t, "ready again", func() bool { ok, _ := g.node.Ready(); return ok })
+	}
+	syncAll(t, a, b)
+	sender.WriteMessage(websocket.TextMessage, []byte("after"))
+	read(onB, "after")
+	read(onA, "after") // not "during": it was never forwarded
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
