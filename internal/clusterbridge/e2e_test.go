@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/wsgate/wsgate/apps/builtin"
 	"github.com/wsgate/wsgate/apps/pubsub"
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
@@ -89,6 +90,35 @@ func dial(tb testing.TB, url string) *websocket.Conn {
 	return c
 }
 
+// settle waits until the gateways' applications hold the given numbers of local members
+// (broadcast) or subscriptions (pubsub) — a client's 101 can come before its application
+// sees it — and then until the nodes' subscriptions are at the broker.
+func settle(tb testing.TB, app string, want map[*gw]int) {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for g, n := range want {
+		for members(g, app) != n {
+			if time.Now().After(deadline) {
+				tb.Fatalf("%s has %d members or subscriptions, want %d", app, members(g, app), n)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		syncAll(tb, g)
+	}
+}
+
+// members is the local members of a broadcast application or subscriptions of a pubsub one.
+func members(g *gw, app string) int {
+	switch a := g.g.Apps[app].(type) {
+	case *builtin.Broadcast:
+		return a.Members()
+	case *pubsub.App:
+		_, _, n, _ := a.Stats()
+		return n
+	}
+	return -1
+}
+
 func syncAll(tb testing.TB, gws ...*gw) {
 	tb.Helper()
 	for _, g := range gws {
@@ -110,7 +140,7 @@ func TestBroadcastAcrossGateways(t *testing.T) {
 	c := startGateway(t, natsURL, "gw-c", broadcastApp)
 	onA, onC := dial(t, a.url("/chat")), dial(t, c.url("/chat"))
 	sender, onB := dial(t, b.url("/chat")), dial(t, b.url("/chat"))
-	syncAll(t, a, b, c)
+	settle(t, "chat", map[*gw]int{a: 1, b: 2, c: 1})
 
 	const total = 10000
 	go func() {
@@ -164,7 +194,7 @@ func TestBroadcastInterestFollowsMembers(t *testing.T) {
 	syncAll(t, a)
 	base := a.node.Status().Subjects
 	c := dial(t, a.url("/chat"))
-	syncAll(t, a)
+	settle(t, "chat", map[*gw]int{a: 1})
 	if got := a.node.Status().Subjects; got != base+1 {
 		t.Fatalf("with a member: %d subjects, want %d", got, base+1)
 	}
@@ -197,7 +227,7 @@ func TestPubSubAcrossGateways(t *testing.T) {
 	onA := dial(t, a.url("/ps?topic=room/1"))
 	onC := dial(t, c.url("/ps?topic=room/%2B&topic=room/%23")) // room/+ and room/#
 	pub := dial(t, b.url("/ps?topic=room/1"))
-	syncAll(t, a, b, c)
+	settle(t, "ps", map[*gw]int{a: 1, b: 1, c: 2})
 
 	const total = 10000
 	go func() {
@@ -297,7 +327,7 @@ func TestBrokerOutage(t *testing.T) {
 	b := startGateway(t, natsURL, "gw-b", broadcastApp)
 	onA := dial(t, a.url("/chat"))
 	sender, onB := dial(t, b.url("/chat")), dial(t, b.url("/chat"))
-	syncAll(t, a, b)
+	settle(t, "chat", map[*gw]int{a: 1, b: 2})
 	read := func(c *websocket.Conn, want string) {
 		t.Helper()
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))

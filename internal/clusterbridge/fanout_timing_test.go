@@ -70,11 +70,18 @@ func BenchmarkFanout10k(b *testing.B) {
 				pub := dial(b, gws[0].url(path))
 				publish = func() error { return pub.WriteMessage(websocket.TextMessage, payload) }
 			}
-			for _, g := range gws {
-				if g.node != nil {
-					syncAll(b, g)
+			appName := "chat"
+			if tc.pubsub {
+				appName = "ps"
+			}
+			want := map[*gw]int{}
+			for i, g := range gws {
+				want[g] = subscribers / len(gws)
+				if i == 0 && !tc.pubsub {
+					want[g]++ // the publishing client is a member too
 				}
 			}
+			settleAll(b, appName, want)
 			b.ReportAllocs()
 			cpu0 := cpuTime()
 			b.ResetTimer()
@@ -110,4 +117,22 @@ func startPlain(tb testing.TB, apps string) *gw {
 	}
 	tb.Cleanup(func() { g.Stop(context.Background()) })
 	return &gw{g: g, srv: g.Server}
+}
+
+// settleAll is settle for gateways with or without a cluster node.
+func settleAll(tb testing.TB, app string, want map[*gw]int) {
+	tb.Helper()
+	for g, n := range want {
+		if g.node != nil {
+			settle(tb, app, map[*gw]int{g: n})
+			continue
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for members(g, app) != n {
+			if time.Now().After(deadline) {
+				tb.Fatalf("%s: %d members, want %d", app, members(g, app), n)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
 }
