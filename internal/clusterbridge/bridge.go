@@ -36,8 +36,9 @@ func PubSub(n *cluster.Node, app string, a *pubsub.App) {
 
 type pubsubBridge struct{ n *cluster.Node }
 
+// Forward hands the publish over without a copy: pubsub gives the Bridge its Topic and Data.
 func (x pubsubBridge) Forward(app string, m pubsub.Message) {
-	x.n.Forward(app, cluster.Message{Topic: m.Topic, Kind: cluster.Kind(m.Kind), Data: m.Data, Retain: m.Retain})
+	x.n.ForwardOwned(app, cluster.Message{Topic: m.Topic, Kind: cluster.Kind(m.Kind), Data: m.Data, Retain: m.Retain})
 }
 
 func (x pubsubBridge) Interest(app, filter string, on bool) { x.n.Interest(app, filter, on) }
