@@ -27,7 +27,7 @@ served by the HTTP service because no static root is configured.</p>
 func (s *Server) renderPage() []byte {
 	type row struct{ Name, Addr, Path, Scope, Protocols string }
 	var data struct{ Listeners, Apps []row }
-	for _, l := range s.listeners {
+	for _, l := range s.listenerList() {
 		data.Listeners = append(data.Listeners, row{Name: l.name, Addr: l.address})
 	}
 	for _, rt := range s.reg.Table().Routes() {

@@ -7,7 +7,8 @@
 //	wsgate -gen-cert DIR    write a self-signed certificate pair for a first try
 //	wsgate -version
 
-// SIGHUP reloads the TLS certificates; SIGINT and SIGTERM stop gracefully.
+// SIGHUP re-reads the configuration file and applies it without a restart (docs/reload.md);
+// SIGINT and SIGTERM stop gracefully.
 package main
 
 import (
@@ -88,10 +89,11 @@ func run(args []string) error {
 	// server starts still stops it gracefully instead of killing it.
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	srv, err := gateway.New(cfg, gateway.Builtin(), func(o *engine.Options) { o.Logger = logger })
+	g, err := gateway.Open(cfg, gateway.Builtin(), func(o *engine.Options) { o.Logger = logger })
 	if err != nil {
 		return err
 	}
+	srv := g.Server()
 	if err := srv.Start(); err != nil {
 		return err
 	}
@@ -109,11 +111,9 @@ func run(args []string) error {
 		if got != syscall.SIGHUP {
 			break
 		}
-		// SIGHUP: new certificates for new connections; established ones are kept.
-		if err := srv.ReloadCertificates(); err != nil {
-			logger.Error("certificate reload failed; keeping the old pairs", "err", err)
-		}
+		_ = reload(g, *configFile, logger)
 	}
+	cfg = g.Config()
 	logger.Info("signal received; shutting down gracefully (again to exit at once)", "signal", got.String(),
 		"timeout", cfg.WebSocket.ShutdownTimeout)
 	go func() {
@@ -132,6 +132,22 @@ func run(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// reload re-reads the configuration file (the embedded default when file is "") and applies
+// it to g: SIGHUP. It logs the reload's one line, or the error naming the field or the
+// listener, in which case nothing changed.
+func reload(g *gateway.Gateway, file string, logger *slog.Logger) error {
+	cfg, _, err := loadConfig(file)
+	if err == nil {
+		var sum gateway.Summary
+		if sum, err = g.Reload(cfg); err == nil {
+			sum.Log(logger)
+			return nil
+		}
+	}
+	logger.Error("config reload failed; nothing changed", "err", err)
+	return err
 }
 
 // loadConfig reads the configuration file, or returns the embedded default.

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"fmt"
 	"log/slog"
 	"slices"
 
@@ -82,39 +81,13 @@ func Spec(a *config.App) apps.Spec {
 // New validates cfg, builds the server from Options(cfg) (tune, when not nil, adjusts them:
 // the logger, the loop count) and registers every configured application, built by kinds
 // (nil: Builtin()). The server is not started. Errors name the field or the application.
+// A program that reloads its file uses Open, which keeps what Reload needs.
 func New(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*engine.Server, error) {
-	if kinds == nil {
-		kinds = Builtin()
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if err := cfg.CheckKinds(kinds.Names()); err != nil {
-		return nil, err
-	}
-	opt := Options(cfg)
-	if tune != nil {
-		tune(&opt)
-	}
-	log := opt.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	srv, err := engine.New(opt)
+	g, err := Open(cfg, kinds, tune)
 	if err != nil {
 		return nil, err
 	}
-	for i := range cfg.Apps {
-		a := &cfg.Apps[i]
-		spec := Spec(a)
-		if spec.Auth, err = Authenticator(a, log); err != nil {
-			return nil, fmt.Errorf("gateway: app[%d] %q: %w", i, a.Name, err)
-		}
-		if err := srv.Register(spec, kinds[a.Kind]()); err != nil {
-			return nil, fmt.Errorf("gateway: app[%d]: %w", i, err)
-		}
-	}
-	return srv, nil
+	return g.Server(), nil
 }
 
 // Authenticator reads the credentials of a configured application: nil for auth = "none".
