@@ -25,7 +25,7 @@ type AppEntry struct {
 // lists the Options fields whose value changed.
 type Changes struct {
 	AppsAdded, AppsRemoved []string
-	// AppsReplaced ended an application whose path, scope or Application value changed: its
+	// AppsReplaced ended an application whose path or Application value changed: its
 	// clients got 1001 and the new one serves new connections.
 	AppsReplaced []string
 	// AppsUpdated kept their clients; their new spec applies to new connections.
@@ -53,10 +53,10 @@ type Changes struct {
 // removed stop accepting, and clients of removed listeners and of ended applications get
 // close 1001 (connections of a removed listener still in the HTTP phase are closed).
 //
-// Applications follow the rules of internal/route (Plan): an entry with the name, path,
-// scope and Application value (the same instance) of a registered one keeps its clients
-// and applies its new spec to new connections; any other change of those ends the old
-// registration. Settings read at every event (ping interval, timeouts, output bound,
+// Applications follow the rules of internal/route (Plan): an entry with the name, path and
+// Application value (the same instance) of a registered one keeps its clients and applies
+// its new spec to new connections, except that clients that came through a server its
+// scope no longer has get 1001; a new path or Application ends the old registration. Settings read at every event (ping interval, timeouts, output bound,
 // connection limits, header limits) apply at once, to existing connections too; the
 // message size limit applies to connections upgraded from then on.
 //
@@ -153,10 +153,12 @@ func (s *Server) Reconfigure(opt Options, entries []AppEntry) (*Changes, error) 
 	return ch, nil
 }
 
-// closeEnded closes the connections of removed listeners and ended applications and
-// returns how many.
+// closeEnded closes the connections of removed listeners, of ended applications, and of
+// applications whose scope no longer has the server they came through, and returns how
+// many.
 func (s *Server) closeEnded() int {
 	n := 0
+	tab := s.reg.Table()
 	s.forEachConn(func(c *conn) {
 		c.mu.Lock()
 		upgraded, closing := c.upgraded, c.closing
@@ -166,6 +168,10 @@ func (s *Server) closeEnded() int {
 			reason = "server removed"
 		case upgraded && c.route.Ended():
 			reason = "application removed"
+		case upgraded:
+			if cur := tab.Current(c.route); cur != nil && !cur.InScope(c.l.idx) {
+				reason = "application no longer on this server"
+			}
 		}
 		if reason != "" && upgraded && !closing {
 			c.closeFrameLocked(apps.CloseGoingAway, reason)

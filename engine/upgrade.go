@@ -107,7 +107,8 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 	lp.resp = resp[:0]
 	c.consume(n)
 
-	c.route = rt
+	// c.route was set by callHandshake, before the connection was marked upgraded: other
+	// goroutines read it under c.mu from then on (onRoute, closeEnded), so it is not written again.
 	if user != "" || len(req.Query) > 0 {
 		c.extra = &connExtra{user: user, query: string(req.Query)}
 	}

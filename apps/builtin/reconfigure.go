@@ -3,9 +3,9 @@ package builtin
 import "github.com/wsgate/wsgate/config"
 
 // Reconfigure lets wsgate's reload keep an echo application and its clients through any
-// change of its [[app]] table that keeps its kind, path and scope (gateway.Reconfigurer): echo
-// has no options of its own, and what the table sets besides (origins, subprotocols, limits,
-// authentication, compression) the gateway applies to new connections.
+// change of its [[app]] table that keeps its kind and path (gateway.Reconfigurer): echo
+// has no options of its own, and what the table sets besides (scope, origins, subprotocols,
+// limits, authentication, compression) the gateway applies to new connections.
 func (Echo) Reconfigure(config.App) error { return nil }
 
 // Reconfigure does for a broadcast application what Echo.Reconfigure does: its members stay

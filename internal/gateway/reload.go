@@ -17,15 +17,16 @@ import (
 
 // Reconfigurer is an application instance that can take new settings of its [[app]] table in
 // place. Reload calls it, after the new configuration is in force, for an application whose
-// table changed while its name, kind, path and scope did not. It applies what concerns it
+// table changed while its name, kind and path did not. It applies what concerns it
 // (its kind's own options) to new connections and, where it can, to connected ones; nil keeps
 // the instance and its clients. An error means it cannot: Reload replaces it with a new
 // instance of its kind and its clients get close 1001.
 //
 // An instance that does not implement Reconfigurer keeps its clients through changes of the
-// settings the gateway applies itself (origins, subprotocols, default_subprotocol,
+// settings the gateway applies itself (scope, origins, subprotocols, default_subprotocol,
 // max_connections, compression, auth, credentials, users) and is replaced on any other
-// change of its table (its kind's own options).
+// change of its table (its kind's own options). A narrowed scope closes, with 1001, the
+// clients that came through a server no longer in it.
 type Reconfigurer interface {
 	Reconfigure(a config.App) error
 }
@@ -152,8 +153,8 @@ func sameAuth(a, b *config.App) bool {
 // Summary is what a Reload changed, as its log line says it.
 type Summary struct {
 	AppsAdded, AppsRemoved []string
-	// AppsReplaced: "name(fields)" of applications whose clients got 1001 (kind, path or
-	// scope changed, or an instance that could not take the change).
+	// AppsReplaced: "name(fields)" of applications whose clients got 1001 (kind or path
+	// changed, or an instance that could not take the change).
 	AppsReplaced []string
 	// AppsChanged: "name(fields)" of applications that kept their clients.
 	AppsChanged                                      []string
@@ -230,7 +231,7 @@ func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 		if prev != nil && prev.authSum != in.authSum && prev.cfg.Credentials == a.Credentials {
 			credentials[a.Name] = true
 		}
-		if prev != nil && prev.cfg.Kind == a.Kind && prev.cfg.Path == a.Path && sameScope(prev.cfg.Scope, a.Scope) {
+		if prev != nil && prev.cfg.Kind == a.Kind && prev.cfg.Path == a.Path {
 			_, canTake := prev.app.(Reconfigurer)
 			switch {
 			case reflect.DeepEqual(prev.cfg, *a) && !credentials[a.Name]:
@@ -370,8 +371,4 @@ func ownOptionsChanged(a, b *config.App) bool {
 		}
 	}
 	return false
-}
-
-func sameScope(a, b []string) bool {
-	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }

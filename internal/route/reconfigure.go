@@ -10,14 +10,15 @@ import (
 
 // A live reconfiguration replaces the whole application set (Plan, then Commit). An
 // application's registration lives on across it — its open connections stay, on the Route
-// they were opened on — when the new set has an entry of the same name with the same path,
-// the same scope (as a set of names) and the same Application value (the same instance for
-// pointer types). Every other difference (origins, subprotocols, limits, compression,
-// authenticator) applies to the connections opened from then on. An entry equal in every
-// respect keeps its very Route, so nothing about it changes, not even its pointer. Anything
-// else ends the registration: a name that is gone, or one whose path, scope or Application
-// changed; its routes are reported in Plan.Gone and its connections are the caller's to
-// close (with 1001).
+// they were opened on — when the new set has an entry of the same name with the same path
+// and the same Application value (the same instance for pointer types). Every other
+// difference (scope, origins, subprotocols, limits, compression, authenticator) applies to
+// the connections opened from then on; for a narrowed scope the caller closes the
+// connections that came through a server no longer in it (Table.Current finds the route in
+// force). An entry equal in every respect keeps its very Route, so nothing about it
+// changes, not even its pointer. Anything else ends the registration: a name that is gone,
+// or one whose path or Application changed; its routes are reported in Plan.Gone and its
+// connections are the caller's to close (with 1001).
 
 // lineage is what the routes of one registration share: a connection opened on any of
 // them belongs to it, and it ends once.
@@ -132,9 +133,20 @@ func (r *Registry) Commit(p *Plan) error {
 	return nil
 }
 
-// continues reports whether n carries on o's registration: same path, scope and application.
+// continues reports whether n carries on o's registration: same path and application.
 func continues(o, n *Route) bool {
-	return o.Spec.Path == n.Spec.Path && sameSet(o.Spec.Scope, n.Spec.Scope) && same(o.App, n.App)
+	return o.Spec.Path == n.Spec.Path && same(o.App, n.App)
+}
+
+// Current returns the route in force of rt's registration, or nil if it has ended.
+func (t *Table) Current(rt *Route) *Route {
+	if t == nil || rt == nil {
+		return nil
+	}
+	if c := t.root.lookup([]byte(rt.Spec.Path)); c.SameApp(rt) {
+		return c
+	}
+	return nil
 }
 
 // identical reports whether n is o in every respect, so that o itself can stay.
@@ -156,10 +168,6 @@ func same[T any](a, b T) (eq bool) {
 		}
 	}()
 	return any(a) == any(b)
-}
-
-func sameSet(a, b []string) bool {
-	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }
 
 // names lists the listener names in use, for errors.

@@ -45,7 +45,7 @@ func TestPlan(t *testing.T) {
 	same := specs["same"]
 	same.Scope = []string{"ws", "http"} // the same set in another order: not identical, continues
 	entries := []Entry{
-		{specs["same"], inst},
+		{same, inst},
 		{origins, inst},
 		{path, inst},
 		{scope, inst},
@@ -62,15 +62,15 @@ func TestPlan(t *testing.T) {
 	}{
 		{"added", p.Added, []string{"new"}},
 		{"removed", p.Removed, []string{"gone"}},
-		{"replaced", p.Replaced, []string{"path", "scope", "kind"}},
-		{"updated", p.Updated, []string{"origins"}},
-		{"kept", p.Kept, []string{"same"}},
+		{"replaced", p.Replaced, []string{"path", "kind"}},
+		{"updated", p.Updated, []string{"same", "origins", "scope"}},
+		{"kept", p.Kept, nil},
 	} {
 		if !slices.Equal(c.got, c.want) {
 			t.Errorf("%s: %v, want %v", c.what, c.got, c.want)
 		}
 	}
-	if len(p.Gone) != 4 {
+	if len(p.Gone) != 3 {
 		t.Fatalf("gone: %d", len(p.Gone))
 	}
 	if reg.Table().Lookup([]byte("/gone"), 0) == nil {
@@ -80,14 +80,14 @@ func TestPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	tab := reg.Table()
-	if tab.Lookup([]byte("/same"), 0) != old["same"] {
-		t.Fatal("an identical entry did not keep its route")
+	if cur := tab.Current(old["same"]); cur == nil || cur == old["same"] || tab.Current(old["gone"]) != nil {
+		t.Fatal("Current")
 	}
 	nr := tab.Lookup([]byte("/origins"), 0)
 	if nr == old["origins"] || !nr.SameApp(old["origins"]) || nr.Ended() || nr.OriginAllowed([]byte("https://b.example")) {
 		t.Fatal("updated entry: new route of the same registration with the new origins")
 	}
-	for _, n := range []string{"path", "scope", "kind", "gone"} {
+	for _, n := range []string{"path", "kind", "gone"} {
 		if !old[n].Ended() {
 			t.Errorf("%s: registration not ended", n)
 		}
@@ -100,6 +100,20 @@ func TestPlan(t *testing.T) {
 	reg.Register(apps.Spec{Name: "late", Path: "/late"}, inst)
 	if err := reg.Commit(p); err == nil || reg.Table().Lookup([]byte("/late"), 0) == nil {
 		t.Fatalf("stale plan: %v", err)
+	}
+	// The same set again: every route stays as it is.
+	before := reg.Table().Routes()
+	var again []Entry
+	for _, rt := range before {
+		again = append(again, Entry{rt.Spec, rt.App})
+	}
+	p, err = reg.Plan(listeners, 0, again)
+	if err != nil || len(p.Kept) != len(before) {
+		t.Fatalf("same set: %v %+v", err, p)
+	}
+	reg.Commit(p)
+	if !slices.Equal(reg.Table().Routes(), before) {
+		t.Fatal("an identical entry did not keep its route")
 	}
 }
 
