@@ -51,7 +51,8 @@ type Changes struct {
 // — and on an error changes nothing. Then, in this order: the route table and the
 // settings swap (each one atomic store), listeners added start accepting, listeners
 // removed stop accepting, and clients of removed listeners and of ended applications get
-// close 1001 (connections of a removed listener still in the HTTP phase are closed).
+// close 1001 (connections of a removed listener still in the HTTP phase are closed). It logs
+// nothing at info level: the caller logs the Changes (gateway.Summary does, in one line).
 //
 // Applications follow the rules of internal/route (Plan): an entry with the name, path and
 // Application value (the same instance) of a registered one keeps its clients and applies
@@ -138,13 +139,13 @@ func (s *Server) Reconfigure(opt Options, entries []AppEntry) (*Changes, error) 
 	s.refreshPage()
 	if s.started.Load() {
 		for _, l := range lp.bound {
+			s.log.Debug("listening", "listener", l.name, "addr", l.ln.Addr().String(), "tls", l.tls != nil)
 			s.startAccepting(l)
 		}
 		for _, l := range lp.retire {
 			if l.ln != nil {
 				l.ln.Close()
 				l.wg.Wait() // its accepted connections are all on their loops now
-				s.log.Info("listener closed", "listener", l.name, "addr", l.ln.Addr().String())
 			}
 		}
 	}

@@ -244,6 +244,7 @@ func (s *Server) Start() error {
 	s.cli = cli
 	s.startAuthWorkers()
 	for _, l := range s.listenerList() {
+		s.log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String(), "tls", l.tls != nil)
 		s.startAccepting(l)
 	}
 	return nil
@@ -261,7 +262,6 @@ func (l *listener) bind() error {
 
 // startAccepting starts the accept goroutines of a bound listener.
 func (s *Server) startAccepting(l *listener) {
-	s.log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String(), "tls", l.tls != nil)
 	for range acceptorsPerListener {
 		s.acceptWG.Add(1)
 		l.wg.Add(1)
