@@ -281,15 +281,26 @@ func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 	return sum, nil
 }
 
-// applied is cfg with what was not applied as it runs, for Config.
+// applied is cfg with what was not applied as it runs (see Config): the HTTP service's
+// address, a listener whose TLS was turned on or off, [log] and [metrics].
 func applied(cfg, old *config.Config, ch *engine.Changes) *config.Config {
-	if len(ch.NeedRestart) == 0 {
-		return cfg
-	}
 	c := *cfg
+	c.Log, c.Metrics = old.Log, old.Metrics
+	if len(ch.NeedRestart) == 0 {
+		return &c
+	}
+	tlsOn := func(cert, key string) bool { return cert != "" || key != "" }
 	c.HTTP.Listen = old.HTTP.Listen
-	if (c.HTTP.TLSCert != "") != (old.HTTP.TLSCert != "") {
+	if tlsOn(c.HTTP.TLSCert, c.HTTP.TLSKey) != tlsOn(old.HTTP.TLSCert, old.HTTP.TLSKey) {
 		c.HTTP.TLSCert, c.HTTP.TLSKey = old.HTTP.TLSCert, old.HTTP.TLSKey
+	}
+	c.Standalone = slices.Clone(cfg.Standalone)
+	for i, l := range c.Standalone {
+		for _, o := range old.Standalone {
+			if o.Name == l.Name && tlsOn(o.TLSCert, o.TLSKey) != tlsOn(l.TLSCert, l.TLSKey) {
+				c.Standalone[i] = o
+			}
+		}
 	}
 	return &c
 }

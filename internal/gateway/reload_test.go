@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/apps/builtin"
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
@@ -377,7 +378,7 @@ func TestReloadListeners(t *testing.T) {
 	if code := closeCode(onWS2); code != websocket.CloseGoingAway {
 		t.Fatalf("client of the removed listener: close %d", code)
 	}
-	if _, err := net.DialTimeout("tcp", ws2, 5*time.Second); err == nil || !errors.Is(err, syscallECONNREFUSED()) {
+	if _, err := net.DialTimeout("tcp", ws2, 5*time.Second); err == nil || !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("removed listener still accepts: %v", err)
 	}
 	if err := echoes(onWS, "still"); err != nil {
@@ -469,4 +470,110 @@ func TestReloadSettings(t *testing.T) {
 	}
 }
 
-func syscallECONNREFUSED() error { return syscall.ECONNREFUSED }
+// TestReloadScopeAndMove: a narrowed scope closes with 1001 only the clients that came
+// through the server that left it; a standalone server moved to a new address keeps its
+// clients, serves on the new address and refuses on the old one.
+func TestReloadScopeAndMove(t *testing.T) {
+	both := listeners + app("echo", "echo", "/echo", `scope = ["http", "ws"]`)
+	g := startGateway(t, both)
+	onHTTP := mustDial(t, g.Server().Addr("http"), "/echo", nil)
+	oldWS := g.Server().Addr("ws")
+	onWS := mustDial(t, oldWS, "/echo", nil)
+
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newWS := free.Addr().String()
+	free.Close()
+	moved := strings.Replace(listeners, "name = \"ws\"\nlisten = \"127.0.0.1:0\"", "name = \"ws\"\nlisten = \""+newWS+"\"", 1) +
+		app("echo", "echo", "/echo", `scope = ["ws"]`)
+	sum := reload(t, g, moved)
+	if !slices.Equal(sum.ListenersMoved, []string{"ws"}) || !slices.Equal(sum.AppsChanged, []string{"echo(scope)"}) || sum.Closed != 1 {
+		t.Fatalf("summary: %+v", sum)
+	}
+	if code := closeCode(onHTTP); code != websocket.CloseGoingAway {
+		t.Fatalf("client on the server that left the scope: close %d", code)
+	}
+	if err := echoes(onWS, "stayed"); err != nil {
+		t.Fatalf("client of the moved server: %v", err)
+	}
+	if g.Server().Addr("ws") != newWS {
+		t.Fatalf("ws at %s, want %s", g.Server().Addr("ws"), newWS)
+	}
+	if err := echoes(mustDial(t, newWS, "/echo", nil), "new address"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.DialTimeout("tcp", oldWS, 5*time.Second); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("old address: %v", err)
+	}
+}
+
+// picky is a kind with an option of its own that it cannot change in place.
+type picky struct {
+	builtin.Echo
+	refuse bool
+}
+
+func (p *picky) Reconfigure(config.App) error {
+	if p.refuse {
+		return errors.New("picky: cannot change in place")
+	}
+	return nil
+}
+
+// TestReloadReconfigurer: an instance that takes its new table keeps its clients; one that
+// refuses is replaced and its clients get 1001.
+func TestReloadReconfigurer(t *testing.T) {
+	for _, refuse := range []bool{false, true} {
+		t.Run(fmt.Sprint("refuse=", refuse), func(t *testing.T) {
+			kinds := Builtin()
+			var made []*picky
+			kinds["picky"] = func() apps.Application {
+				p := &picky{refuse: refuse}
+				made = append(made, p)
+				return p
+			}
+			cfg := parse(t, listeners+app("p", "picky", "/p"))
+			g, err := Open(cfg, kinds, func(o *engine.Options) { quiet(o); o.EventLoops = 2 })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := g.Server().Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { g.Server().Stop(t.Context()) })
+			c := mustDial(t, g.Server().Addr("ws"), "/p", nil)
+			next, err := config.Parse([]byte(listeners + app("p", "picky", "/p", `origins = ["https://a.example"]`)))
+			if err == nil {
+				err = next.CheckKinds(kinds.Names())
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := g.Reload(next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !refuse {
+				if len(made) != 1 || !slices.Equal(sum.AppsChanged, []string{"p(origins)"}) || sum.Closed != 0 {
+					t.Fatalf("made %d, summary %+v", len(made), sum)
+				}
+				if err := echoes(c, "kept"); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if len(made) != 2 || !slices.Equal(sum.AppsReplaced, []string{"p(origins)"}) || sum.Closed != 1 {
+				t.Fatalf("made %d, summary %+v", len(made), sum)
+			}
+			if code := closeCode(c); code != websocket.CloseGoingAway {
+				t.Fatalf("client of the replaced instance: close %d", code)
+			}
+			hdr := http.Header{"Origin": {"https://a.example"}}
+			if err := echoes(mustDial(t, g.Server().Addr("ws"), "/p", hdr), "new"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
