@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"time"
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/internal/route"
 	"github.com/wsgate/wsgate/internal/static"
 	"github.com/wsgate/wsgate/internal/tlsconn"
 )
+
+// staticGrace is how long a replaced static root stays open for the requests using it.
+const staticGrace = time.Second
 
 // ErrStopping is returned by Reconfigure once Stop has begun.
 var ErrStopping = errors.New("engine: server stopping")
@@ -129,12 +133,17 @@ func (s *Server) Reconfigure(opt Options, entries []AppEntry) (*Changes, error) 
 		l.gone.Store(true)
 	}
 	if o.StaticRoot != cur.StaticRoot {
+		prev := s.static.Load()
 		if st != nil {
-			if old := s.static.Swap(st); old != nil {
-				old.Close()
-			}
+			s.static.Store(st)
+		} else {
+			s.refreshPage() // no root any more: the default page
 		}
-		// Without a root the page below replaces the responder.
+		if prev != nil {
+			// A loop may be answering from it right now (Respond must not run after Close):
+			// release the old root once those requests are surely done.
+			time.AfterFunc(staticGrace, func() { prev.Close() })
+		}
 	}
 	s.refreshPage()
 	if s.started.Load() {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -467,6 +468,30 @@ func TestReloadSettings(t *testing.T) {
 	}
 	if g.Server().Addr("http") != httpAddr || g.Config().HTTP.Listen != "127.0.0.1:0" {
 		t.Fatal("the HTTP service moved")
+	}
+
+	// A static root set by a reload serves its files; a root that does not open changes nothing.
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "hello.txt"), []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	withRoot := func(dir string) string {
+		return strings.Replace(listeners, "[http]\n", fmt.Sprintf("[http]\nroot = %q\n", dir), 1) + app("echo", "echo", "/echo")
+	}
+	if _, err := g.Reload(parse(t, withRoot(filepath.Join(root, "missing")))); err == nil || !strings.Contains(err.Error(), "static root") {
+		t.Fatalf("missing root: %v", err)
+	}
+	if sum := reload(t, g, withRoot(root)); !slices.Contains(sum.SettingsChanged, "http.root") {
+		t.Fatalf("summary: %+v", sum)
+	}
+	resp, err := http.Get("http://" + httpAddr + "/hello.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "hello" {
+		t.Fatalf("static file after the reload: %d %q", resp.StatusCode, body)
 	}
 }
 
