@@ -99,6 +99,12 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 		s.release(rt)
 		return c.refuse(handshake.ErrBusy, "server shutting down or reconfigured")
 	}
+	// The route is set with upgraded, under c.mu: closeRoute and closeEnded read both from
+	// other goroutines.
+	c.route = rt
+	if user != "" || len(req.Query) > 0 {
+		c.extra = &connExtra{user: user, query: string(req.Query)}
+	}
 	c.upgraded = true
 	c.mu.Unlock()
 	lp.proto = append(lp.proto[:0], proto...)
@@ -107,11 +113,6 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 	lp.resp = resp[:0]
 	c.consume(n)
 
-	// c.route was set by callHandshake, before the connection was marked upgraded: other
-	// goroutines read it under c.mu from then on (onRoute, closeEnded), so it is not written again.
-	if user != "" || len(req.Query) > 0 {
-		c.extra = &connExtra{user: user, query: string(req.Query)}
-	}
 	if value != nil {
 		c.SetValue(value)
 	}

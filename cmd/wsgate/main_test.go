@@ -63,14 +63,14 @@ func TestReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := gateway.Open(cfg, gateway.Builtin(), func(o *engine.Options) { o.Logger, o.EventLoops = logger, 1 })
+	g, err := gateway.Build(cfg, gateway.Builtin(), func(o *engine.Options) { o.Logger, o.EventLoops = logger, 1 }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Server().Start(); err != nil {
+	if err := g.Server.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer g.Server().Stop(t.Context())
+	defer g.Server.Stop(t.Context())
 	logs.take()
 
 	for _, tc := range []struct {

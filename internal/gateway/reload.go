@@ -8,9 +8,9 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/apps/pubsub"
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 )
@@ -31,19 +31,6 @@ type Reconfigurer interface {
 	Reconfigure(a config.App) error
 }
 
-// Gateway is a server built from a configuration, with what Reload needs to apply the next
-// one: the application instances by name and their authenticators.
-type Gateway struct {
-	srv   *engine.Server
-	kinds Kinds
-	tune  func(*engine.Options)
-	log   *slog.Logger
-
-	mu   sync.Mutex // serializes Reload
-	cfg  *config.Config
-	apps map[string]*instance
-}
-
 // instance is one configured application as it runs.
 type instance struct {
 	cfg     config.App // its table as applied
@@ -52,45 +39,7 @@ type instance struct {
 	authSum [sha256.Size]byte // of the credentials file's content when auth was built
 }
 
-// Open validates cfg and builds the gateway it describes, as New does; the server is not
-// started (Server().Start()).
-func Open(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*Gateway, error) {
-	if kinds == nil {
-		kinds = Builtin()
-	}
-	if err := check(cfg, kinds); err != nil {
-		return nil, err
-	}
-	g := &Gateway{kinds: kinds, tune: tune, cfg: cfg, apps: map[string]*instance{}}
-	opt := g.options(cfg)
-	g.log = opt.Logger
-	if g.log == nil {
-		g.log = slog.Default()
-	}
-	srv, err := engine.New(opt)
-	if err != nil {
-		return nil, err
-	}
-	g.srv = srv
-	for i := range cfg.Apps {
-		a := &cfg.Apps[i]
-		in, err := g.instance(i, a, nil)
-		if err != nil {
-			return nil, err
-		}
-		in.app = kinds[a.Kind]()
-		if err := srv.Register(in.spec(), in.app); err != nil {
-			return nil, fmt.Errorf("gateway: app[%d]: %w", i, err)
-		}
-		g.apps[a.Name] = in
-	}
-	return g, nil
-}
-
-// Server returns the gateway's server.
-func (g *Gateway) Server() *engine.Server { return g.srv }
-
-// Config returns the configuration in force (the one given to Open or to the last Reload
+// Config returns the configuration in force (the one given to Build or to the last Reload
 // that succeeded, with what needs a restart as it runs). It must not be modified.
 func (g *Gateway) Config() *config.Config {
 	g.mu.Lock()
@@ -113,10 +62,28 @@ func (g *Gateway) options(cfg *config.Config) engine.Options {
 	return opt
 }
 
+// spec is the application's spec with its authenticator (and, for pubsub, its envelope
+// subprotocol).
 func (in *instance) spec() apps.Spec {
 	s := Spec(&in.cfg)
 	s.Auth = in.auth
+	if ps, ok := in.app.(*pubsub.App); ok {
+		s = ps.Spec(s)
+	}
 	return s
+}
+
+// build makes a new instance of the application's kind and hands it to the built hook.
+func (g *Gateway) build(i int, in *instance) error {
+	app, err := g.kinds[in.cfg.Kind](&in.cfg)
+	if err != nil {
+		return fmt.Errorf("gateway: app[%d] %q: %w", i, in.cfg.Name, err)
+	}
+	if g.built != nil {
+		g.built(in.cfg.Name, app)
+	}
+	in.app = app
+	return nil
 }
 
 // instance prepares the running form of the application at index i of the file: its
@@ -207,8 +174,8 @@ func (s *Summary) Log(log *slog.Logger) {
 // opened, moved or closed, certificates read again (docs/reload.md has the rules). An
 // invalid configuration, an unreadable credentials or certificate file, or a listener that
 // cannot bind changes nothing, and the error names the field or the listener. What needs
-// a restart (http.listen, TLS on or off, log, metrics) is left as it runs and reported in
-// Summary.NeedRestart; the rest applies. Reloads are serialized.
+// a restart (http.listen, TLS on or off, log, metrics, cluster) is left as it runs and
+// reported in Summary.NeedRestart; the rest applies. Reloads are serialized.
 func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -223,7 +190,7 @@ func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 	credentials := map[string]bool{} // the credentials file's content changed
 	for i := range cfg.Apps {
 		a := &cfg.Apps[i]
-		prev := g.apps[a.Name]
+		prev := g.inst[a.Name]
 		in, err := g.instance(i, a, prev)
 		if err != nil {
 			return sum, err
@@ -244,31 +211,37 @@ func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 			}
 		}
 		if in.app == nil {
-			in.app = g.kinds[a.Kind]()
+			if err := g.build(i, in); err != nil {
+				return sum, err
+			}
 		}
 		next[a.Name] = in
 		entries[i] = engine.AppEntry{Spec: in.spec(), App: in.app}
 	}
 	opt := g.options(cfg)
-	ch, err := g.srv.Reconfigure(opt, entries)
+	ch, err := g.Reconfigure(opt, entries)
 	if err != nil {
 		return sum, err
 	}
-	g.apps = next
+	g.inst = next
 	// A kept instance that cannot take its new table is replaced in a second step.
 	var refused []string
 	for _, in := range later {
 		if err := in.app.(Reconfigurer).Reconfigure(in.cfg); err != nil {
+			i := slices.IndexFunc(cfg.Apps, func(a config.App) bool { return a.Name == in.cfg.Name })
 			g.log.Warn("application cannot take its new settings in place; replacing it", "app", in.cfg.Name, "err", err)
-			in.app = g.kinds[in.cfg.Kind]()
+			if err := g.build(i, in); err != nil {
+				g.log.Error("replacing an application that refused its new settings", "app", in.cfg.Name, "err", err)
+				continue
+			}
 			refused = append(refused, in.cfg.Name)
 		}
 	}
 	if len(refused) > 0 {
 		for i := range entries {
-			entries[i].App = next[cfg.Apps[i].Name].app
+			entries[i] = engine.AppEntry{Spec: next[cfg.Apps[i].Name].spec(), App: next[cfg.Apps[i].Name].app}
 		}
-		ch2, err := g.srv.Reconfigure(opt, entries)
+		ch2, err := g.Reconfigure(opt, entries)
 		if err != nil {
 			g.log.Error("replacing applications that refused their new settings", "apps", refused, "err", err)
 		} else {
@@ -276,16 +249,23 @@ func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 			ch.Closed += ch2.Closed
 		}
 	}
+	byName := make(map[string]apps.Application, len(next))
+	for name, in := range next {
+		byName[name] = in.app
+	}
+	g.appsMu.Lock()
+	g.Apps = byName
+	g.appsMu.Unlock()
 	g.cfg = applied(cfg, old, ch)
 	sum = summarize(old, cfg, ch, credentials)
 	return sum, nil
 }
 
 // applied is cfg with what was not applied as it runs (see Config): the HTTP service's
-// address, a listener whose TLS was turned on or off, [log] and [metrics].
+// address, a listener whose TLS was turned on or off, [log], [metrics] and [cluster].
 func applied(cfg, old *config.Config, ch *engine.Changes) *config.Config {
 	c := *cfg
-	c.Log, c.Metrics = old.Log, old.Metrics
+	c.Log, c.Metrics, c.Cluster = old.Log, old.Metrics, old.Cluster
 	if len(ch.NeedRestart) == 0 {
 		return &c
 	}
@@ -347,6 +327,9 @@ func summarize(old, cfg *config.Config, ch *engine.Changes, credentials map[stri
 		s.NeedRestart = append(s.NeedRestart, k)
 	}
 	for _, k := range tagDiff(reflect.ValueOf(old.Metrics), reflect.ValueOf(cfg.Metrics), "metrics.") {
+		s.NeedRestart = append(s.NeedRestart, k)
+	}
+	for _, k := range tagDiff(reflect.ValueOf(old.Cluster), reflect.ValueOf(cfg.Cluster), "cluster.") {
 		s.NeedRestart = append(s.NeedRestart, k)
 	}
 	return s

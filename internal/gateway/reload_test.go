@@ -53,14 +53,14 @@ func parse(t *testing.T, text string) *config.Config {
 // startGateway opens and starts the gateway of text; it stops when the test ends.
 func startGateway(t *testing.T, text string) *Gateway {
 	t.Helper()
-	g, err := Open(parse(t, text), nil, func(o *engine.Options) { quiet(o); o.EventLoops = 2 })
+	g, err := Build(parse(t, text), nil, func(o *engine.Options) { quiet(o); o.EventLoops = 2 }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Server().Start(); err != nil {
+	if err := g.Server.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { g.Server().Stop(t.Context()) })
+	t.Cleanup(func() { g.Server.Stop(t.Context()) })
 	return g
 }
 
@@ -149,7 +149,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	after := listeners + app("news", "broadcast", "/news", `scope = ["ws"]`) +
 		app("echo", "echo", "/echo", `scope = ["ws"]`) + app("chat", "echo", "/chat", `scope = ["ws"]`)
 	g := startGateway(t, before)
-	addr := g.Server().Addr("ws")
+	addr := g.Server.Addr("ws")
 
 	pub := mustDial(t, addr, "/news", nil)
 	recv := make([]*websocket.Conn, receivers)
@@ -165,7 +165,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		old[i] = mustDial(t, addr, "/old", nil)
 	}
 	// Every receiver is a member before the first message (OnOpen runs after the 101).
-	news := g.apps["news"].app.(*builtin.Broadcast)
+	news := g.App("news").(*builtin.Broadcast)
 	for deadline := time.Now().Add(10 * time.Second); news.Members() < receivers+1; {
 		if time.Now().After(deadline) {
 			t.Fatalf("members: %d", news.Members())
@@ -269,7 +269,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		len(sum.AppsChanged)+len(sum.AppsReplaced) != 0 || sum.Closed != olds {
 		t.Errorf("summary: %+v", sum)
 	}
-	for _, a := range g.Server().Applications() {
+	for _, a := range g.Server.Applications() {
 		want := map[string]int64{"news": receivers + 1, "echo": echoers, "chat": 0}[a.Name]
 		if a.Connections != want {
 			t.Errorf("%s: %d connections, want %d", a.Name, a.Connections, want)
@@ -289,7 +289,7 @@ func TestReloadUnderLoad(t *testing.T) {
 func TestReloadInvalid(t *testing.T) {
 	before := listeners + app("echo", "echo", "/echo")
 	g := startGateway(t, before)
-	addr := g.Server().Addr("ws")
+	addr := g.Server.Addr("ws")
 	c := mustDial(t, addr, "/echo", nil)
 	cfgBefore := g.Config()
 
@@ -334,7 +334,7 @@ func TestReloadInvalid(t *testing.T) {
 			if tc.name != "bind" && !errors.As(err, &fe) {
 				t.Fatalf("not a *config.FieldError: %T", err)
 			}
-			if g.Config() != cfgBefore || g.Server().Addr("ws2") != "" || len(g.Server().Applications()) != 1 {
+			if g.Config() != cfgBefore || g.Server.Addr("ws2") != "" || len(g.Server.Applications()) != 1 {
 				t.Fatal("a failed reload changed the gateway")
 			}
 			if code := status(t, addr, "/chat", nil); code != http.StatusNotFound {
@@ -355,13 +355,13 @@ func TestReloadListeners(t *testing.T) {
 	two := listeners + "[[standalone]]\nname = \"ws2\"\nlisten = \"127.0.0.1:0\"\n" +
 		app("echo", "echo", "/echo", `scope = ["ws", "ws2"]`)
 	g := startGateway(t, one)
-	onWS := mustDial(t, g.Server().Addr("ws"), "/echo", nil)
+	onWS := mustDial(t, g.Server.Addr("ws"), "/echo", nil)
 
 	sum := reload(t, g, two)
 	if !slices.Equal(sum.ListenersAdded, []string{"ws2"}) || !slices.Equal(sum.AppsChanged, []string{"echo(scope)"}) || sum.Closed != 0 {
 		t.Fatalf("summary: %+v", sum)
 	}
-	ws2 := g.Server().Addr("ws2")
+	ws2 := g.Server.Addr("ws2")
 	if ws2 == "" {
 		t.Fatal("ws2 not bound")
 	}
@@ -410,7 +410,7 @@ func TestReloadInPlace(t *testing.T) {
 	}
 	writeTokens("ann")
 	g := startGateway(t, file(`["https://a.example"]`))
-	addr := g.Server().Addr("ws")
+	addr := g.Server.Addr("ws")
 	fromA := mustDial(t, addr, "/echo", origin("https://a.example"))
 	ann := mustDial(t, addr, "/tok", bearer("ann"))
 	if code := status(t, addr, "/echo", origin("https://b.example")); code != http.StatusForbidden {
@@ -451,9 +451,9 @@ func TestReloadInPlace(t *testing.T) {
 // address is not applied and is reported as needing a restart.
 func TestReloadSettings(t *testing.T) {
 	g := startGateway(t, listeners+app("echo", "echo", "/echo"))
-	addr := g.Server().Addr("ws")
+	addr := g.Server.Addr("ws")
 	first := mustDial(t, addr, "/echo", nil)
-	httpAddr := g.Server().Addr("http")
+	httpAddr := g.Server.Addr("http")
 	sum := reload(t, g, strings.Replace(listeners, `listen = "127.0.0.1:0"`, `listen = "127.0.0.1:1"`, 1)+
 		"[websocket]\nmax_connections = 1\n"+app("echo", "echo", "/echo"))
 	if !slices.Equal(sum.SettingsChanged, []string{"max_connections"}) || len(sum.NeedRestart) != 1 ||
@@ -466,7 +466,7 @@ func TestReloadSettings(t *testing.T) {
 	if err := echoes(first, "kept"); err != nil {
 		t.Fatal(err)
 	}
-	if g.Server().Addr("http") != httpAddr || g.Config().HTTP.Listen != "127.0.0.1:0" {
+	if g.Server.Addr("http") != httpAddr || g.Config().HTTP.Listen != "127.0.0.1:0" {
 		t.Fatal("the HTTP service moved")
 	}
 
@@ -501,8 +501,8 @@ func TestReloadSettings(t *testing.T) {
 func TestReloadScopeAndMove(t *testing.T) {
 	both := listeners + app("echo", "echo", "/echo", `scope = ["http", "ws"]`)
 	g := startGateway(t, both)
-	onHTTP := mustDial(t, g.Server().Addr("http"), "/echo", nil)
-	oldWS := g.Server().Addr("ws")
+	onHTTP := mustDial(t, g.Server.Addr("http"), "/echo", nil)
+	oldWS := g.Server.Addr("ws")
 	onWS := mustDial(t, oldWS, "/echo", nil)
 
 	free, err := net.Listen("tcp", "127.0.0.1:0")
@@ -523,8 +523,8 @@ func TestReloadScopeAndMove(t *testing.T) {
 	if err := echoes(onWS, "stayed"); err != nil {
 		t.Fatalf("client of the moved server: %v", err)
 	}
-	if g.Server().Addr("ws") != newWS {
-		t.Fatalf("ws at %s, want %s", g.Server().Addr("ws"), newWS)
+	if g.Server.Addr("ws") != newWS {
+		t.Fatalf("ws at %s, want %s", g.Server.Addr("ws"), newWS)
 	}
 	if err := echoes(mustDial(t, newWS, "/echo", nil), "new address"); err != nil {
 		t.Fatal(err)
@@ -554,21 +554,21 @@ func TestReloadReconfigurer(t *testing.T) {
 		t.Run(fmt.Sprint("refuse=", refuse), func(t *testing.T) {
 			kinds := Builtin()
 			var made []*picky
-			kinds["picky"] = func() apps.Application {
+			kinds["picky"] = func(*config.App) (apps.Application, error) {
 				p := &picky{refuse: refuse}
 				made = append(made, p)
-				return p
+				return p, nil
 			}
 			cfg := parse(t, listeners+app("p", "picky", "/p"))
-			g, err := Open(cfg, kinds, func(o *engine.Options) { quiet(o); o.EventLoops = 2 })
+			g, err := Build(cfg, kinds, func(o *engine.Options) { quiet(o); o.EventLoops = 2 }, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := g.Server().Start(); err != nil {
+			if err := g.Server.Start(); err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { g.Server().Stop(t.Context()) })
-			c := mustDial(t, g.Server().Addr("ws"), "/p", nil)
+			t.Cleanup(func() { g.Server.Stop(t.Context()) })
+			c := mustDial(t, g.Server.Addr("ws"), "/p", nil)
 			next, err := config.Parse([]byte(listeners + app("p", "picky", "/p", `origins = ["https://a.example"]`)))
 			if err == nil {
 				err = next.CheckKinds(kinds.Names())
@@ -596,9 +596,34 @@ func TestReloadReconfigurer(t *testing.T) {
 				t.Fatalf("client of the replaced instance: close %d", code)
 			}
 			hdr := http.Header{"Origin": {"https://a.example"}}
-			if err := echoes(mustDial(t, g.Server().Addr("ws"), "/p", hdr), "new"); err != nil {
+			if err := echoes(mustDial(t, g.Server.Addr("ws"), "/p", hdr), "new"); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
+}
+
+// TestReloadPubSub: a pubsub application keeps its clients through a reload that leaves its
+// table alone (its envelope subprotocol included), and is replaced, its clients closed with
+// 1001, when one of its kind's own options changes: pubsub does not take changes in place.
+func TestReloadPubSub(t *testing.T) {
+	ps := func(max string) string {
+		return app("ps", "pubsub", "/ps", `scope = ["ws"]`, "max_subscriptions = "+max)
+	}
+	g := startGateway(t, listeners+ps("10"))
+	first := g.App("ps")
+	c := mustDial(t, g.Server.Addr("ws"), "/ps?topic=a", nil)
+
+	sum := reload(t, g, listeners+ps("10")+app("echo", "echo", "/echo"))
+	if !slices.Equal(sum.AppsAdded, []string{"echo"}) || len(sum.AppsChanged)+len(sum.AppsReplaced) != 0 || g.App("ps") != first {
+		t.Fatalf("summary: %+v", sum)
+	}
+	sum = reload(t, g, listeners+ps("20")+app("echo", "echo", "/echo"))
+	if !slices.Equal(sum.AppsReplaced, []string{"ps(max_subscriptions)"}) || sum.Closed != 1 || g.App("ps") == first {
+		t.Fatalf("summary: %+v", sum)
+	}
+	if code := closeCode(c); code != websocket.CloseGoingAway {
+		t.Fatalf("client of the replaced instance: close %d", code)
+	}
+	mustDial(t, g.Server.Addr("ws"), "/ps?topic=a", nil)
 }
