@@ -226,12 +226,15 @@ func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 	g.inst = next
 	// A kept instance that cannot take its new table is replaced in a second step.
 	var refused []string
+	kept := map[*instance]apps.Application{} // the instance in force, until the second step
 	for _, in := range later {
 		if err := in.app.(Reconfigurer).Reconfigure(in.cfg); err != nil {
 			i := slices.IndexFunc(cfg.Apps, func(a config.App) bool { return a.Name == in.cfg.Name })
 			g.log.Warn("application cannot take its new settings in place; replacing it", "app", in.cfg.Name, "err", err)
+			kept[in] = in.app
 			if err := g.build(i, in); err != nil {
 				g.log.Error("replacing an application that refused its new settings", "app", in.cfg.Name, "err", err)
+				in.app = kept[in]
 				continue
 			}
 			refused = append(refused, in.cfg.Name)
@@ -244,6 +247,9 @@ func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 		ch2, err := g.Reconfigure(opt, entries)
 		if err != nil {
 			g.log.Error("replacing applications that refused their new settings", "apps", refused, "err", err)
+			for in, app := range kept {
+				in.app = app
+			}
 		} else {
 			ch.AppsReplaced = append(ch.AppsReplaced, ch2.AppsReplaced...)
 			ch.Closed += ch2.Closed
