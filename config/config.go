@@ -189,6 +189,30 @@ type App struct {
 	// Users narrows the credentials to these names; empty = every name in the file. Only
 	// with Auth other than none.
 	Users []string `toml:"users"`
+	// SlowConsumer is what happens to a client whose unread output passes
+	// websocket.max_pending_bytes: "close" (close 1008; also what "" means) or "pause" (stop
+	// reading it until its output drains; docs/flow-control.md).
+	SlowConsumer string `toml:"slow_consumer"`
+
+	// The proxy kind's keys (docs/proxy.md); only with kind = "proxy".
+
+	// Upstream is "ws://host[:port]/path", "wss://...", "tcp://host:port" or
+	// "unix:///path". Required with kind = "proxy".
+	Upstream string `toml:"upstream"`
+	// UpstreamTLSCA is a PEM file of the authorities trusted for a wss:// upstream; "" = the
+	// system's.
+	UpstreamTLSCA string `toml:"upstream_tls_ca"`
+	// UpstreamTLSInsecure skips verifying a wss:// upstream's certificate.
+	UpstreamTLSInsecure bool `toml:"upstream_tls_insecure"`
+	// ForwardHeaders names the client request headers passed to a WebSocket upstream;
+	// absent = Origin, Cookie, Authorization; [] = none.
+	ForwardHeaders []string `toml:"forward_headers"`
+	// StreamMessages is the type of the messages a tcp:// or unix:// upstream's bytes
+	// become: "binary" (default) or "text".
+	StreamMessages string `toml:"stream_messages"`
+	// ConnectTimeout bounds connecting to the upstream and its handshake; 0 = 5s. Past it
+	// the client gets 504.
+	ConnectTimeout time.Duration `toml:"connect_timeout"`
 
 	// The settings of kind "pubsub" (docs/pubsub.md); an error with any other kind.
 	// ClientPublish lets clients publish (envelope publish, raw sends). Default false.
@@ -208,6 +232,13 @@ type App struct {
 	// with Auth other than none; read by the caller. Empty: every topic allowed.
 	ACL string `toml:"acl"`
 }
+
+// DefaultSlowConsumer is what App.SlowConsumer "" means.
+const DefaultSlowConsumer = "close"
+
+// KindProxy is the application kind relayed to an upstream (docs/proxy.md); the program
+// that reads the file builds it from the proxy keys.
+const KindProxy = "proxy"
 
 // The kind whose settings App carries besides the common ones, and their defaults.
 const (
@@ -257,7 +288,7 @@ func Default() *Config {
 	c.Standalone = []Listener{{Name: "ws", Listen: "127.0.0.1:8082"}}
 	c.Apps = []App{
 		{Name: "echo", Kind: "echo", Path: "/echo", Scope: []string{HTTPServer, "ws"},
-			Subprotocols: []string{"echo.v1"}, Compression: true, Auth: DefaultAuth},
+			Subprotocols: []string{"echo.v1"}, Compression: true, Auth: DefaultAuth, SlowConsumer: DefaultSlowConsumer},
 		{Name: "broadcast", Kind: "broadcast", Path: "/broadcast", Scope: []string{HTTPServer, "ws"},
 			Auth: DefaultAuth},
 		{Name: "pubsub", Kind: PubSubKind, Path: "/pubsub", Scope: []string{HTTPServer, "ws"},
@@ -395,6 +426,9 @@ func (c *Config) normalizeApps() {
 	for i := range c.Apps {
 		a := &c.Apps[i]
 		setDefault(&a.Auth, DefaultAuth)
+		if a.Kind != KindProxy {
+			nilIfEmpty(&a.ForwardHeaders) // forward_headers = [] means "none" for a proxy only
+		}
 		if a.Kind == PubSubKind {
 			setDefault(&a.MaxSubscriptions, DefaultMaxSubscriptions)
 			setDefault(&a.MaxMessageRate, DefaultMaxMessageRate)

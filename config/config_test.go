@@ -303,7 +303,7 @@ func TestDefault(t *testing.T) {
 		t.Errorf("Default() shares memory between calls: %+v", d)
 	}
 	want := []App{
-		{Name: "echo", Kind: "echo", Path: "/echo", Scope: []string{"http", "ws"}, Subprotocols: []string{"echo.v1"}, Compression: true, Auth: "none"},
+		{Name: "echo", Kind: "echo", Path: "/echo", Scope: []string{"http", "ws"}, Subprotocols: []string{"echo.v1"}, Compression: true, Auth: "none", SlowConsumer: "close"},
 		{Name: "broadcast", Kind: "broadcast", Path: "/broadcast", Scope: []string{"http", "ws"}, Auth: "none"},
 		{Name: "pubsub", Kind: "pubsub", Path: "/pubsub", Scope: []string{"http", "ws"}, Auth: "none",
 			MaxSubscriptions: 100, MaxMessageRate: 100, MaxRetained: 10000, MaxRetainedBytes: 16 << 20},

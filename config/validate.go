@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wsgate/wsgate/internal/check"
 )
@@ -14,6 +15,9 @@ import (
 // Known values of the enumerated fields. Application kinds are the caller's: see CheckKinds.
 var (
 	authKinds  = []string{"none", "basic", "token"}
+	slowKinds  = []string{"close", "pause"}
+	streamKind = []string{"binary", "text"}
+	upstreams  = []string{"ws", "wss", "tcp", "unix"}
 	logLevels  = []string{"debug", "info", "warn", "error"}
 	logFormats = []string{"text", "json"}
 )
@@ -144,6 +148,11 @@ func (v *validator) app(p string, a *App, maxTarget int) {
 			v.add(p+".origins", "%q: %v", o, err)
 		}
 	}
+
+	if a.SlowConsumer != "" { // Normalize sets "close"
+		v.oneOf(p+".slow_consumer", a.SlowConsumer, slowKinds)
+	}
+	v.proxy(p, a)
 
 	switch {
 	case !v.oneOf(p+".auth", a.Auth, authKinds):
@@ -313,4 +322,48 @@ func (c *Config) CheckKinds(have []string) error {
 		}
 	}
 	return errors.Join(v.errs...)
+}
+
+// proxy checks the proxy kind's keys: the upstream's form (the program building the
+// application checks the rest, and names the field too), and that they appear only with
+// kind = "proxy".
+func (v *validator) proxy(p string, a *App) {
+	if a.Kind != KindProxy {
+		for _, k := range []struct {
+			key string
+			set bool
+		}{
+			{"upstream", a.Upstream != ""}, {"upstream_tls_ca", a.UpstreamTLSCA != ""},
+			{"upstream_tls_insecure", a.UpstreamTLSInsecure}, {"forward_headers", len(a.ForwardHeaders) > 0},
+			{"stream_messages", a.StreamMessages != ""}, {"connect_timeout", a.ConnectTimeout != 0},
+		} {
+			if k.set {
+				v.add(p+"."+k.key, "only for kind %q", KindProxy)
+			}
+		}
+		return
+	}
+	scheme, rest, ok := strings.Cut(a.Upstream, "://")
+	switch {
+	case a.Upstream == "":
+		v.add(p+".upstream", "required with kind = %q", KindProxy)
+	case !ok || !slices.Contains(upstreams, scheme) || rest == "":
+		v.add(p+".upstream", "%q: want ws://host/path, wss://host/path, tcp://host:port or unix:///path", a.Upstream)
+	case (a.UpstreamTLSCA != "" || a.UpstreamTLSInsecure) && scheme != "wss":
+		v.add(p+".upstream_tls_ca", "upstream_tls_ca and upstream_tls_insecure apply to wss:// upstreams only")
+	}
+	for _, h := range a.ForwardHeaders {
+		if !check.IsToken(h) {
+			v.add(p+".forward_headers", "%q is not a header name", h)
+		}
+	}
+	if a.StreamMessages != "" {
+		v.oneOf(p+".stream_messages", a.StreamMessages, streamKind)
+	}
+	switch {
+	case a.ConnectTimeout < 0:
+		v.add(p+".connect_timeout", "must not be negative")
+	case a.ConnectTimeout > 0 && a.ConnectTimeout < time.Millisecond:
+		v.add(p+".connect_timeout", `want a string with a unit, such as "5s" (an integer would be nanoseconds)`)
+	}
 }

@@ -146,6 +146,39 @@ var validateCases = []struct {
 	{"pubsub max_retained negative", func(c *Config) { c.Apps[2].MaxRetained = -5 }, "app[2].max_retained", "must be > 0"},
 	{"pubsub max_retained_bytes negative", func(c *Config) { c.Apps[2].MaxRetainedBytes = -1 }, "app[2].max_retained_bytes", "must be > 0"},
 	{"pubsub acl without auth", func(c *Config) { c.Apps[2].ACL = "acl.txt" }, "app[2].acl", `auth is "none"`},
+	// Slow consumers and the proxy kind.
+	{"slow consumer pause", func(c *Config) { c.Apps[0].SlowConsumer = "pause" }, "", ""},
+	{"slow consumer unknown", func(c *Config) { c.Apps[0].SlowConsumer = "drop" }, "app[0].slow_consumer", "want one of close, pause"},
+	{"proxy", func(c *Config) { proxyApp(c, "tcp://127.0.0.1:1883") }, "", ""},
+	{"proxy unix", func(c *Config) { proxyApp(c, "unix:///run/daemon.sock") }, "", ""},
+	{"proxy wss with CA", func(c *Config) {
+		proxyApp(c, "wss://backend.example/ws")
+		c.Apps[0].UpstreamTLSCA = "ca.pem"
+	}, "", ""},
+	{"proxy without upstream", func(c *Config) { proxyApp(c, "") }, "app[0].upstream", `required with kind = "proxy"`},
+	{"proxy bad scheme", func(c *Config) { proxyApp(c, "http://x") }, "app[0].upstream", "want ws://host/path"},
+	{"proxy CA without TLS", func(c *Config) {
+		proxyApp(c, "ws://x/")
+		c.Apps[0].UpstreamTLSInsecure = true
+	}, "app[0].upstream_tls_ca", "wss:// upstreams only"},
+	{"proxy bad header", func(c *Config) {
+		proxyApp(c, "ws://x/")
+		c.Apps[0].ForwardHeaders = []string{"X Bad"}
+	}, "app[0].forward_headers", `"X Bad"`},
+	{"proxy stream messages", func(c *Config) {
+		proxyApp(c, "tcp://x:1")
+		c.Apps[0].StreamMessages = "json"
+	}, "app[0].stream_messages", "want one of binary, text"},
+	{"proxy connect timeout as an integer", func(c *Config) {
+		proxyApp(c, "tcp://x:1")
+		c.Apps[0].ConnectTimeout = 5
+	}, "app[0].connect_timeout", "with a unit"},
+	{"proxy keys on another kind", func(c *Config) { c.Apps[0].Upstream = "tcp://x:1" }, "app[0].upstream", `only for kind "proxy"`},
+}
+
+// proxyApp makes the first application a proxy to upstream.
+func proxyApp(c *Config, upstream string) {
+	c.Apps[0].Kind, c.Apps[0].Upstream = KindProxy, upstream
 }
 
 func TestValidate(t *testing.T) {

@@ -42,6 +42,8 @@ type conn struct {
 	value    atomic.Pointer[any]
 	tls      *tlsState    // nil on a plain listener
 	auth     *authVerdict // a slow authentication check in progress or just finished
+	up       *upstream    // a proxied connection's upstream and pair state (upstream.go); loop only
+	held     uint8        // flow.go: slow_consumer = "pause" (holdPause), and whether reading is paused for it (holdPaused); loop only
 
 	// Loop only.
 	state         uint8
@@ -187,7 +189,7 @@ func (c *conn) writableLocked() error {
 	if c.closing {
 		return apps.ErrClosed
 	}
-	if max := c.lp.s.transitBound(); max > 0 && len(c.out) > max {
+	if max := c.lp.s.transitBound(); max > 0 && len(c.out) > max && c.up == nil { // proxied: flow.go
 		c.slow = true
 		c.markDirtyLocked()
 		return apps.ErrClosed
@@ -260,7 +262,7 @@ func (c *conn) flush() {
 	if max := int(c.lp.s.opt().MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
 		slow = true
 	}
-	if c.state == stateOpen && slow && !closing {
+	if c.state == stateOpen && slow && !closing && c.up == nil && !c.holdSlow(c.slow) { // flow.go may pause instead
 		c.closeSlow(out)
 		return
 	}
@@ -348,6 +350,9 @@ func (c *conn) serve() gnet.Action {
 func (c *conn) onTimer(now int64) gnet.Action {
 	switch c.state {
 	case stateHTTP:
+		if c.up != nil {
+			return c.upgradeTimeout() // the upstream did not answer (upstream.go)
+		}
 		c.lp.s.stats.HandshakeTimeouts.Add(1)
 		c.lp.s.log.Debug("handshake timeout", "conn", c.id, "listener", c.l.name, "remote", c.remote)
 		return gnet.Close
@@ -356,6 +361,9 @@ func (c *conn) onTimer(now int64) gnet.Action {
 		if pi <= 0 {
 			c.setDeadline(0)
 			return gnet.None
+		}
+		if c.gc.IsReadPaused() {
+			c.lastRead = now // not read because its peer is slow (flow.go): not idle
 		}
 		idle := now - c.lastRead
 		switch {

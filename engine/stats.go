@@ -23,6 +23,8 @@ type Stats struct {
 	MessagesIn        atomic.Int64
 	SlowCallbacks     atomic.Int64 // application callbacks that held their loop past the threshold
 	LoopStalls        atomic.Int64 // times an event loop was found blocked
+	UpstreamFailures  atomic.Int64 // proxied clients refused or closed because of their upstream
+	FlowPauses        atomic.Int64 // times one side of a proxied pair stopped being read (flow.go)
 }
 
 // WritePrometheus writes the counters and gauges in the Prometheus text format.
@@ -46,6 +48,8 @@ func (s *Server) WritePrometheus(w io.Writer) {
 		{"messages_in_total", "messages delivered to applications", st.MessagesIn.Load()},
 		{"slow_callbacks_total", "application callbacks that held their event loop too long", st.SlowCallbacks.Load()},
 		{"loop_stalls_total", "times an event loop was found blocked", st.LoopStalls.Load()},
+		{"upstream_failures_total", "proxied clients refused or closed because of their upstream", st.UpstreamFailures.Load()},
+		{"flow_pauses_total", "times one side of a proxied pair stopped being read until the other drained", st.FlowPauses.Load()},
 	} {
 		fmt.Fprintf(w, "# HELP wsgate_%s %s\n# TYPE wsgate_%s counter\nwsgate_%s %d\n", m.name, m.help, m.name, m.name, m.v)
 	}

@@ -18,13 +18,20 @@ import (
 // the request head.
 func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Action {
 	s, lp := c.lp.s, c.lp
+	var user string
+	if c.up != nil { // a proxied upgrade whose upstream answered: the checks below passed (upstream.go)
+		if a, ok := c.up.resume(rt); !ok {
+			return a
+		}
+		user = c.up.user
+		goto accepted
+	}
 	if err := handshake.Check(req); err != nil {
 		return c.refuse(err, "invalid upgrade")
 	}
 	if req.HasOrigin && !rt.OriginAllowed(req.Origin) {
 		return c.refuse(handshake.ErrForbidden, "origin not allowed")
 	}
-	var user string
 	if rt.Spec.Auth != nil {
 		var done bool
 		var refusal error
@@ -34,10 +41,14 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 			return c.refuse(refusal, "authentication")
 		}
 	}
+	if px := proxyOf(rt.App); px != nil {
+		return c.proxyStart(px, req, rt, user, n) // reserves the slot, connects the upstream
+	}
 	if !s.acquire(rt) {
 		s.stats.LimitRefused.Add(1)
 		return c.refuse(handshake.ErrBusy, "connection limit reached")
 	}
+accepted:
 	lp.offered = lp.offered[:0]
 	req.ForEachProtocol(lp.addOffered)
 	hs := &lp.hs
@@ -51,6 +62,9 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 		User:        user,
 		Offered:     lp.offered,
 		Subprotocol: rt.PickSubprotocol(lp.offered),
+	}
+	if c.up != nil && c.up.px.ws {
+		hs.Subprotocol = c.up.subproto // the upstream's choice
 	}
 	if err := c.callHandshake(rt, hs); err != nil {
 		s.release(rt)
@@ -113,6 +127,9 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 	lp.resp = resp[:0]
 	c.consume(n)
 
+	if rt.Spec.PauseSlowConsumers {
+		c.held = holdPause // flow.go
+	}
 	if value != nil {
 		c.SetValue(value)
 	}

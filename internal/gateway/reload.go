@@ -24,7 +24,7 @@ import (
 //
 // An instance that does not implement Reconfigurer keeps its clients through changes of the
 // settings the gateway applies itself (scope, origins, subprotocols, default_subprotocol,
-// max_connections, compression, auth, credentials, users) and is replaced on any other
+// max_connections, compression, auth, credentials, users, slow_consumer) and is replaced on any other
 // change of its table (its kind's own options). A narrowed scope closes, with 1001, the
 // clients that came through a server no longer in it.
 type Reconfigurer interface {
@@ -361,7 +361,7 @@ func tagDiff(a, b reflect.Value, prefix string) []string {
 // gatewayFields are the keys of an [[app]] table the gateway applies itself, through the
 // application's spec and authenticator; the others are its kind's own options.
 var gatewayFields = []string{"name", "kind", "path", "scope", "subprotocols", "default_subprotocol",
-	"max_connections", "compression", "origins", "auth", "credentials", "users"}
+	"max_connections", "compression", "origins", "auth", "credentials", "users", "slow_consumer"}
 
 // ownOptionsChanged reports whether a key of the kind's own options differs.
 func ownOptionsChanged(a, b *config.App) bool {

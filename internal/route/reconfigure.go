@@ -2,6 +2,7 @@ package route
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sync/atomic"
 
@@ -149,14 +150,15 @@ func (t *Table) Current(rt *Route) *Route {
 	return nil
 }
 
-// identical reports whether n is o in every respect, so that o itself can stay.
+// identical reports whether n is o in every respect, so that o itself can stay. Every
+// field of the spec counts, those added later too.
 func identical(o, n *Route) bool {
 	a, b := o.Spec, n.Spec
-	return o.scope == n.scope && o.limit == n.limit && a.Name == b.Name && a.Path == b.Path &&
-		slices.Equal(a.Scope, b.Scope) && slices.Equal(a.Subprotocols, b.Subprotocols) &&
-		a.DefaultSubprotocol == b.DefaultSubprotocol && a.MaxConnections == b.MaxConnections &&
-		a.Compression == b.Compression && slices.Equal(a.Origins, b.Origins) && same(a.Auth, b.Auth) &&
-		same(o.App, n.App)
+	if !same(a.Auth, b.Auth) || !same(o.App, n.App) || o.scope != n.scope || o.limit != n.limit {
+		return false
+	}
+	a.Auth, b.Auth = nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 // same compares two interface values without panicking on an uncomparable dynamic type

@@ -138,3 +138,20 @@ func TestPlanListeners(t *testing.T) {
 		t.Fatalf("scope naming a removed listener: %v", err)
 	}
 }
+
+// TestPlanEveryField: a spec that differs in any field, one added after the rules were
+// written included, is an update, not the same route kept.
+func TestPlanEveryField(t *testing.T) {
+	reg := NewRegistry(listeners, 0)
+	app := &counter{}
+	spec := apps.Spec{Name: "a", Path: "/a"}
+	reg.Register(spec, app)
+	spec.PauseSlowConsumers = true
+	p, err := reg.Plan(listeners, 0, []Entry{{spec, app}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Updated, []string{"a"}) || len(p.Kept) != 0 {
+		t.Fatalf("updated %v, kept %v", p.Updated, p.Kept)
+	}
+}
