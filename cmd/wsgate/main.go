@@ -108,7 +108,8 @@ func run(args []string) error {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	// The cluster connects first, so the applications can be bridged as they are built; a
-	// broker that refuses the credentials stops the start, one that is down does not.
+	// broker that refuses the credentials stops the start, one that is down does not (the
+	// node keeps trying).
 	var node *cluster.Node
 	if cfg.Cluster.Enabled() {
 		if node, err = cluster.New(gateway.ClusterOptions(&cfg.Cluster, logger)); err != nil {
