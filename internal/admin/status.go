@@ -92,6 +92,17 @@ type Cluster struct {
 	Broker    string `json:"broker"` // the address, without credentials
 	Connected bool   `json:"connected"`
 	Detail    string `json:"detail,omitempty"`
+	// Subjects is the number of broker subscriptions the gateway holds (what its clients
+	// want, plus two per bridged application).
+	Subjects int `json:"subjects"`
+	// MessagesOut counts local publishes handed to the broker; MessagesIn counts messages
+	// from other gateways (after deduplication); Deduplicated counts duplicate copies dropped.
+	MessagesOut  uint64 `json:"messages_out"`
+	MessagesIn   uint64 `json:"messages_in"`
+	Deduplicated uint64 `json:"deduplicated"`
+	// Dropped counts messages lost, by reason (docs/cluster.md): disconnected, queue_full,
+	// slow_consumer, too_big, publish_error, invalid, no_app, echo, closed.
+	Dropped map[string]uint64 `json:"dropped,omitempty"`
 }
 
 // normalize replaces nil slices and maps so the JSON has [] and {}.

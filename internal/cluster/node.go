@@ -208,12 +208,17 @@ func (n *Node) Close() error {
 
 // Attach bridges application app: messages from other gateways to it go to r, its retained
 // values are kept cluster-wide, and Interest and Forward calls for it take effect. Attaching
-// an attached name replaces its receiver.
+// an attached name (a new instance after a reload) replaces its receiver and hands r the
+// retained values the node holds, with Retain set; the interest counts stay, since the old
+// instance's clients still report leaving.
 func (n *Node) Attach(app string, r Receiver) {
 	n.mu.Lock()
 	if a, ok := n.apps[app]; ok {
 		a.recv = r
 		n.mu.Unlock()
+		a.retained.each(func(topic string, e *retainedEntry) {
+			r.DeliverRemote(Message{Topic: topic, Kind: e.kind, Data: e.data, Retain: true})
+		})
 		return
 	}
 	a := &appState{

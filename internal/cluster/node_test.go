@@ -413,3 +413,21 @@ func TestTLS(t *testing.T) {
 	defer n.Close()
 	waitFor(t, "ready over TLS", func() bool { ok, _ := n.Ready(); return ok })
 }
+
+// TestReattachReplaysRetained: a new instance of an application (a reload) attached under
+// the same name gets the retained values the node holds.
+func TestReattachReplaysRetained(t *testing.T) {
+	s := runServer(t, 0, nil)
+	a, b := newNode(t, s, nil), newNode(t, s, nil)
+	a.Attach("cfg", &collector{})
+	var first collector
+	b.Attach("cfg", &first)
+	mustSync(t, a, b)
+	a.Forward("cfg", Message{Topic: "k", Kind: Text, Data: []byte("v"), Retain: true})
+	waitFor(t, "the retained value", func() bool { return first.len() == 1 })
+	var second collector
+	b.Attach("cfg", &second)
+	if m := second.all(); len(m) != 1 || m[0].Topic != "k" || string(m[0].Data) != "v" || !m[0].Retain {
+		t.Fatalf("new instance got %+v, want the retained k=v", m)
+	}
+}

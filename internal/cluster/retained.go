@@ -106,6 +106,25 @@ func (r *mirror) evictTombstone() bool {
 	return false
 }
 
+// each calls fn for every value held (not the cleared ones), on a copy taken under the lock.
+func (r *mirror) each(fn func(topic string, e *retainedEntry)) {
+	r.mu.Lock()
+	type kv struct {
+		t string
+		e retainedEntry
+	}
+	all := make([]kv, 0, len(r.m)-r.tombstones)
+	for t, e := range r.m {
+		if len(e.data) > 0 {
+			all = append(all, kv{t, *e})
+		}
+	}
+	r.mu.Unlock()
+	for i := range all {
+		fn(all[i].t, &all[i].e)
+	}
+}
+
 func (r *mirror) len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"io"
+	"strings"
 	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
@@ -100,6 +101,9 @@ func (n *Node) Status() Status {
 	}
 	n.mu.RLock()
 	s.Connected, s.Reason, s.URL = n.reason == "", n.reason, n.url
+	if s.URL == "" { // never connected yet: the configured servers
+		s.URL = redact(strings.Join(n.opt.URLs, ","))
+	}
 	s.Apps = len(n.apps)
 	for _, a := range n.apps {
 		s.Retained += a.retained.len()

@@ -114,7 +114,9 @@ func Admin(cfg *config.Config, gw *Gateway, node *cluster.Node, version string, 
 	if node != nil {
 		src.Cluster = func() admin.Cluster {
 			st := node.Status()
-			return admin.Cluster{Broker: st.URL, Connected: st.Connected, Detail: st.Reason}
+			return admin.Cluster{Broker: st.URL, Connected: st.Connected, Detail: st.Reason,
+				Subjects: st.Subjects, MessagesOut: st.Published, MessagesIn: st.Received,
+				Deduplicated: st.Deduplicated, Dropped: st.Dropped}
 		}
 		src.Extra = node.WritePrometheus
 	}

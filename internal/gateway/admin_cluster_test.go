@@ -74,6 +74,8 @@ path = "/feed"
 	st := status(t, base)
 	if st.Cluster == nil || !st.Cluster.Connected || !strings.HasPrefix(st.Cluster.Broker, "nats://127.0.0.1:") {
 		t.Errorf("cluster in status: %+v", st.Cluster)
+	} else if _, ok := st.Cluster.Dropped["slow_consumer"]; st.Cluster.Subjects < 1 || !ok {
+		t.Errorf("cluster status lacks its subjects or drop counters: %+v", st.Cluster)
 	}
 	_, body := get(t, base+"/metrics")
 	if err := metrics.Lint([]byte(body)); err != nil {
