@@ -216,6 +216,7 @@ func (s *Server) Start() error {
 		}
 		l.ln = ln
 	}
+	reserveSpareProc(s.opt.EventLoops)
 	cli, err := gnet.NewClient(&handler{s: s},
 		gnet.WithNumEventLoop(s.opt.EventLoops),
 		gnet.WithTicker(true),
