@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,17 +101,48 @@ func (a *App) subscribe(c *client, filter string, ack bool, id []byte) error {
 	defer a.mu.Unlock()
 	c.ack(ack, id)
 	a.retained.Match(filter, c.deliverRetained)
-	_, first, err := a.tree.Subscribe(filter, c)
-	if err != nil {
-		return err
+	a.add(c, filter)
+	return nil
+}
+
+// subscribeURL subscribes c to the URL topics of its upgrade request (valid, allowed,
+// within the limit and distinct: OnHandshake checked them) at once, so that a retained
+// value that several of them match (overlapping filters) arrives once, and every one
+// before any live message. A refusal of the OnSubscribe hook is returned with its filter.
+func (a *App) subscribeURL(c *client, filters []string) (string, error) {
+	if h := a.opts.OnSubscribe; h != nil {
+		for _, f := range filters {
+			if err := h(c.conn, c.user, f); err != nil {
+				return f, err
+			}
+		}
 	}
-	c.filters.add(filter)
-	if first {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, f := range filters {
+		a.retained.Match(f, func(t string, v *stored) {
+			for _, g := range filters[:i] {
+				if topic.Matches(g, t) {
+					return // delivered for an earlier filter
+				}
+			}
+			c.deliverRetained(t, v)
+		})
+	}
+	for _, f := range filters {
+		a.add(c, f)
+	}
+	return "", nil
+}
+
+// add puts filter (valid, not yet c's, not borrowed) in the tree for c; app.mu is held.
+func (a *App) add(c *client, filter string) {
+	if _, first, _ := a.tree.Subscribe(filter, c); first {
 		if bb := a.bridge.Load(); bb != nil {
 			bb.b.Interest(a.opts.Name, filter, true)
 		}
 	}
-	return nil
+	c.filters.add(filter)
 }
 
 // unsubscribe removes filter for c; an unknown filter is not an error.
@@ -174,12 +206,12 @@ func (a *App) OnHandshake(h *apps.Handshake) error {
 		c.env = &envState{}
 	}
 	if len(h.Query) > 0 {
-		q, err := url.ParseQuery(string(h.Query))
-		if err != nil {
+		var retain string
+		var err error
+		if c.urlTopics, retain, err = urlParams(string(h.Query)); err != nil {
 			return apps.Refuse(400, "pubsub: malformed query")
 		}
-		c.urlTopics = q["topic"]
-		switch q.Get("retain") {
+		switch retain {
 		case "", "0", "false":
 		case "1", "true":
 			c.retain = true
@@ -212,8 +244,8 @@ func (a *App) OnOpen(conn apps.Conn) {
 	}
 	c.conn = conn
 	c.last = monotonic()
-	for _, t := range c.urlTopics {
-		if err := a.subscribe(c, t, false, nil); err != nil { // the hook's refusal
+	if len(c.urlTopics) > 0 {
+		if t, err := a.subscribeURL(c, c.urlTopics); err != nil { // the hook's refusal
 			c.closed = true
 			_ = conn.Close(apps.ClosePolicy, closeReason("topic "+quoteShort(t)+": ", err))
 			return
@@ -368,6 +400,40 @@ func (a *App) OnClose(conn apps.Conn, _ apps.CloseCode, _ string) {
 	}
 	c.closed = true
 	a.unsubscribeAll(c)
+}
+
+// urlParams reads the parameters of an upgrade request's query that pubsub uses: its
+// distinct topic values, in order, and the first retain value. Unlike url.ParseQuery it
+// takes '+' literally, not as a form-encoded space: in a topic it is the MQTT wildcard,
+// written by hand as "?topic=sensors/+/temp" and sent so by browsers (a space is %20).
+// A malformed percent-escape is an error; other parameters are ignored.
+func urlParams(q string) (topics []string, retain string, err error) {
+	seenRetain := false
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k, err = url.PathUnescape(k); err != nil {
+			return nil, "", err
+		}
+		switch k {
+		case "topic":
+			if v, err = url.PathUnescape(v); err != nil {
+				return nil, "", err
+			}
+			if !slices.Contains(topics, v) {
+				topics = append(topics, v)
+			}
+		case "retain":
+			if v, err = url.PathUnescape(v); err != nil {
+				return nil, "", err
+			}
+			if !seenRetain {
+				retain, seenRetain = v, true
+			}
+		}
+	}
+	return topics, retain, nil
 }
 
 // allow takes one token from the connection's bucket (burst = rate) and reports whether
