@@ -49,7 +49,7 @@ func monotonic() int64 { return int64(time.Since(epoch)) }
 // deliver writes one publish to the subscriber and reports whether it took it.
 func (c *client) deliver(d *delivery) bool {
 	if c.fn != nil {
-		c.fn(Message{Topic: d.topic, Kind: d.kind, Data: d.data})
+		c.fn(Message{Topic: d.ownTopic(), Kind: d.kind, Data: d.data})
 		return true
 	}
 	if c.raw {

@@ -123,9 +123,10 @@ type Options struct {
 	// makes (the connection's value, Conn.Value, belongs to the App: leave it alone),
 	// after the built-in checks (topic, ACL, limits) passed. A non-nil error refuses
 	// the request: an error answer with the error's text, or close 1008 in raw mode.
-	// OnPublish may change m (Data, Kind, Topic, Retain) before it is published; it must
-	// not keep m.Data, which is borrowed. Both run on the connection's event loop and must
-	// not block.
+	// OnPublish may change m (Data, Kind, Topic, Retain) before it is published. The
+	// filter and m.Data and m.Topic may be borrowed from the client's frame: copy them
+	// (strings.Clone) to keep them past the call. Both run on the connection's event loop
+	// and must not block.
 	OnSubscribe func(c apps.Conn, user, filter string) error
 	OnPublish   func(c apps.Conn, user string, m *Message) error
 	// Logger receives the application's log lines (default slog.Default()).
@@ -338,6 +339,16 @@ type delivery struct {
 	raw, env     apps.PreparedMessage
 	rawOK, envOK bool
 	buf          []byte // the envelope being encoded
+	owned        string // a copy of topic for Go subscribers, made on first use
+}
+
+// ownTopic is the topic as a string of its own: d.topic may be borrowed from a client's
+// request, and a Go subscriber may keep the Message's Topic.
+func (d *delivery) ownTopic() string {
+	if d.owned == "" {
+		d.owned = strings.Clone(d.topic)
+	}
+	return d.owned
 }
 
 func (a *App) getDelivery(t string, kind Kind, data []byte) *delivery {
@@ -356,7 +367,7 @@ const maxPooled = 1 << 20
 func (a *App) putDelivery(d *delivery) {
 	clear(d.subs)
 	d.subs = d.subs[:0]
-	d.topic, d.data = "", nil
+	d.topic, d.data, d.owned = "", nil, ""
 	if cap(d.buf) > maxPooled || cap(d.raw.Data()) > maxPooled || cap(d.env.Data()) > maxPooled {
 		return // let a huge one go
 	}
