@@ -42,6 +42,9 @@ type conn struct {
 	value    atomic.Pointer[any]
 	tls      *tlsState    // nil on a plain listener
 	auth     *authVerdict // a slow authentication check in progress or just finished
+	accepted int64        // unix nanos of OnOpen, for the handshake latency
+	up       *upstream    // a proxied connection's upstream and pair state (upstream.go); loop only
+	held     uint8        // flow.go: slow_consumer = "pause" (holdPause), and whether reading is paused for it (holdPaused); loop only
 
 	// Loop only.
 	state         uint8
@@ -146,7 +149,15 @@ func (c *conn) WriteMessage(t apps.MessageType, p []byte) error {
 		c.out = bufpool.Grow(c.out, wsproto.FrameSize(len(p)))
 		c.out = wsproto.AppendFrame(c.out, wsproto.OpCode(t), false, p)
 	}
+	c.countOut(len(p))
 	return c.queuedLocked()
+}
+
+// countOut counts a message queued to the client in its application's counters.
+func (c *conn) countOut(n int) {
+	if rt := c.route; rt != nil {
+		rt.Counters().Out(n)
+	}
 }
 
 // WritePrepared implements apps.Conn; safe from any goroutine.
@@ -157,6 +168,7 @@ func (c *conn) WritePrepared(m *apps.PreparedMessage) error {
 		return err
 	}
 	pm := prepared.Of(m)
+	c.countOut(len(pm.Data()))
 	var frame []byte
 	switch {
 	case c.deflate == nil:
@@ -186,7 +198,7 @@ func (c *conn) writableLocked() error {
 	if c.closing {
 		return apps.ErrClosed
 	}
-	if max := c.lp.s.transitBound(); max > 0 && len(c.out) > max {
+	if max := c.lp.s.transitBound(); max > 0 && len(c.out) > max && c.up == nil { // proxied: flow.go
 		c.slow = true
 		c.markDirtyLocked()
 		return apps.ErrClosed
@@ -259,7 +271,7 @@ func (c *conn) flush() {
 	if max := int(c.lp.s.opt.MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
 		slow = true
 	}
-	if c.state == stateOpen && slow && !closing {
+	if c.state == stateOpen && slow && !closing && c.up == nil && !c.holdSlow(c.slow) { // flow.go may pause instead
 		c.closeSlow(out)
 		return
 	}
@@ -347,6 +359,9 @@ func (c *conn) serve() gnet.Action {
 func (c *conn) onTimer(now int64) gnet.Action {
 	switch c.state {
 	case stateHTTP:
+		if c.up != nil {
+			return c.upgradeTimeout() // the upstream did not answer (upstream.go)
+		}
 		c.lp.s.stats.HandshakeTimeouts.Add(1)
 		c.lp.s.log.Debug("handshake timeout", "conn", c.id, "listener", c.l.name, "remote", c.remote)
 		return gnet.Close
@@ -355,6 +370,9 @@ func (c *conn) onTimer(now int64) gnet.Action {
 		if pi <= 0 {
 			c.setDeadline(0)
 			return gnet.None
+		}
+		if c.gc.IsReadPaused() {
+			c.lastRead = now // not read because its peer is slow (flow.go): not idle
 		}
 		idle := now - c.lastRead
 		switch {
@@ -444,7 +462,7 @@ func (c *conn) OnMessage(op wsproto.OpCode, payload []byte) (err error) {
 	if c.state != stateOpen {
 		return nil // closing: data after our close frame is discarded (RFC 6455 §5.5.1)
 	}
-	c.lp.s.stats.MessagesIn.Add(1)
+	c.route.Counters().In(len(payload))
 	defer c.recoverApp("OnMessage", c.lp.s.now.Load(), &err)
 	c.route.App.OnMessage(c, apps.MessageType(op), payload)
 	return nil

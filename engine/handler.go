@@ -18,12 +18,15 @@ type handler struct {
 
 // OnOpen turns the listener given to EnrollContext into the connection's state.
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	if u, ok := gc.Context().(*upstream); ok {
+		return nil, u.onOpen(gc)
+	}
 	s := h.s
 	l, _ := gc.Context().(*listener)
 	if l == nil {
 		return nil, gnet.Close
 	}
-	c := &conn{gc: gc, l: l, remote: gc.RemoteAddr(), id: s.nextID.Add(1), slot: -1}
+	c := &conn{gc: gc, l: l, remote: gc.RemoteAddr(), id: s.nextID.Add(1), slot: -1, accepted: time.Now().UnixNano()}
 	c.lp = s.loopFor(gc)
 	gc.SetContext(c)
 	if l.tls != nil {
@@ -46,6 +49,10 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 
 // OnClose releases what the connection holds and tells its application.
 func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
+	if u, ok := gc.Context().(*upstream); ok {
+		u.onClose(err)
+		return gnet.None
+	}
 	c, _ := gc.Context().(*conn)
 	if c == nil {
 		return gnet.None
@@ -72,9 +79,14 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	}
 	if !upgraded {
 		s.inHS.Add(-1)
+		if c.up != nil {
+			c.up.abandon()
+		}
 		return gnet.None
 	}
 	s.total.Add(-1)
+	c.l.conns.Add(-1)
+	c.route.Counters().Closed(c.l.idx)
 	c.route.Release()
 	code, text := c.closeCode, c.closeText
 	if code == 0 {
@@ -93,6 +105,9 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 // OnTraffic runs the connection's state machine over the bytes that arrived, or over its
 // timers when the sweep woke it.
 func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
+	if u, ok := gc.Context().(*upstream); ok {
+		return u.onTraffic()
+	}
 	c, _ := gc.Context().(*conn)
 	if c == nil {
 		return gnet.Close

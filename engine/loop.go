@@ -37,6 +37,7 @@ type loop struct {
 	extScratch [256]byte
 	proto      []byte
 	sealed     []byte // TLS records being written
+	px         proxyScratch
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {

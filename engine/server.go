@@ -16,6 +16,7 @@ import (
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/check"
+	"github.com/wsgate/wsgate/internal/metrics"
 	"github.com/wsgate/wsgate/internal/route"
 	"github.com/wsgate/wsgate/internal/static"
 	"github.com/wsgate/wsgate/internal/tlsconn"
@@ -69,6 +70,8 @@ type listener struct {
 	standalone bool
 	ln         net.Listener
 	tls        *tlsconn.Config // nil: plain TCP
+	conns      atomic.Int64    // open WebSocket connections
+	handshake  *metrics.Histogram
 }
 
 // New builds a server from its options: it checks the listeners and reads their TLS
@@ -82,7 +85,7 @@ func New(opt Options) (*Server, error) {
 		return nil, fmt.Errorf("engine: %d standalone servers; at most 63", len(opt.Standalone))
 	}
 	names := []string{HTTPService}
-	s.listeners = append(s.listeners, &listener{idx: 0, name: HTTPService, address: opt.HTTP.Address})
+	s.listeners = append(s.listeners, &listener{idx: 0, name: HTTPService, address: opt.HTTP.Address, handshake: metrics.NewHistogram(nil)})
 	for i, l := range opt.Standalone {
 		switch {
 		case !check.Name(l.Name):
@@ -91,7 +94,8 @@ func New(opt Options) (*Server, error) {
 			return nil, fmt.Errorf("engine: standalone[%d]: duplicate name %q", i, l.Name)
 		}
 		names = append(names, l.Name)
-		s.listeners = append(s.listeners, &listener{idx: len(s.listeners), name: l.Name, address: l.Address, standalone: true})
+		s.listeners = append(s.listeners, &listener{idx: len(s.listeners), name: l.Name, address: l.Address, standalone: true,
+			handshake: metrics.NewHistogram(nil)})
 	}
 	s.reg = route.NewRegistry(names, opt.MaxConnectionsPerApp)
 	s.limits = handshake.Limits{MaxHeaderBytes: opt.MaxHeaderBytes, MaxTargetBytes: opt.MaxTargetBytes}
@@ -152,12 +156,20 @@ func (s *Server) closeRoute(rt *route.Route, code apps.CloseCode, reason string)
 }
 
 // Applications lists the registered applications in registration order, with their open
-// connections.
+// connections (in total and per listener in their scope) and their traffic.
 func (s *Server) Applications() []AppStatus {
 	routes := s.reg.Table().Routes()
 	out := make([]AppStatus, len(routes))
 	for i, rt := range routes {
-		out[i] = AppStatus{Name: rt.Spec.Name, Path: rt.Spec.Path, Connections: rt.Connections(), Limit: rt.Limit()}
+		c := rt.Counters()
+		by := make(map[string]int64, len(s.listeners))
+		for _, l := range s.listeners {
+			if rt.InScope(l.idx) {
+				by[l.name] = c.OnListener(l.idx)
+			}
+		}
+		out[i] = AppStatus{Name: rt.Spec.Name, Path: rt.Spec.Path, Connections: rt.Connections(), Limit: rt.Limit(),
+			ByListener: by, Traffic: trafficOf(c)}
 	}
 	return out
 }
@@ -165,8 +177,10 @@ func (s *Server) Applications() []AppStatus {
 // AppStatus is one application as Server.Applications reports it.
 type AppStatus struct {
 	Name, Path  string
-	Connections int64 // open connections
-	Limit       int64 // effective connection limit, 0 for none
+	Connections int64            // open connections
+	Limit       int64            // effective connection limit, 0 for none
+	ByListener  map[string]int64 // open connections per listener in its scope
+	Traffic                      // since the first registration of its name
 }
 
 // refreshPage renders the default page again when there is no static root.

@@ -72,7 +72,7 @@ func (c *conn) write(b []byte) {
 			c.lp.sealed = nil // do not keep a huge scratch after a large message
 		}
 	}
-	if _, err := c.gc.Write(b); err != nil && c.lp.s.debug {
+	if err := writeGnet(c.gc, b); err != nil && c.lp.s.debug {
 		c.lp.s.log.Debug("write failed", "conn", c.id, "err", err)
 	}
 }

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"time"
+
 	"errors"
 	"slices"
 
@@ -18,13 +20,20 @@ import (
 // the request head.
 func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Action {
 	s, lp := c.lp.s, c.lp
+	var user string
+	if c.up != nil { // a proxied upgrade whose upstream answered: the checks below passed (upstream.go)
+		if a, ok := c.up.resume(rt); !ok {
+			return a
+		}
+		user = c.up.user
+		goto accepted
+	}
 	if err := handshake.Check(req); err != nil {
 		return c.refuse(err, "invalid upgrade")
 	}
 	if req.HasOrigin && !rt.OriginAllowed(req.Origin) {
 		return c.refuse(handshake.ErrForbidden, "origin not allowed")
 	}
-	var user string
 	if rt.Spec.Auth != nil {
 		var done bool
 		var refusal error
@@ -34,10 +43,14 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 			return c.refuse(refusal, "authentication")
 		}
 	}
+	if px := proxyOf(rt.App); px != nil {
+		return c.proxyStart(px, req, rt, user, n) // reserves the slot, connects the upstream
+	}
 	if !s.acquire(rt) {
 		s.stats.LimitRefused.Add(1)
 		return c.refuse(handshake.ErrBusy, "connection limit reached")
 	}
+accepted:
 	lp.offered = lp.offered[:0]
 	req.ForEachProtocol(lp.addOffered)
 	hs := &lp.hs
@@ -51,6 +64,9 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 		User:        user,
 		Offered:     lp.offered,
 		Subprotocol: rt.PickSubprotocol(lp.offered),
+	}
+	if c.up != nil && c.up.px.ws {
+		hs.Subprotocol = c.up.subproto // the upstream's choice
 	}
 	if err := c.callHandshake(rt, hs); err != nil {
 		s.release(rt)
@@ -111,6 +127,9 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 	lp.resp = resp[:0]
 	c.consume(n)
 
+	if rt.Spec.PauseSlowConsumers {
+		c.held = holdPause // flow.go
+	}
 	if value != nil {
 		c.SetValue(value)
 	}
@@ -122,6 +141,9 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 	c.state = stateOpen
 	s.inHS.Add(-1)
 	s.stats.Upgrades.Add(1)
+	c.l.conns.Add(1)
+	rt.Counters().Opened(c.l.idx)
+	c.l.handshake.Observe(time.Duration(time.Now().UnixNano() - c.accepted))
 	c.lastRead = s.now.Load()
 	if pi := s.opt.PingInterval; pi > 0 {
 		c.setDeadline(c.lastRead + int64(pi))

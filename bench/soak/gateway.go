@@ -56,7 +56,7 @@ kind = "broadcast"
 path = "/broadcast"
 scope = ["http", "ws"]
 
-[metrics]
+[admin]
 listen = %q
 
 [log]
@@ -150,7 +150,7 @@ func (g *gateway) readLog(r io.Reader, ready chan struct{}) {
 			}
 		}
 		g.mu.Unlock()
-		if !started && field(line, "msg") == "metrics" { // logged last at start
+		if !started && field(line, "msg") == "wsgate started" { // logged last at start, after the admin listener
 			started = true
 			close(ready)
 		}

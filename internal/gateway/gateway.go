@@ -20,14 +20,30 @@ import (
 type Kinds map[string]func(a *config.App) (apps.Application, error)
 
 // Builtin returns the kinds wsgate provides: those of package apps/builtin (echo,
-// broadcast) and pubsub (package apps/pubsub).
+// broadcast), pubsub (package apps/pubsub) and proxy (engine.Proxy).
 func Builtin() Kinds {
 	k := Kinds{}
 	for _, name := range builtin.Kinds() {
 		k[name] = func(*config.App) (apps.Application, error) { return builtin.New(name) }
 	}
 	k[config.PubSubKind] = func(a *config.App) (apps.Application, error) { return PubSub(a) }
+	k[config.KindProxy] = func(a *config.App) (apps.Application, error) { return Proxy(a) }
 	return k
+}
+
+// Proxy builds the application of kind = "proxy" from its keys (docs/proxy.md).
+func Proxy(a *config.App) (*engine.Proxy, error) {
+	cfg := engine.ProxyConfig{
+		Upstream:            a.Upstream,
+		UpstreamTLSCA:       a.UpstreamTLSCA,
+		UpstreamTLSInsecure: a.UpstreamTLSInsecure,
+		ForwardHeaders:      a.ForwardHeaders,
+		ConnectTimeout:      a.ConnectTimeout,
+	}
+	if a.StreamMessages == "text" {
+		cfg.StreamMessages = apps.Text
+	}
+	return engine.NewProxy(cfg)
 }
 
 // PubSub builds a pubsub application from its configuration, reading its ACL file.
@@ -100,6 +116,7 @@ func Spec(a *config.App) apps.Spec {
 		MaxConnections:     a.MaxConnections,
 		Compression:        a.Compression,
 		Origins:            a.Origins,
+		PauseSlowConsumers: a.SlowConsumer == "pause",
 	}
 }
 

@@ -17,9 +17,9 @@ type Route struct {
 	Spec apps.Spec
 	App  apps.Application
 
-	scope   uint64 // bit i set: reachable on listener i
-	limit   int64  // effective per-application limit, 0 = none
-	conns   *atomic.Int64
+	scope   uint64    // bit i set: reachable on listener i
+	limit   int64     // effective per-application limit, 0 = none
+	c       *Counters // kept by name across tables
 	origins check.Origins
 }
 
@@ -30,21 +30,24 @@ func (r *Route) InScope(listener int) bool { return r.scope&(1<<uint(listener)) 
 // lets the count pass the limit, however many loops race for the last slot.
 func (r *Route) Acquire() bool {
 	for {
-		n := r.conns.Load()
+		n := r.c.conns.Load()
 		if r.limit > 0 && n >= r.limit {
 			return false
 		}
-		if r.conns.CompareAndSwap(n, n+1) {
+		if r.c.conns.CompareAndSwap(n, n+1) {
 			return true
 		}
 	}
 }
 
 // Release gives back a slot taken by Acquire.
-func (r *Route) Release() { r.conns.Add(-1) }
+func (r *Route) Release() { r.c.conns.Add(-1) }
 
 // Connections is the number of open connections of the application.
-func (r *Route) Connections() int64 { return r.conns.Load() }
+func (r *Route) Connections() int64 { return r.c.conns.Load() }
+
+// Counters returns the application's counters (shared by every Route of its name).
+func (r *Route) Counters() *Counters { return r.c }
 
 // Limit is the effective per-application connection limit, 0 for none.
 func (r *Route) Limit() int64 { return r.limit }
@@ -111,8 +114,8 @@ type Registry struct {
 	perAppLimit int
 
 	mu      sync.Mutex
-	entries []*Route                 // registration order
-	counts  map[string]*atomic.Int64 // by name: survives re-registration and table swaps
+	entries []*Route             // registration order
+	counts  map[string]*Counters // by name: survives re-registration and table swaps
 	table   atomic.Pointer[Table]
 }
 
@@ -120,10 +123,10 @@ type Registry struct {
 // is listener index i; at most 64). perAppLimit is the server's per-application limit
 // (0 = none).
 func NewRegistry(listeners []string, perAppLimit int) *Registry {
-	if len(listeners) > 64 {
+	if len(listeners) > maxListeners {
 		panic("route: more than 64 listeners")
 	}
-	r := &Registry{listeners: slices.Clone(listeners), perAppLimit: perAppLimit, counts: map[string]*atomic.Int64{}}
+	r := &Registry{listeners: slices.Clone(listeners), perAppLimit: perAppLimit, counts: map[string]*Counters{}}
 	r.table.Store(&Table{})
 	return r
 }
@@ -150,12 +153,7 @@ func (r *Registry) Register(spec apps.Spec, app apps.Application) error {
 			return fmt.Errorf("%w: %q (owned by %q)", apps.ErrDuplicatePath, spec.Path, e.Spec.Name)
 		}
 	}
-	c := r.counts[spec.Name]
-	if c == nil {
-		c = new(atomic.Int64)
-		r.counts[spec.Name] = c
-	}
-	rt.conns = c
+	rt.c = r.countersLocked(spec.Name)
 	r.entries = append(r.entries, rt)
 	r.publish()
 	return nil
@@ -210,12 +208,7 @@ func (r *Registry) Replace(entries []Entry) (gone []*Route, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, rt := range routes {
-		c := r.counts[rt.Spec.Name]
-		if c == nil {
-			c = new(atomic.Int64)
-			r.counts[rt.Spec.Name] = c
-		}
-		rt.conns = c
+		rt.c = r.countersLocked(rt.Spec.Name)
 	}
 	for _, old := range r.entries {
 		if !names[old.Spec.Name] {
@@ -225,6 +218,26 @@ func (r *Registry) Replace(entries []Entry) (gone []*Route, err error) {
 	r.entries = routes
 	r.publish()
 	return gone, nil
+}
+
+// countersLocked returns the counters of the application name, made on first use; r.mu is held.
+func (r *Registry) countersLocked(name string) *Counters {
+	c := r.counts[name]
+	if c == nil {
+		c = new(Counters)
+		r.counts[name] = c
+	}
+	return c
+}
+
+// EachCounters calls fn with the counters of every application ever registered, including
+// removed ones (whose traffic still counts in the totals), in no particular order.
+func (r *Registry) EachCounters(fn func(name string, c *Counters)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, c := range r.counts {
+		fn(name, c)
+	}
 }
 
 // publish builds a new table from the entries and swaps it in; r.mu is held.
