@@ -216,7 +216,7 @@ func (a *App) OnHandshake(h *apps.Handshake) error {
 		case "1", "true":
 			c.retain = true
 		default:
-			return apps.Refuse(400, "pubsub: retain must be 1 or 0")
+			return apps.Refuse(400, "pubsub: retain must be 1, 0, true or false")
 		}
 	}
 	if max := a.opts.MaxSubscriptions; max > 0 && len(c.urlTopics) > max {
