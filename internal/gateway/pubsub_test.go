@@ -123,4 +123,12 @@ func TestPubSubBadACL(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `app[0] "t": acl: `) || !strings.Contains(err.Error(), "line 1") {
 		t.Fatalf("New = %v", err)
 	}
+	// wsgate -check opens the ACL too, so that it says what start would.
+	if err := CheckFiles(cfg); err == nil || !strings.Contains(err.Error(), "app[0].acl: ") || !strings.Contains(err.Error(), "line 1") {
+		t.Fatalf("CheckFiles = %v", err)
+	}
+	os.Remove(acl)
+	if err := CheckFiles(cfg); err == nil || !strings.Contains(err.Error(), "app[0].acl: ") {
+		t.Fatalf("CheckFiles without the file = %v", err)
+	}
 }
