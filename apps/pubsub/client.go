@@ -313,7 +313,9 @@ func (a *App) OnMessage(conn apps.Conn, t apps.MessageType, data []byte) {
 	case opUnsubscribe:
 		err = a.unsubscribe(c, tp)
 	case opPublish:
-		err = a.clientPublish(c, tp, r)
+		if err = a.clientPublish(c, tp, r); err == nil {
+			return // answered by publish, before the deliveries
+		}
 	}
 	if err != nil {
 		c.answerError(r.id, err)
@@ -358,7 +360,7 @@ func (a *App) clientPublish(c *client, tp string, r *request) error {
 			return err
 		}
 	}
-	_, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, true)
+	_, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, true, c, r.id)
 	*m = Message{}
 	if cap(c.env.text) > maxPooled {
 		c.env.text = nil
@@ -386,7 +388,7 @@ func (a *App) rawSend(c *client, t apps.MessageType, data []byte) {
 			return
 		}
 	}
-	if _, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, true); err != nil {
+	if _, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, true, nil, nil); err != nil {
 		c.closed = true
 		_ = c.conn.Close(apps.ClosePolicy, closeReason("", err))
 	}

@@ -242,15 +242,15 @@ func (a *App) SetBridge(b Bridge) {
 // clears it); ErrRetainedFull when the store is full, and then nothing is delivered. The
 // client_publish option does not apply. data is copied before Publish returns.
 func (a *App) Publish(t string, kind Kind, data []byte, retain bool) (int, error) {
-	return a.publish(t, kind, data, retain, true)
+	return a.publish(t, kind, data, retain, true, nil, nil)
 }
 
 // DeliverRemote delivers a message that came from another gateway to local subscribers only (never forwarded again); returns local deliveries.
 // A retained message also updates the local retained value, when the store has room.
 func (a *App) DeliverRemote(m Message) int {
-	n, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, false)
+	n, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, false, nil, nil)
 	if errors.Is(err, ErrRetainedFull) {
-		n, _ = a.publish(m.Topic, m.Kind, m.Data, false, false)
+		n, _ = a.publish(m.Topic, m.Kind, m.Data, false, false, nil, nil)
 	} else if err != nil {
 		a.badLog.log(a.log, "remote message dropped", "topic", m.Topic, "err", err)
 	}
@@ -288,8 +288,10 @@ func checkPayload(k Kind, data []byte) error {
 
 // publish is every publish's path: validate, update the retained value, match, deliver to
 // local receivers with one encoding per receiver mode, and hand a copy to the bridge when
-// forward is set. t may be borrowed (unsafe.String over a frame): nothing keeps it.
-func (a *App) publish(t string, kind Kind, data []byte, retain, forward bool) (int, error) {
+// forward is set. t may be borrowed (unsafe.String over a frame): nothing keeps it. With
+// from, an envelope client's request, from gets its ack (carrying id) once the publish is
+// accepted and before any delivery: the answer before the copy it brings back to from.
+func (a *App) publish(t string, kind Kind, data []byte, retain, forward bool, from *client, id []byte) (int, error) {
 	if err := topic.ValidTopic(t); err != nil {
 		return 0, topicError{err}
 	}
@@ -310,6 +312,9 @@ func (a *App) publish(t string, kind Kind, data []byte, retain, forward bool) (i
 		a.mu.Unlock()
 	} else {
 		d.subs = a.tree.Match(t, d.subs[:0])
+	}
+	if from != nil {
+		from.ack(true, id)
 	}
 	n := 0
 	for _, c := range d.subs {

@@ -70,8 +70,8 @@ acl = "` + acl + `"
 		{`{"type":"subscribe","topic":"sensors/#","id":3}`, `{"type":"ack","id":3}`},
 		{`{"type":"subscribe","topic":"sensors/x/+","id":4}`, `{"type":"error","id":4,"error":"subscription limit reached"}`},
 		{`{"type":"publish","topic":"sensors/bob","data":1,"id":5}`, `{"type":"error","id":5,"error":"not allowed"}`},
-		{`{"type":"publish","topic":"sensors/alice","data":2,"id":6}`, `{"type":"message","topic":"sensors/alice","data":2}`},
-		{"", `{"type":"ack","id":6}`},
+		{`{"type":"publish","topic":"sensors/alice","data":2,"id":6}`, `{"type":"ack","id":6}`},
+		{"", `{"type":"message","topic":"sensors/alice","data":2}`},
 	}
 	for _, st := range steps {
 		if st.req != "" {
