@@ -124,12 +124,13 @@ func (c *conn) SetValue(v any) {
 	c.value.Store(&v)
 }
 
-// onRoute reports whether c was opened on rt; safe from any goroutine (the route is set on
-// the loop before the connection is marked upgraded, under c.mu).
+// onRoute reports whether c was opened on rt or another route of its registration; safe
+// from any goroutine (the route is set on the loop before the connection is marked
+// upgraded, under c.mu).
 func (c *conn) onRoute(rt *route.Route) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.upgraded && c.route == rt
+	return c.upgraded && c.route.SameApp(rt)
 }
 
 // WriteMessage implements apps.Conn; safe from any goroutine.
@@ -268,7 +269,7 @@ func (c *conn) flush() {
 		return
 	}
 	// The backlog gnet still holds from earlier writes decides, before this write.
-	if max := int(c.lp.s.opt.MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
+	if max := int(c.lp.s.opt().MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
 		slow = true
 	}
 	if c.state == stateOpen && slow && !closing && c.up == nil && !c.holdSlow(c.slow) { // flow.go may pause instead
@@ -284,7 +285,7 @@ func (c *conn) flush() {
 		if c.closeCode == 0 {
 			c.closeCode, c.closeText = sentCode, sentText
 		}
-		c.setDeadline(c.lp.s.now.Load() + int64(c.lp.s.opt.CloseTimeout))
+		c.setDeadline(c.lp.s.now.Load() + int64(c.lp.s.opt().CloseTimeout))
 	}
 }
 
@@ -366,7 +367,7 @@ func (c *conn) onTimer(now int64) gnet.Action {
 		c.lp.s.log.Debug("handshake timeout", "conn", c.id, "listener", c.l.name, "remote", c.remote)
 		return gnet.Close
 	case stateOpen:
-		pi := int64(c.lp.s.opt.PingInterval)
+		pi := int64(c.lp.s.opt().PingInterval)
 		if pi <= 0 {
 			c.setDeadline(0)
 			return gnet.None
@@ -423,8 +424,8 @@ func (c *conn) serveWS(now int64) gnet.Action {
 			return c.fail(apps.CloseInternal, "internal error")
 		}
 	}
-	if c.state == stateOpen && c.lp.s.opt.PingInterval > 0 {
-		c.setDeadline(now + int64(c.lp.s.opt.PingInterval))
+	if pi := c.lp.s.opt().PingInterval; c.state == stateOpen && pi > 0 {
+		c.setDeadline(now + int64(pi))
 	}
 	return gnet.None
 }

@@ -36,7 +36,10 @@
 // slow_consumer = "pause" treat a client that does not read its answers the same way.
 //
 // Embedding: New takes Options (the zero value works), Register adds applications before or
-// after Start, Unregister removes one and closes its connections with 1001.
+// after Start, Unregister removes one and closes its connections with 1001. Reconfigure
+// applies new Options and a whole new application set to a running server (reconfigure.go,
+// docs/reload.md): the settings the loops read sit behind one atomic pointer (settings.go)
+// and are swapped whole, like the route table.
 //
 //	srv, err := engine.New(engine.Options{HTTP: engine.Listener{Address: ":8080"}, Logger: logger})
 //	if err != nil { ... }

@@ -19,7 +19,7 @@ const defaultFlowBound = 1 << 20
 
 // flowBound is the output a proxied connection may hold before its peer is paused.
 func (s *Server) flowBound() int {
-	if m := int(s.opt.MaxPendingBytes); m > 0 {
+	if m := int(s.opt().MaxPendingBytes); m > 0 {
 		return m
 	}
 	return defaultFlowBound

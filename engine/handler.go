@@ -34,7 +34,7 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c.lp.add(c)
 	// The count taken by this Add decides, so racing loops never refuse more than the excess.
-	if n, max := s.inHS.Add(1), s.opt.MaxHandshaking; max > 0 && n > int64(max) {
+	if n, max := s.inHS.Add(1), s.opt().MaxHandshaking; max > 0 && n > int64(max) {
 		s.stats.Refused.Add(1)
 		if ok, held := s.g.handshakeLog.allow(s.now.Load()); ok {
 			s.log.Warn("too many connections in the handshake; refusing", "listener", l.name, "remote", c.remote,
@@ -43,7 +43,7 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close
 	}
 	c.lastRead = s.now.Load()
-	c.setDeadline(c.lastRead + int64(s.opt.HandshakeTimeout))
+	c.setDeadline(c.lastRead + int64(s.opt().HandshakeTimeout))
 	return nil, gnet.None
 }
 
@@ -158,7 +158,8 @@ func (s *Server) sweep(now int64) {
 // tickInterval is a quarter of the shortest timeout, between 10 ms and 500 ms.
 func (s *Server) tickInterval() time.Duration {
 	d := 500 * time.Millisecond
-	for _, t := range []time.Duration{s.opt.HandshakeTimeout, s.opt.PingInterval, s.opt.CloseTimeout} {
+	o := s.opt()
+	for _, t := range []time.Duration{o.HandshakeTimeout, o.PingInterval, o.CloseTimeout} {
 		if t > 0 {
 			d = min(d, t/4)
 		}

@@ -44,7 +44,7 @@ func (s *Server) renderPage() []byte {
 		b.WriteString("</td>")
 	}
 	b.WriteString(pageHead)
-	for _, l := range s.listeners {
+	for _, l := range s.listenerList() {
 		b.WriteString("<tr>")
 		cell(l.name, false)
 		cell(l.address, true)

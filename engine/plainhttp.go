@@ -23,14 +23,14 @@ func (c *conn) serveHTTP() gnet.Action {
 			return gnet.None
 		}
 		req := &lp.req
-		n, err := handshake.Parse(buf, req, s.limits)
+		n, err := handshake.Parse(buf, req, s.opt().limits)
 		if errors.Is(err, handshake.ErrNeedMore) {
 			return gnet.None // the handshake deadline set at open bounds the wait
 		}
 		if err != nil {
 			return c.refuse(err, "bad request head")
 		}
-		if req.IsUpgrade() && (c.l.standalone || !s.opt.NoHTTPUpgrades) {
+		if req.IsUpgrade() && (c.l.standalone || !s.opt().NoHTTPUpgrades) {
 			if rt := s.reg.Table().Lookup(req.Path, c.l.idx); rt != nil {
 				return c.upgrade(req, rt, n)
 			}
@@ -53,7 +53,7 @@ func (c *conn) serveHTTP() gnet.Action {
 			return c.drain()
 		}
 		// A kept-alive connection gets a new handshake_timeout to send its next request.
-		c.setDeadline(s.now.Load() + int64(s.opt.HandshakeTimeout))
+		c.setDeadline(s.now.Load() + int64(s.opt().HandshakeTimeout))
 	}
 	return gnet.None
 }

@@ -89,7 +89,7 @@ accepted:
 		proto = ""
 	}
 
-	cfg := &s.wsPlain
+	cfg := &s.opt().wsPlain // the connection keeps the message size limit of its upgrade
 	var ext []byte
 	resp := lp.resp[:0]
 	if rt.Spec.Compression && len(req.Extensions) > 0 {
@@ -97,7 +97,7 @@ accepted:
 		var ok bool
 		ext, params, ok = wsproto.Negotiate(lp.extScratch[:0], req.Extensions, s.deflatePolicy())
 		if ok {
-			cfg = &wsproto.Config{MaxMessageSize: s.wsPlain.MaxMessageSize, Deflate: &params}
+			cfg = &wsproto.Config{MaxMessageSize: cfg.MaxMessageSize, Deflate: &params}
 			c.deflate = wsproto.NewCompressor(&params)
 			c.deflateShared = params.Shareable()
 		} else {
@@ -107,14 +107,16 @@ accepted:
 	// From the 101 on the connection belongs to the application. Marking it so under c.mu,
 	// after checking that the server is not stopping, orders the upgrade with Stop: either
 	// Stop finds it upgraded and sends it 1001, or the client gets 503 here, never a 101
-	// followed by a bare close.
+	// followed by a bare close. The same holds for a reconfiguration that ends the route's
+	// application or removes the listener (reconfigure.go).
 	c.mu.Lock()
-	if s.stopping.Load() {
+	if s.stopping.Load() || rt.Ended() || c.l.gone.Load() {
 		c.mu.Unlock()
 		s.release(rt)
-		return c.refuse(handshake.ErrBusy, "server shutting down")
+		return c.refuse(handshake.ErrBusy, "server shutting down or reconfigured")
 	}
-	// The route is set with upgraded, under c.mu: closeRoute reads both from other goroutines.
+	// The route is set with upgraded, under c.mu: closeRoute and closeEnded read both from
+	// other goroutines.
 	c.route = rt
 	if user != "" || len(req.Query) > 0 {
 		c.extra = &connExtra{user: user, query: string(req.Query)}
@@ -145,7 +147,7 @@ accepted:
 	rt.Counters().Opened(c.l.idx)
 	c.l.handshake.Observe(time.Duration(time.Now().UnixNano() - c.accepted))
 	c.lastRead = s.now.Load()
-	if pi := s.opt.PingInterval; pi > 0 {
+	if pi := s.opt().PingInterval; pi > 0 {
 		c.setDeadline(c.lastRead + int64(pi))
 	} else {
 		c.setDeadline(0)
@@ -184,7 +186,7 @@ func (c *conn) callHandshake(rt *route.Route, hs *apps.Handshake) (err error) {
 // acquire reserves a connection slot in total and for the application (status row 13).
 // Neither count ever passes its limit, however many loops race.
 func (s *Server) acquire(rt *route.Route) bool {
-	max := int64(s.opt.MaxConnections)
+	max := int64(s.opt().MaxConnections)
 	for {
 		n := s.total.Load()
 		if max > 0 && n >= max {

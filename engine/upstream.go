@@ -342,7 +342,7 @@ func (u *upstream) feedTLS(in []byte) gnet.Action {
 func (u *upstream) readResponse() gnet.Action {
 	buf := u.input()
 	var resp handshake.Response
-	n, err := handshake.ParseResponse(buf, &resp, u.c.lp.s.limits)
+	n, err := handshake.ParseResponse(buf, &resp, u.c.lp.s.opt().limits)
 	switch {
 	case errors.Is(err, handshake.ErrNeedMore):
 		return gnet.None
@@ -360,7 +360,7 @@ func (u *upstream) readResponse() gnet.Action {
 		}
 		u.subproto = string(u.offered[i])
 	}
-	u.rcfg = wsproto.Config{MaxMessageSize: u.c.lp.s.wsPlain.MaxMessageSize, Client: true}
+	u.rcfg = wsproto.Config{MaxMessageSize: u.c.lp.s.opt().wsPlain.MaxMessageSize, Client: true}
 	if len(resp.Extensions) > 0 {
 		params, ok := upstreamDeflate(resp.Extensions, u.rt.Spec.Compression)
 		if !ok {

@@ -7,9 +7,10 @@
 //	wsgate -gen-cert DIR    write a self-signed certificate pair for a first try
 //	wsgate -version
 //
-// SIGHUP reloads the TLS certificates; SIGINT and SIGTERM stop gracefully. Under systemd
-// (Type=notify, deploy/wsgate.service) it reports READY=1 once every listener is open,
-// RELOADING=1 and READY=1 around a SIGHUP, and STOPPING=1 when it stops.
+// SIGHUP re-reads the configuration file and applies it without a restart (docs/reload.md);
+// SIGINT and SIGTERM stop gracefully. Under systemd (Type=notify, deploy/wsgate.service) it
+// reports READY=1 once every listener is open, RELOADING=1 and READY=1 around a SIGHUP, and
+// STOPPING=1 when it stops.
 package main
 
 import (
@@ -148,17 +149,16 @@ func run(args []string) error {
 		if got != syscall.SIGHUP {
 			break
 		}
-		// SIGHUP: new certificates for new connections; established ones are kept.
+		// SIGHUP: the whole file, applied without a restart (docs/reload.md).
 		notify.Reloading()
-		if err := srv.ReloadCertificates(); err != nil {
-			logger.Error("certificate reload failed; keeping the old pairs", "err", err)
-			notify.Ready("certificate reload failed; " + status)
+		if err := reload(gw, *configFile, logger); err != nil {
+			notify.Ready("config reload failed; " + status)
 			continue
 		}
-		logger.Info("certificates reloaded")
 		notify.Ready(status)
 	}
 	notify.Stopping()
+	cfg = gw.Config()
 	logger.Info("signal received; shutting down gracefully (again to exit at once)", "signal", got.String(),
 		"timeout", cfg.WebSocket.ShutdownTimeout)
 	go func() {
@@ -221,6 +221,22 @@ func exe() string {
 		return p
 	}
 	return "wsgate"
+}
+
+// reload re-reads the configuration file (the embedded default when file is "") and applies
+// it to g: SIGHUP. It logs the reload's one line, or the error naming the field or the
+// listener, in which case nothing changed.
+func reload(g *gateway.Gateway, file string, logger *slog.Logger) error {
+	cfg, _, err := loadConfig(file)
+	if err == nil {
+		var sum gateway.Summary
+		if sum, err = g.Reload(cfg); err == nil {
+			sum.Log(logger)
+			return nil
+		}
+	}
+	logger.Error("config reload failed; nothing changed", "err", err)
+	return err
 }
 
 // loadConfig reads the configuration file, or returns the embedded default.

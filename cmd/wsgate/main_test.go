@@ -114,6 +114,8 @@ func TestCheck(t *testing.T) {
 		{"bad credentials line", "[[app]]\nname = \"e\"\nkind = \"echo\"\npath = \"/e\"\nauth = \"token\"\ncredentials = \"" + writeConfig(t, "ops:nothex\n") + "\"\n", 1,
 			[]string{"app[0].credentials", "wsgate.toml:1: hash is not"}},
 		{"65 listeners", many.String(), 1, []string{"standalone", "65 listeners", "at most 64"}},
+		{"missing cluster credentials", "[cluster]\nnats = \"nats://127.0.0.1:4222\"\ncredentials = \"/nonexistent/nats.creds\"\n", 1,
+			[]string{"cluster.credentials", "/nonexistent/nats.creds"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,8 +15,8 @@ import (
 
 // CheckFiles opens every file cfg names, as the server would at start: each certificate
 // and key pair (parsed and matched), each application's credentials file and ACL, the
-// admin listener's token file, and the static root. It returns the problems joined, each
-// naming its field. It binds nothing.
+// admin listener's token file, the cluster's credentials and CA files, and the static
+// root. It returns the problems joined, each naming its field. It binds nothing.
 func CheckFiles(cfg *config.Config) error {
 	var errs []error
 	pair := func(field, cert, key string) {
@@ -49,6 +49,17 @@ func CheckFiles(cfg *config.Config) error {
 			}
 		}
 	}
+	cl := &cfg.Cluster
+	for _, f := range []struct{ field, file string }{
+		{"cluster.credentials", cl.Credentials}, {"cluster.tls_ca", cl.TLSCA},
+	} {
+		if f.file != "" {
+			if _, err := os.ReadFile(f.file); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", f.field, err))
+			}
+		}
+	}
+	pair("cluster", cl.TLSCert, cl.TLSKey)
 	if cfg.Admin.Auth == "token" {
 		if _, err := auth.Load(auth.Token, cfg.Admin.Credentials, nil, "wsgate admin"); err != nil {
 			errs = append(errs, fmt.Errorf("admin.credentials: %w", err))

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -80,13 +81,15 @@ func TestOptions(t *testing.T) {
 	}
 }
 
-// TestBadCredentials: a credentials file that cannot be read names the application.
+// TestBadCredentials: a credentials file that cannot be read names the field, as a
+// *config.FieldError.
 func TestBadCredentials(t *testing.T) {
 	cfg := config.Default()
 	cfg.HTTP.Listen, cfg.Standalone[0].Listen = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Apps[1].Auth, cfg.Apps[1].Credentials = "token", "/nonexistent/tokens"
 	_, err := New(cfg, nil, quiet)
-	if err == nil || !strings.Contains(err.Error(), `app[1] "broadcast"`) {
+	var fe *config.FieldError
+	if !errors.As(err, &fe) || fe.Field != "app[1].credentials" || !strings.Contains(err.Error(), "/nonexistent/tokens") {
 		t.Fatalf("%v", err)
 	}
 }

@@ -21,6 +21,7 @@ type Route struct {
 	limit   int64     // effective per-application limit, 0 = none
 	c       *Counters // kept by name across tables
 	origins check.Origins
+	line    *lineage // shared by the routes that continue one registration (reconfigure.go)
 }
 
 // InScope reports whether the route is reachable on the listener with index listener.
@@ -110,13 +111,12 @@ func (t *Table) Routes() []*Route {
 // Registry holds the registered applications and publishes their route table. Register and
 // Unregister may be called at any time from any goroutine; Table is lock-free.
 type Registry struct {
-	listeners   []string
+	mu          sync.Mutex
+	listeners   []string // index = listener index; "" = unused (Commit may change them)
 	perAppLimit int
-
-	mu      sync.Mutex
-	entries []*Route             // registration order
-	counts  map[string]*Counters // by name: survives re-registration and table swaps
-	table   atomic.Pointer[Table]
+	entries     []*Route             // registration order
+	counts      map[string]*Counters // by name: survives re-registration and table swaps
+	table       atomic.Pointer[Table]
 }
 
 // NewRegistry returns an empty registry for the given listener names (index i of the slice
@@ -139,12 +139,13 @@ func (r *Registry) Register(spec apps.Spec, app apps.Application) error {
 	if app == nil {
 		return fmt.Errorf("%w: %q: nil application", apps.ErrBadSpec, spec.Name)
 	}
-	rt, err := r.newRoute(spec, app)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rt, err := newRoute(r.listeners, r.perAppLimit, spec, app)
 	if err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	rt.line = new(lineage)
 	for _, e := range r.entries {
 		if e.Spec.Name == spec.Name {
 			return fmt.Errorf("%w: %q", apps.ErrDuplicateName, spec.Name)
@@ -171,53 +172,32 @@ func (r *Registry) Unregister(name string) (*Route, error) {
 	rt := r.entries[i]
 	r.entries = slices.Delete(r.entries, i, i+1)
 	r.publish()
+	rt.line.ended.Store(true)
 	return rt, nil
 }
 
-// Entry is one application of a whole set given to Replace.
+// Entry is one application of a whole set given to Replace or Plan.
 type Entry struct {
 	Spec apps.Spec
 	App  apps.Application
 }
 
-// Replace swaps the whole application set for entries in one table store, for a live
-// reload: a lookup sees either the old set or the new one. An application whose name stays
-// keeps its connection counter, so its open connections keep counting against its limit.
-// It returns the routes whose names are no longer in the set, whose connections the caller
-// closes; a connection on a route whose name stays keeps its old Route (its spec and
-// application as they were at its upgrade), and the caller compares old and new specs to
-// decide about those. On an error nothing changes.
+// Replace swaps the whole application set for entries in one table store, with the
+// registry's listeners and per-application limit (Plan and Commit, with the rules of Plan).
+// It returns the routes whose registrations ended (removed or replaced), whose connections
+// the caller closes. On an error nothing changes.
 func (r *Registry) Replace(entries []Entry) (gone []*Route, err error) {
-	routes := make([]*Route, len(entries))
-	names, paths := map[string]bool{}, map[string]string{}
-	for i, e := range entries {
-		if e.App == nil {
-			return nil, fmt.Errorf("%w: %q: nil application", apps.ErrBadSpec, e.Spec.Name)
-		}
-		if routes[i], err = r.newRoute(e.Spec, e.App); err != nil {
-			return nil, err
-		}
-		if names[e.Spec.Name] {
-			return nil, fmt.Errorf("%w: %q", apps.ErrDuplicateName, e.Spec.Name)
-		}
-		if owner, ok := paths[e.Spec.Path]; ok {
-			return nil, fmt.Errorf("%w: %q (owned by %q)", apps.ErrDuplicatePath, e.Spec.Path, owner)
-		}
-		names[e.Spec.Name], paths[e.Spec.Path] = true, e.Spec.Name
-	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, rt := range routes {
-		rt.c = r.countersLocked(rt.Spec.Name)
+	listeners, perApp := r.listeners, r.perAppLimit
+	r.mu.Unlock()
+	p, err := r.Plan(listeners, perApp, entries)
+	if err != nil {
+		return nil, err
 	}
-	for _, old := range r.entries {
-		if !names[old.Spec.Name] {
-			gone = append(gone, old)
-		}
+	if err := r.Commit(p); err != nil {
+		return nil, err
 	}
-	r.entries = routes
-	r.publish()
-	return gone, nil
+	return p.Gone, nil
 }
 
 // countersLocked returns the counters of the application name, made on first use; r.mu is held.
@@ -249,7 +229,9 @@ func (r *Registry) publish() {
 	r.table.Store(t)
 }
 
-func (r *Registry) newRoute(spec apps.Spec, app apps.Application) (*Route, error) {
+// newRoute builds the route of spec for the listener names given (index = listener index;
+// "" marks an unused index) and the server's per-application limit.
+func newRoute(listeners []string, perAppLimit int, spec apps.Spec, app apps.Application) (*Route, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -258,16 +240,20 @@ func (r *Registry) newRoute(spec apps.Spec, app apps.Application) (*Route, error
 	rt.Spec.Subprotocols = slices.Clone(spec.Subprotocols)
 	rt.Spec.Origins = slices.Clone(spec.Origins)
 	if len(spec.Scope) == 0 {
-		rt.scope = 1<<uint(len(r.listeners)) - 1
+		for i, name := range listeners {
+			if name != "" {
+				rt.scope |= 1 << uint(i)
+			}
+		}
 	}
 	for _, s := range spec.Scope {
-		i := slices.Index(r.listeners, s)
-		if i < 0 {
-			return nil, fmt.Errorf("%w: %q: unknown server %q in scope (have %v)", apps.ErrBadSpec, spec.Name, s, r.listeners)
+		i := slices.Index(listeners, s)
+		if i < 0 || s == "" {
+			return nil, fmt.Errorf("%w: %q: unknown server %q in scope (have %v)", apps.ErrBadSpec, spec.Name, s, names(listeners))
 		}
 		rt.scope |= 1 << uint(i)
 	}
-	rt.limit = int64(lowerLimit(spec.MaxConnections, r.perAppLimit))
+	rt.limit = int64(lowerLimit(spec.MaxConnections, perAppLimit))
 	rt.origins, _ = check.ParseOrigins(spec.Origins) // Validate parsed them
 	return rt, nil
 }
