@@ -119,7 +119,10 @@ func (c *conn) authenticate(rt *apps.Route, req *handshake.Request) (user string
 		c.auth = &authVerdict{pending: true}
 		return "", false, nil
 	default:
-		c.lp.s.log.Warn("authentication queue full; refusing", "app", rt.Spec.Name, "remote", c.remote)
+		if ok, held := c.lp.s.g.authLog.allow(c.lp.s.now.Load()); ok {
+			c.lp.s.log.Warn("authentication queue full; refusing", "app", rt.Spec.Name, "remote", c.remote,
+				"refused_since_last_line", held)
+		}
 		return "", true, handshake.ErrBusy
 	}
 }

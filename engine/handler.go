@@ -182,8 +182,12 @@ func (c *conn) serveWS(now int64) gnet.Action {
 		var ce *wsproto.CloseError
 		switch {
 		case errors.As(err, &ce):
-			c.lp.s.stats.ProtocolErrors.Add(1)
-			c.lp.s.log.Info("protocol error", "conn", c.id, "app", c.appName(), "remote", c.remote, "code", ce.Code, "reason", ce.Reason)
+			s := c.lp.s
+			s.stats.ProtocolErrors.Add(1)
+			if ok, held := s.g.protocolLog.allow(now); ok {
+				s.log.Info("protocol error", "conn", c.id, "app", c.appName(), "remote", c.remote, "code", ce.Code,
+					"reason", ce.Reason, "errors_since_last_line", held)
+			}
 			return c.fail(apps.CloseCode(ce.Code), ce.Reason)
 		case errors.Is(err, errAppPanic):
 			return c.fail(apps.CloseInternal, "internal error")

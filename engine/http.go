@@ -64,9 +64,12 @@ func (c *conn) refuse(err error, why string) gnet.Action {
 	if !errors.As(err, &he) {
 		he = handshake.ErrBadRequest
 	}
-	c.lp.s.stats.Refused.Add(1)
-	c.lp.s.log.Info("request refused", "listener", c.l.name, "remote", c.remote, "status", he.Status,
-		"reason", he.Reason, "why", why)
+	s := c.lp.s
+	s.stats.Refused.Add(1)
+	if ok, held := s.g.refuseLog.allow(s.now.Load()); ok {
+		s.log.Info("request refused", "listener", c.l.name, "remote", c.remote, "status", he.Status,
+			"reason", he.Reason, "why", why, "refused_since_last_line", held)
+	}
 	c.write(he.Response())
 	return c.drain()
 }
@@ -114,13 +117,17 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 		if errors.Is(err, apps.ErrDeclined) {
 			return c.refuse(handshake.ErrDeclined, "application declined")
 		}
-		s.log.Warn("application failed the handshake", "app", rt.Spec.Name, "err", err)
+		if ok, held := s.g.appLog.allow(s.now.Load()); ok {
+			s.log.Warn("application failed the handshake", "app", rt.Spec.Name, "err", err, "held_since_last_line", held)
+		}
 		return c.refuse(handshake.ErrFailed, "application failed")
 	}
 	proto := hs.Subprotocol
 	if proto != "" && !slices.ContainsFunc(lp.offered, func(o []byte) bool { return string(o) == proto }) {
-		s.log.Warn("application chose a subprotocol the client did not offer; none answered",
-			"app", rt.Spec.Name, "subprotocol", proto)
+		if ok, held := s.g.appLog.allow(s.now.Load()); ok {
+			s.log.Warn("application chose a subprotocol the client did not offer; none answered",
+				"app", rt.Spec.Name, "subprotocol", proto, "held_since_last_line", held)
+		}
 		proto = ""
 	}
 
