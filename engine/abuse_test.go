@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"strconv"
@@ -81,5 +82,60 @@ func TestLogFloodsRateLimited(t *testing.T) {
 				t.Fatalf("%d lines standing for %d events, want %d: %q", len(got), n, flood+1, got)
 			}
 		})
+	}
+}
+
+// dialFrom connects to addr from the loopback address src (127.0.0.0/8 is all local).
+func dialFrom(t testing.TB, src, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Timeout: 3 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+	nc, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial %s from %s: %v", addr, src, err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return nc
+}
+
+// TestHandshakingPerSource: stalled connections from one address fill no more than their
+// source's share of max_handshaking: past it the newest is closed at once, and a client from
+// another address still upgrades.
+func TestHandshakingPerSource(t *testing.T) {
+	const perSource, flood = 20, 60
+	cfg := testConfig()
+	cfg.WebSocket.MaxHandshaking = flood
+	srv := startServer(t, cfg, nil, func(s *Server) { s.adm.max = perSource })
+	var stalled []net.Conn
+	for range flood {
+		stalled = append(stalled, dialFrom(t, "127.0.0.1", srv.Addr("http")))
+	}
+	waitFor(t, "flood accepted", func() bool { return srv.Stats().Accepted.Load() == flood })
+	waitFor(t, "excess closed", func() bool { return srv.inHS.Load() <= perSource })
+	closed, open := 0, []net.Conn(nil)
+	for _, nc := range stalled {
+		nc.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		if _, err := nc.Read(make([]byte, 1)); err == io.EOF {
+			closed++
+		} else {
+			open = append(open, nc)
+		}
+	}
+	if closed != flood-perSource || srv.Stats().SourceRefused.Load() != flood-perSource {
+		t.Fatalf("%d closed, %d counted, want %d", closed, srv.Stats().SourceRefused.Load(), flood-perSource)
+	}
+	nc := dialFrom(t, "127.0.0.2", srv.Addr("ws"))
+	nc.SetDeadline(time.Now().Add(3 * time.Second))
+	io.WriteString(nc, upgradeRequest("/echo"))
+	if status, err := readStatus(bufio.NewReader(nc)); status != 101 {
+		t.Fatalf("bystander from another address: status %d, %v", status, err)
+	}
+	// Leaving the HTTP phase frees the slot for the same address.
+	open[0].Close()
+	waitFor(t, "slot freed", func() bool { return srv.inHS.Load() == perSource-1 })
+	again := dialFrom(t, "127.0.0.1", srv.Addr("ws"))
+	again.SetDeadline(time.Now().Add(3 * time.Second))
+	io.WriteString(again, upgradeRequest("/echo"))
+	if status, err := readStatus(bufio.NewReader(again)); status != 101 {
+		t.Fatalf("same address after a slot freed: status %d, %v", status, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,8 @@ type conn struct {
 	value    any
 	tls      *tlsState    // nil on a plain listener
 	auth     *authVerdict // a slow authentication check in progress or just finished
+	src      netip.Addr   // source address, counted in Server.adm while inSource (admission.go)
+	inSource bool
 
 	// Loop only.
 	state         uint8

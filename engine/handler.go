@@ -42,6 +42,9 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		}
 		return nil, gnet.Close
 	}
+	if !c.admitSource() {
+		return nil, gnet.Close
+	}
 	c.lastRead = s.now.Load()
 	c.setDeadline(c.lastRead + int64(s.cfg.WebSocket.HandshakeTimeout))
 	return nil, gnet.None
@@ -75,6 +78,7 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	}
 	if !upgraded {
 		s.inHS.Add(-1)
+		c.leaveSource()
 		return gnet.None
 	}
 	s.total.Add(-1)

@@ -172,6 +172,7 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 	c.reader.Init(cfg)
 	c.state = stateOpen
 	s.inHS.Add(-1)
+	c.leaveSource()
 	s.stats.Upgrades.Add(1)
 	c.lastRead = s.now.Load()
 	if pi := s.cfg.WebSocket.PingInterval; pi > 0 {

@@ -51,6 +51,7 @@ type Server struct {
 	nextID   atomic.Uint64
 	total    atomic.Int64 // open WebSocket connections
 	inHS     atomic.Int64 // connections still in the HTTP phase
+	adm      admission    // the same per source address (admission.go)
 	started  atomic.Bool
 	stopping atomic.Bool
 	acceptWG sync.WaitGroup
@@ -86,6 +87,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: slog.Default(), loops: runtime.NumCPU()}
+	s.adm.max = DefaultMaxHandshakingPerSource
 	for _, o := range opts {
 		o(s)
 	}

@@ -15,6 +15,7 @@ type Stats struct {
 	Upgrades          atomic.Int64
 	Refused           atomic.Int64
 	LimitRefused      atomic.Int64
+	SourceRefused     atomic.Int64 // connections closed at max_handshaking_per_source
 	HandshakeTimeouts atomic.Int64
 	PingTimeouts      atomic.Int64
 	ProtocolErrors    atomic.Int64
@@ -38,6 +39,7 @@ func (s *Server) WritePrometheus(w io.Writer) {
 		{"upgrades_total", "WebSocket upgrades completed", st.Upgrades.Load()},
 		{"refused_total", "requests refused with an HTTP error", st.Refused.Load()},
 		{"limit_refused_total", "upgrades refused for a connection limit", st.LimitRefused.Load()},
+		{"source_refused_total", "connections closed at max_handshaking_per_source", st.SourceRefused.Load()},
 		{"handshake_timeouts_total", "connections dropped at the handshake timeout", st.HandshakeTimeouts.Load()},
 		{"ping_timeouts_total", "connections closed for silence", st.PingTimeouts.Load()},
 		{"protocol_errors_total", "connections failed for a protocol error", st.ProtocolErrors.Load()},
