@@ -2,12 +2,24 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/wsgate/wsgate/config"
 )
 
 // heldCount sums the "..._since_last_line" counts of logged lines.
@@ -137,5 +149,180 @@ func TestHandshakingPerSource(t *testing.T) {
 	io.WriteString(again, upgradeRequest("/echo"))
 	if status, err := readStatus(bufio.NewReader(again)); status != 101 {
 		t.Fatalf("same address after a slot freed: status %d, %v", status, err)
+	}
+}
+
+// rssBytes is the process's resident set (VmRSS in /proc/self/status).
+func rssBytes(t testing.TB) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				t.Fatalf("VmRSS %q", rest)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// heapBytes is the Go heap in use, as the gateway's heap_objects_bytes gauge reports it.
+func heapBytes() int64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
+}
+
+// staticSite writes a root with a file of size bytes at /big.bin and returns the config.
+func staticSite(t testing.TB, size int) (*config.Config, []byte) {
+	t.Helper()
+	root := t.TempDir()
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(filepath.Join(root, "big.bin"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.HTTP.Root = root
+	return cfg, data
+}
+
+// TestStaticFileUnderOutputBound: clients that ask for a large file and do not read cost
+// about max_pending_bytes each, not the file: the body is sent at their pace. A client that
+// reads gets the whole file, byte-exact.
+func TestStaticFileUnderOutputBound(t *testing.T) {
+	const size, clients, bound = 5 << 20, 40, 64 << 10
+	cfg, data := staticSite(t, size)
+	cfg.WebSocket.MaxPendingBytes = bound
+	cfg.WebSocket.HandshakeTimeout = 20 * time.Second
+	srv := startServer(t, cfg, nil)
+	get := "GET /big.bin HTTP/1.1\r\nHost: gw.test\r\n\r\n"
+
+	runtime.GC()
+	heap0, rss0 := heapBytes(), rssBytes(t)
+	var conns []net.Conn
+	for range clients {
+		rc, err := tryDialRawTCP(srv.Addr("http"), 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		io.WriteString(rc, get)
+		conns = append(conns, rc)
+	}
+	waitFor(t, "requests answered", func() bool { return srv.Stats().HTTPRequests.Load() == clients })
+	// Each stalled client holds its bound in gnet plus what the kernel took; give the
+	// loops a few ticks to fill what they may.
+	time.Sleep(20 * clockInterval)
+	heap, rss := heapBytes()-heap0, rssBytes(t)-rss0
+	t.Logf("%d clients stalled on a %d MiB file: heap +%d KiB, RSS +%d KiB (bound %d KiB each)",
+		clients, size>>20, heap>>10, rss>>10, bound>>10)
+	if most := int64(clients) * 4 * bound; heap > most || rss > most {
+		t.Fatalf("heap +%d, RSS +%d for %d stalled clients: over %d (%d per client)", heap, rss, clients, most, 4*bound)
+	}
+
+	// A reader gets the whole body, and a pipelined request after it.
+	nc := dialFrom(t, "127.0.0.1", srv.Addr("http"))
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(nc, get+get)
+	br := bufio.NewReader(nc)
+	for i := range 2 {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || !bytes.Equal(body, data) {
+			t.Fatalf("response %d: %d bytes, %v; want the file's %d", i, len(body), err, len(data))
+		}
+	}
+}
+
+// tryDialRawTCP connects to addr with SO_RCVBUF set to rcvBuf before the connect.
+func tryDialRawTCP(addr string, rcvBuf int) (net.Conn, error) {
+	d := net.Dialer{Timeout: 3 * time.Second, Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		if err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvBuf)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	return d.Dial("tcp", addr)
+}
+
+// TestPipelinedRequestsShareTheLoop: thousands of pipelined HEAD and conditional GET
+// requests for a file too large to cache read nothing of it, and they give their loop back
+// every requestsPerWake requests: a WebSocket client on the same loop is answered while the
+// pipeline is still being served.
+func TestPipelinedRequestsShareTheLoop(t *testing.T) {
+	const size, pipelined = 2 << 20, 4000
+	cfg, _ := staticSite(t, size)
+	srv := startServer(t, cfg, nil, WithEventLoops(1))
+	head := roundTrip(t, srv.Addr("http"), "HEAD /big.bin HTTP/1.1\r\nHost: gw.test\r\n\r\n", 0)
+	etag := head.header.Get("ETag")
+	if head.status != 200 || etag == "" || head.header.Get("Content-Length") != strconv.Itoa(size) {
+		t.Fatalf("HEAD: %d %v", head.status, head.header)
+	}
+	bystander, _ := dial(t, srv.Addr("http"), "/echo", nil)
+
+	var b strings.Builder
+	for i := range pipelined {
+		if i%2 == 0 {
+			b.WriteString("HEAD /big.bin HTTP/1.1\r\nHost: gw.test\r\n\r\n")
+		} else {
+			b.WriteString("GET /big.bin HTTP/1.1\r\nHost: gw.test\r\nIf-None-Match: " + etag + "\r\n\r\n")
+		}
+	}
+	nc := dialFrom(t, "127.0.0.1", srv.Addr("http"))
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	answered := make(chan error, 1)
+	go func() {
+		br := bufio.NewReader(nc)
+		for i := range pipelined {
+			resp, err := http.ReadResponse(br, &http.Request{Method: "HEAD"})
+			if err != nil {
+				answered <- err
+				return
+			}
+			if want := []int{200, 304}[i%2]; resp.StatusCode != want {
+				answered <- fmt.Errorf("response %d: %d, want %d", i, resp.StatusCode, want)
+				return
+			}
+		}
+		answered <- nil
+	}()
+	base := srv.Stats().HTTPRequests.Load()
+	io.WriteString(nc, b.String())
+	waitFor(t, "pipeline started", func() bool { return srv.Stats().HTTPRequests.Load() > base })
+	if err := bystander.WriteMessage(websocket.TextMessage, []byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := bystander.ReadMessage(); err != nil || string(msg) != "ping" {
+		t.Fatalf("bystander: %q %v", msg, err)
+	}
+	during := srv.Stats().HTTPRequests.Load() - base
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("bystander answered after %d of %d pipelined requests; %d yields; %d bytes read from the file",
+		during, pipelined, srv.Stats().HTTPYields.Load(), srv.static.BytesRead())
+	if during >= pipelined {
+		t.Errorf("the bystander waited for the whole pipeline (%d requests)", during)
+	}
+	if n := srv.static.BytesRead(); n != 0 {
+		t.Errorf("HEAD and 304 read %d bytes of the file, want 0", n)
+	}
+	if srv.Stats().HTTPYields.Load() < 1 {
+		t.Errorf("no yield in %d pipelined requests", pipelined)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/internal/bufpool"
+	"github.com/wsgate/wsgate/internal/static"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
@@ -54,6 +55,9 @@ type conn struct {
 	lastRead      int64
 	closeText     string
 	reader        wsproto.Reader
+	body          static.Body         // the rest of a static response, sent at the client's pace (stream.go)
+	closeAfter    bool                // drain once body is sent: the response said Connection: close
+	waitingWrite  bool                // on lp.stalled; guarded by lp.mu
 	deflate       *wsproto.Compressor // nil without permessage-deflate
 
 	// due mirrors deadline for the sweep, which wakes the connection once it has passed.

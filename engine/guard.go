@@ -28,7 +28,8 @@ type guard struct {
 	slowCallback time.Duration
 	stuckLoop    time.Duration
 
-	nextSweep int64 // next connection sweep (unix nanos); ticker only
+	nextSweep int64   // next connection sweep (unix nanos); ticker only
+	woken     []*conn // scratch of wakeWriters; ticker only
 }
 
 const (

@@ -68,6 +68,7 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	bufpool.Put(c.out)
 	c.out = nil
 	c.mu.Unlock()
+	c.body.Close()
 	c.reader.Release()
 	if c.tls != nil {
 		c.tls.release()
@@ -302,6 +303,7 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	now := time.Now().UnixNano()
 	s.now.Store(now)
 	s.watchLoops(now)
+	s.wakeWriters()
 	every := s.tickInterval()
 	if now >= s.g.nextSweep {
 		s.g.nextSweep = now + int64(every)

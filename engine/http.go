@@ -16,9 +16,22 @@ import (
 // requests on the HTTP service are answered in turn (keep-alive, pipelining); loop only.
 func (c *conn) serveHTTP() gnet.Action {
 	s, lp := c.lp.s, c.lp
-	for c.state == stateHTTP {
+	for served := 0; c.state == stateHTTP; served++ {
+		if c.body.Len() > 0 {
+			if done, a := c.pump(); !done {
+				return a
+			}
+		}
+		if c.closeAfter {
+			return c.drain()
+		}
 		buf := c.input()
 		if len(buf) == 0 {
+			return gnet.None
+		}
+		if served == requestsPerWake {
+			s.stats.HTTPYields.Add(1)
+			_ = c.gc.Wake(nil) // the rest after the loop's other connections (stream.go)
 			return gnet.None
 		}
 		req := &lp.req
@@ -41,7 +54,7 @@ func (c *conn) serveHTTP() gnet.Action {
 		if c.unreadHTTP() {
 			return gnet.Close
 		}
-		out, keep := s.static.Respond(lp.resp[:0], req)
+		out, keep := s.static.Serve(lp.resp[:0], req, &c.body)
 		s.stats.HTTPRequests.Add(1)
 		c.write(out)
 		if cap(out) <= 64<<10 {
@@ -49,7 +62,8 @@ func (c *conn) serveHTTP() gnet.Action {
 		}
 		c.consume(n)
 		if !keep {
-			return c.drain()
+			c.closeAfter = true // after the body, at the top of the loop
+			continue
 		}
 		// A kept-alive connection gets a new handshake_timeout to send its next request.
 		c.setDeadline(s.now.Load() + int64(s.cfg.WebSocket.HandshakeTimeout))

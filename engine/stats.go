@@ -12,6 +12,7 @@ type Stats struct {
 	Accepted          atomic.Int64
 	AcceptErrors      atomic.Int64
 	HTTPRequests      atomic.Int64
+	HTTPYields        atomic.Int64 // times a connection's pipelined requests gave its loop back (stream.go)
 	Upgrades          atomic.Int64
 	Refused           atomic.Int64
 	LimitRefused      atomic.Int64
@@ -36,6 +37,8 @@ func (s *Server) WritePrometheus(w io.Writer) {
 		{"accepted_total", "TCP connections accepted", st.Accepted.Load()},
 		{"accept_errors_total", "accept or hand-off failures", st.AcceptErrors.Load()},
 		{"http_requests_total", "ordinary HTTP requests answered", st.HTTPRequests.Load()},
+		{"http_yields_total", "times pipelined requests gave their event loop back", st.HTTPYields.Load()},
+		{"static_read_bytes_total", "bytes read from static files", s.static.BytesRead()},
 		{"upgrades_total", "WebSocket upgrades completed", st.Upgrades.Load()},
 		{"refused_total", "requests refused with an HTTP error", st.Refused.Load()},
 		{"limit_refused_total", "upgrades refused for a connection limit", st.LimitRefused.Load()},
