@@ -44,6 +44,7 @@ type Broadcast struct {
 	members []Conn // index kept in each member's slot
 	index   map[Conn]int
 	pool    sync.Pool // *PreparedMessage
+	lists   sync.Pool // *[]Conn: snapshots of members for a fan-out
 }
 
 // NewBroadcast returns an empty broadcast application.
@@ -77,20 +78,30 @@ func (b *Broadcast) OnClose(c Conn, _ CloseCode, _ string) {
 	delete(b.index, c)
 }
 
-// OnMessage prepares the message once and writes it to every other member.
+// OnMessage prepares the message once and writes it to every other member. The members
+// are copied under the lock and written to after it: a write may take the receiver's lock
+// and judge its backlog, and a long fan-out must not hold up joins and leaves.
 func (b *Broadcast) OnMessage(from Conn, t MessageType, data []byte) {
 	m, _ := b.pool.Get().(*PreparedMessage)
 	if m == nil {
 		m = &PreparedMessage{}
 	}
 	m.Reset(t, data)
+	list, _ := b.lists.Get().(*[]Conn)
+	if list == nil {
+		list = new([]Conn)
+	}
 	b.mu.RLock()
-	for _, c := range b.members {
+	*list = append((*list)[:0], b.members...)
+	b.mu.RUnlock()
+	for _, c := range *list {
 		if c != from {
 			_ = c.WritePrepared(m) // a closed member is removed by its OnClose
 		}
 	}
-	b.mu.RUnlock()
+	clear(*list)
+	b.lists.Put(list)
+	m.Release() // the queues keep the frame until they have sent it
 	b.pool.Put(m)
 }
 

@@ -326,3 +326,109 @@ func TestPipelinedRequestsShareTheLoop(t *testing.T) {
 		t.Errorf("no yield in %d pipelined requests", pipelined)
 	}
 }
+
+// TestBroadcastSharesFrames: a sender of 1 MiB messages to many subscribers that do not
+// read costs about one copy of each message, not one per subscriber: the receivers' queues
+// hold references to one frame. Each non-reader is judged before its next message is
+// queued and closed with 1008; a reading subscriber gets every message whole.
+func TestBroadcastSharesFrames(t *testing.T) {
+	const subscribers, messages, size = 100, 8, 1 << 20
+	cfg := testConfig()
+	srv := startServer(t, cfg, nil)
+	rt := srv.Registry().Table().Lookup([]byte("/broadcast"), 0)
+	reader := dialRaw(t, srv.Addr("http"), "/broadcast", 0)
+	var stalled []*rawClient
+	for range subscribers {
+		stalled = append(stalled, dialRaw(t, srv.Addr("http"), "/broadcast", 4096))
+	}
+	sender := dialRaw(t, srv.Addr("http"), "/broadcast", 0)
+	waitFor(t, "members joined", func() bool { return broadcastMembers(rt) == subscribers+2 })
+
+	runtime.GC()
+	heap0, rss0 := heapBytes(), rssBytes(t)
+	got := make(chan error, 1)
+	go func() {
+		reader.nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+		for i := range messages {
+			op, p, err := reader.readFrame()
+			if err != nil || op != 0x2 || len(p) != size || p[0] != byte(i) {
+				got <- fmt.Errorf("message %d: op %#x, %d bytes, %v", i, op, len(p), err)
+				return
+			}
+		}
+		got <- nil
+	}()
+	payload := make([]byte, size)
+	var peakHeap, peakRSS int64
+	for i := range messages {
+		payload[0] = byte(i)
+		if err := sender.send(0x2, payload); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "message delivered", func() bool { return srv.Stats().MessagesIn.Load() == int64(i+1) })
+		time.Sleep(5 * clockInterval)
+		peakHeap, peakRSS = max(peakHeap, heapBytes()-heap0), max(peakRSS, rssBytes(t)-rss0)
+	}
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "non-readers closed", func() bool { return srv.Stats().SlowClosed.Load() == subscribers })
+	t.Logf("%d x %d KiB to %d non-readers: heap peak +%d KiB, RSS peak +%d KiB, %d closed 1008",
+		messages, size>>10, subscribers, peakHeap>>10, peakRSS>>10, srv.Stats().SlowClosed.Load())
+	// A copy per receiver would be subscribers x size (100 MiB); allow the messages
+	// themselves (sender's read, reader's frames) several times over.
+	if most := int64(4 * messages * size); peakHeap > most || peakRSS > most {
+		t.Fatalf("heap +%d, RSS +%d: over %d for %d MiB broadcast to %d non-readers", peakHeap, peakRSS, most, messages, subscribers)
+	}
+	code, _, err := stalled[0].readUntilClose(5 * time.Second)
+	if code != 1008 {
+		t.Fatalf("non-reader: close %d, %v; want 1008", code, err)
+	}
+}
+
+// TestOutputMemoryBudget: past max_output_memory, the connections with the largest backlogs
+// are closed first until queued output is back under it; clients with little or nothing
+// queued, and a client that reads, are not touched.
+func TestOutputMemoryBudget(t *testing.T) {
+	const hogs, light, messages, size, budget = 4, 6, 6, 1 << 20, 4 << 20
+	cfg := testConfig()
+	cfg.WebSocket.MaxPendingBytes = 32 << 20 // no client reaches its own bound
+	srv := startServer(t, cfg, nil, func(s *Server) { s.maxOutputMemory = budget })
+	bystander, _ := dial(t, srv.Addr("ws"), "/echo", nil)
+	payload := make([]byte, size)
+	for range light { // 256 KiB echoed each, which the kernel takes: nothing queued
+		rc := dialRaw(t, srv.Addr("ws"), "/echo", 4096)
+		if err := rc.send(0x2, payload[:size/4]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "light echoes", func() bool { return srv.Stats().MessagesIn.Load() == light })
+	for range hogs { // 6 MiB echoed each: more than the kernel takes
+		rc := dialRaw(t, srv.Addr("ws"), "/echo", 4096)
+		go func() {
+			for range messages {
+				if rc.send(0x2, payload) != nil {
+					return
+				}
+			}
+		}()
+	}
+	waitFor(t, "budget enforced", func() bool {
+		return srv.Stats().BudgetClosed.Load() > 0 && srv.outMem.Load() <= budget &&
+			srv.Connections() == int64(1+light+hogs)-srv.Stats().BudgetClosed.Load()
+	})
+	time.Sleep(10 * clockInterval)
+	closed := srv.Stats().BudgetClosed.Load()
+	t.Logf("%d clients not reading %d x %d KiB: %d closed over the %d MiB budget, %d KiB still queued",
+		hogs, messages, size>>10, closed, budget>>20, srv.outMem.Load()>>10)
+	if closed > hogs || srv.Connections() != int64(1+light+hogs)-closed || srv.outMem.Load() > budget {
+		t.Fatalf("%d closed, %d open, %d queued: want only hogs closed and at most %d queued",
+			closed, srv.Connections(), srv.outMem.Load(), budget)
+	}
+	if err := bystander.WriteMessage(websocket.TextMessage, []byte("still here")); err != nil {
+		t.Fatal(err)
+	}
+	if _, p, err := bystander.ReadMessage(); err != nil || string(p) != "still here" {
+		t.Fatalf("bystander: %q %v", p, err)
+	}
+}

@@ -55,23 +55,33 @@ type conn struct {
 	lastRead      int64
 	closeText     string
 	reader        wsproto.Reader
-	body          static.Body         // the rest of a static response, sent at the client's pace (stream.go)
-	closeAfter    bool                // drain once body is sent: the response said Connection: close
-	waitingWrite  bool                // on lp.stalled; guarded by lp.mu
-	deflate       *wsproto.Compressor // nil without permessage-deflate
+	body          static.Body // the rest of a static response, sent at the client's pace (stream.go)
+	closeAfter    bool        // drain once body is sent: the response said Connection: close
+	waitingWrite  bool        // on lp.stalled; guarded by lp.mu
+	pend          []seg       // output taken from the queue, not yet written (output.go)
+	pendOff       int         // bytes of pend[0] already written
+	pendBytes     int         // bytes of pend not yet written
+
+	// held is the client's backlog (pending output and gnet's buffer) as of the loop's
+	// last write, for writers on other goroutines to judge before they queue.
+	held    atomic.Int64
+	deflate *wsproto.Compressor // nil without permessage-deflate
 
 	// due mirrors deadline for the sweep, which wakes the connection once it has passed.
 	due atomic.Int64
 
 	// mu guards the pending output, which any goroutine may append to.
-	mu       sync.Mutex
-	out      []byte // pooled; nil when empty
-	dirty    bool   // queued on lp for a flush
-	closing  bool   // a close frame is queued or sent: no more data frames
-	slow     bool   // output bound passed: close with 1008 at the next flush
-	upgraded bool   // the 101 was sent: the connection belongs to an application
-	sentCode apps.CloseCode
-	sentText string
+	mu         sync.Mutex
+	out        []byte   // pooled; nil when empty
+	refs       []outRef // shared frames queued between the bytes of out (output.go)
+	refsSpare  []outRef
+	overBudget bool // slow because of max_output_memory, not its own bound
+	dirty      bool // queued on lp for a flush
+	closing    bool // a close frame is queued or sent: no more data frames
+	slow       bool // output bound passed: close with 1008 at the next flush
+	upgraded   bool // the 101 was sent: the connection belongs to an application
+	sentCode   apps.CloseCode
+	sentText   string
 }
 
 var _ apps.Conn = (*conn)(nil)
@@ -117,18 +127,15 @@ func (c *conn) WritePrepared(m *apps.PreparedMessage) error {
 	if err := c.writableLocked(); err != nil {
 		return err
 	}
-	var frame []byte
 	switch {
 	case c.deflate == nil:
-		frame = m.Frame()
+		c.queueSharedLocked(m.SharedFrame())
 	case c.deflateShared:
-		frame = m.DeflatedFrame(deflateShared)
+		c.queueSharedLocked(m.SharedDeflatedFrame(deflateShared))
 	default:
 		c.out = bufpool.Grow(c.out, len(m.Frame())+64)
 		c.out = wsproto.AppendDeflatedFrame(c.out, wsproto.OpCode(m.Type()), m.Data(), c.deflate)
-		return c.queuedLocked()
 	}
-	c.out = append(bufpool.Grow(c.out, len(frame)), frame...)
 	return c.queuedLocked()
 }
 
@@ -138,20 +145,29 @@ func deflateShared(dst []byte, t apps.MessageType, p []byte) []byte {
 	return wsproto.AppendDeflatedFrame(dst, wsproto.OpCode(t), p, nil)
 }
 
-// writableLocked checks that a data message may be queued. The bound applies to what is
-// already queued, so one message larger than it still goes out; past it the connection is
-// marked slow, and the flush closes it with 1008. This is the transit queue's bound; the
-// client's backlog is judged at the flush (backpressure.go).
+// writableLocked checks that a data message may be queued. The bounds apply to what is
+// already queued and to the client's backlog as the loop last saw it (c.held), so one
+// message larger than them still goes out; past either the message is refused, the
+// connection is marked slow, and the flush closes it with 1008 (backpressure.go).
 func (c *conn) writableLocked() error {
 	if c.closing {
 		return apps.ErrClosed
 	}
-	if max := c.lp.s.transitBound(); max > 0 && len(c.out) > max {
+	if max := c.lp.s.transitBound(); max > 0 && (c.transitLocked() > max || c.held.Load() > int64(c.lp.s.cfg.WebSocket.MaxPendingBytes)) {
 		c.slow = true
 		c.markDirtyLocked()
 		return apps.ErrClosed
 	}
 	return nil
+}
+
+// transitLocked is the size of the transit queue; c.mu is held.
+func (c *conn) transitLocked() int {
+	n := len(c.out)
+	for _, r := range c.refs {
+		n += len(r.f.B)
+	}
+	return n
 }
 
 // queuedLocked finishes a write by scheduling the flush.
@@ -206,27 +222,26 @@ func (c *conn) shutdown() {
 // flush writes the pending output; loop only.
 func (c *conn) flush() {
 	c.mu.Lock()
-	out := c.out
-	c.out, c.dirty = nil, false
+	out, refs := c.takeQueuedLocked()
+	c.dirty = false
 	closing, slow := c.closing, c.slow
 	sentCode, sentText := c.sentCode, c.sentText
 	c.mu.Unlock()
 	if c.state == stateClosed || c.state == stateDraining {
-		bufpool.Put(out)
+		dropQueued(out, refs)
+		c.writePend() // what was taken before goes on
 		return
 	}
-	// The backlog gnet still holds from earlier writes decides, before this write.
-	if max := int(c.lp.s.cfg.WebSocket.MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
+	// The backlog the client left from earlier writes decides, before this write.
+	if max := int(c.lp.s.cfg.WebSocket.MaxPendingBytes); max > 0 && c.backlog() > max {
 		slow = true
 	}
 	if c.state == stateOpen && slow && !closing {
-		c.closeSlow(out)
+		c.closeSlow(out, refs)
 		return
 	}
-	if len(out) > 0 {
-		c.write(out)
-		bufpool.Put(out)
-	}
+	c.pendQueued(out, refs)
+	c.writePend()
 	if closing && c.state == stateOpen {
 		c.state = stateClosing
 		if c.closeCode == 0 {
@@ -259,7 +274,10 @@ func (c *conn) drain() gnet.Action {
 // shutWhenWritten shuts the write side once gnet has written all it holds; until then the
 // sweep wakes the connection to look again, while deadline keeps the drain's end; loop only.
 func (c *conn) shutWhenWritten(now int64) gnet.Action {
-	if c.gc.OutboundBuffered() > 0 {
+	if len(c.pend) > 0 {
+		c.writePend()
+	}
+	if c.backlog() > 0 {
 		c.due.Store(now + 1)
 		return gnet.None
 	}

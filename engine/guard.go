@@ -30,6 +30,7 @@ type guard struct {
 
 	nextSweep int64   // next connection sweep (unix nanos); ticker only
 	woken     []*conn // scratch of wakeWriters; ticker only
+	shed      []*conn // scratch of shedOutput; ticker only
 }
 
 const (

@@ -65,9 +65,10 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.closing = true
 	upgraded := c.upgraded
 	sentCode, sentText := c.sentCode, c.sentText
-	bufpool.Put(c.out)
-	c.out = nil
+	out, refs := c.takeQueuedLocked()
 	c.mu.Unlock()
+	dropQueued(out, refs)
+	c.dropPend(false)
 	c.body.Close()
 	c.reader.Release()
 	if c.tls != nil {
@@ -114,6 +115,9 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 
 func (c *conn) serve() gnet.Action {
 	now := c.lp.s.now.Load()
+	if len(c.pend) > 0 {
+		c.writePend() // woken to write more (output.go)
+	}
 	if c.deadline != 0 && now >= c.deadline {
 		if a := c.onTimer(now); a != gnet.None {
 			return a
@@ -304,6 +308,7 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	s.now.Store(now)
 	s.watchLoops(now)
 	s.wakeWriters()
+	s.shedOutput()
 	every := s.tickInterval()
 	if now >= s.g.nextSweep {
 		s.g.nextSweep = now + int64(every)

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
@@ -39,6 +40,7 @@ type loop struct {
 	proto      []byte
 	sealed     []byte // TLS records being written
 	chunk      [chunkSize]byte
+	iov        [iovMax]unix.Iovec // writev of pending output (output.go)
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {

@@ -44,21 +44,24 @@ type Server struct {
 	cli       *gnet.Client
 	loopOf    sync.Map // gnet.EventLoop -> *loop
 
-	debug    bool // debug logging is on: hot paths box their log arguments only then
-	stats    Stats
-	g        guard        // self-protection: rate-limited logs, callback and loop watch (guard.go)
-	now      atomic.Int64 // coarse clock (unix nanos), advanced by the ticker every clockInterval
-	nextID   atomic.Uint64
-	total    atomic.Int64 // open WebSocket connections
-	inHS     atomic.Int64 // connections still in the HTTP phase
-	adm      admission    // the same per source address (admission.go)
-	started  atomic.Bool
-	stopping atomic.Bool
-	acceptWG sync.WaitGroup
-	authJobs chan *authJob
-	authDone chan struct{}
-	stopOnce sync.Once
-	stopErr  error
+	debug  bool // debug logging is on: hot paths box their log arguments only then
+	stats  Stats
+	g      guard        // self-protection: rate-limited logs, callback and loop watch (guard.go)
+	now    atomic.Int64 // coarse clock (unix nanos), advanced by the ticker every clockInterval
+	nextID atomic.Uint64
+	total  atomic.Int64 // open WebSocket connections
+	inHS   atomic.Int64 // connections still in the HTTP phase
+	adm    admission    // the same per source address (admission.go)
+	outMem atomic.Int64 // queued output of all connections, a shared frame once (output.go)
+
+	maxOutputMemory int64 // max_output_memory; 0 = no bound
+	started         atomic.Bool
+	stopping        atomic.Bool
+	acceptWG        sync.WaitGroup
+	authJobs        chan *authJob
+	authDone        chan struct{}
+	stopOnce        sync.Once
+	stopErr         error
 }
 
 // listener is one bound address: the HTTP service (index 0) or a standalone server.
@@ -88,6 +91,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: slog.Default(), loops: runtime.NumCPU()}
 	s.adm.max = DefaultMaxHandshakingPerSource
+	s.maxOutputMemory = DefaultMaxOutputMemory
 	for _, o := range opts {
 		o(s)
 	}
