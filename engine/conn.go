@@ -55,33 +55,37 @@ type conn struct {
 	lastRead      int64
 	closeText     string
 	reader        wsproto.Reader
-	body          static.Body // the rest of a static response, sent at the client's pace (stream.go)
-	closeAfter    bool        // drain once body is sent: the response said Connection: close
-	waitingWrite  bool        // on lp.stalled; guarded by lp.mu
-	pend          []seg       // output taken from the queue, not yet written (output.go)
-	pendOff       int         // bytes of pend[0] already written
-	pendBytes     int         // bytes of pend not yet written
-
-	// held is the client's backlog (pending output and gnet's buffer) as of the loop's
-	// last write, for writers on other goroutines to judge before they queue.
-	held    atomic.Int64
-	deflate *wsproto.Compressor // nil without permessage-deflate
+	deflate       *wsproto.Compressor // nil without permessage-deflate
 
 	// due mirrors deadline for the sweep, which wakes the connection once it has passed.
 	due atomic.Int64
 
 	// mu guards the pending output, which any goroutine may append to.
-	mu         sync.Mutex
-	out        []byte   // pooled; nil when empty
-	refs       []outRef // shared frames queued between the bytes of out (output.go)
+	mu       sync.Mutex
+	out      []byte // pooled; nil when empty
+	dirty    bool   // queued on lp for a flush
+	closing  bool   // a close frame is queued or sent: no more data frames
+	slow     bool   // output bound passed: close with 1008 at the next flush
+	upgraded bool   // the 101 was sent: the connection belongs to an application
+	sentCode apps.CloseCode
+	sentText string
+
+	// Also guarded by mu: shared frames queued between the bytes of out (output.go).
+	refs       []outRef
 	refsSpare  []outRef
 	overBudget bool // slow because of max_output_memory, not its own bound
-	dirty      bool // queued on lp for a flush
-	closing    bool // a close frame is queued or sent: no more data frames
-	slow       bool // output bound passed: close with 1008 at the next flush
-	upgraded   bool // the 101 was sent: the connection belongs to an application
-	sentCode   apps.CloseCode
-	sentText   string
+
+	// Output and response bodies on their way out (output.go, stream.go); loop only.
+	body         static.Body // the rest of a static response, sent at the client's pace
+	closeAfter   bool        // drain once body is sent: the response said Connection: close
+	waitingWrite bool        // on lp.stalled; guarded by lp.mu
+	pend         []seg       // output taken from the queue, not yet written
+	pendOff      int         // bytes of pend[0] already written
+	pendBytes    int         // bytes of pend not yet written
+
+	// held is the client's backlog (pending output and gnet's buffer) as of the loop's
+	// last write, for writers on other goroutines to judge before they queue.
+	held atomic.Int64
 }
 
 var _ apps.Conn = (*conn)(nil)

@@ -192,7 +192,11 @@ func (c *conn) serveWS(now int64) gnet.Action {
 		switch {
 		case errors.As(err, &ce):
 			s := c.lp.s
-			s.stats.ProtocolErrors.Add(1)
+			if ce == wsproto.ErrInputBudget {
+				s.stats.InputBudgetClosed.Add(1)
+			} else {
+				s.stats.ProtocolErrors.Add(1)
+			}
 			if ok, held := s.g.protocolLog.allow(now); ok {
 				s.log.Info("protocol error", "conn", c.id, "app", c.appName(), "remote", c.remote, "code", ce.Code,
 					"reason", ce.Reason, "errors_since_last_line", held)

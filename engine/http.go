@@ -153,7 +153,7 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 		var ok bool
 		ext, params, ok = wsproto.Negotiate(lp.extScratch[:0], req.Extensions, s.deflatePolicy())
 		if ok {
-			cfg = &wsproto.Config{MaxMessageSize: s.wsPlain.MaxMessageSize, Deflate: &params}
+			cfg = &wsproto.Config{MaxMessageSize: s.wsPlain.MaxMessageSize, Deflate: &params, Budget: &s.inMem}
 			c.deflate = wsproto.NewCompressor(&params)
 			c.deflateShared = params.Shareable()
 		} else {

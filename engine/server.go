@@ -44,24 +44,26 @@ type Server struct {
 	cli       *gnet.Client
 	loopOf    sync.Map // gnet.EventLoop -> *loop
 
-	debug  bool // debug logging is on: hot paths box their log arguments only then
-	stats  Stats
-	g      guard        // self-protection: rate-limited logs, callback and loop watch (guard.go)
-	now    atomic.Int64 // coarse clock (unix nanos), advanced by the ticker every clockInterval
-	nextID atomic.Uint64
-	total  atomic.Int64 // open WebSocket connections
-	inHS   atomic.Int64 // connections still in the HTTP phase
-	adm    admission    // the same per source address (admission.go)
-	outMem atomic.Int64 // queued output of all connections, a shared frame once (output.go)
+	debug    bool // debug logging is on: hot paths box their log arguments only then
+	stats    Stats
+	g        guard        // self-protection: rate-limited logs, callback and loop watch (guard.go)
+	now      atomic.Int64 // coarse clock (unix nanos), advanced by the ticker every clockInterval
+	nextID   atomic.Uint64
+	total    atomic.Int64 // open WebSocket connections
+	inHS     atomic.Int64 // connections still in the HTTP phase
+	started  atomic.Bool
+	stopping atomic.Bool
+	acceptWG sync.WaitGroup
+	authJobs chan *authJob
+	authDone chan struct{}
+	stopOnce sync.Once
+	stopErr  error
 
-	maxOutputMemory int64 // max_output_memory; 0 = no bound
-	started         atomic.Bool
-	stopping        atomic.Bool
-	acceptWG        sync.WaitGroup
-	authJobs        chan *authJob
-	authDone        chan struct{}
-	stopOnce        sync.Once
-	stopErr         error
+	// Bounds under abuse (admission.go, output.go).
+	adm             admission      // connections in the HTTP phase per source address
+	outMem          atomic.Int64   // queued output of all connections, a shared frame once
+	maxOutputMemory int64          // max_output_memory; 0 = no bound
+	inMem           wsproto.Budget // message buffers of all connections: max_input_memory
 }
 
 // listener is one bound address: the HTTP service (index 0) or a standalone server.
@@ -73,6 +75,10 @@ type listener struct {
 	ln         net.Listener
 	tls        *tlsconn.Config // nil: plain TCP
 }
+
+// DefaultMaxInputMemory is the default of max_input_memory: the message buffers of all
+// connections together (a message in progress, fragmented or split across reads).
+const DefaultMaxInputMemory = 1 << 30
 
 // Option configures a Server.
 type Option func(*Server)
@@ -92,6 +98,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	s := &Server{cfg: cfg, log: slog.Default(), loops: runtime.NumCPU()}
 	s.adm.max = DefaultMaxHandshakingPerSource
 	s.maxOutputMemory = DefaultMaxOutputMemory
+	s.inMem.Max = DefaultMaxInputMemory
 	for _, o := range opts {
 		o(s)
 	}
@@ -122,7 +129,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 		MaxHeaderBytes: int(cfg.WebSocket.MaxHeaderBytes),
 		MaxTargetBytes: int(cfg.WebSocket.MaxTargetBytes),
 	}
-	s.wsPlain = wsproto.Config{MaxMessageSize: int64(cfg.WebSocket.MaxMessageSize)}
+	s.wsPlain = wsproto.Config{MaxMessageSize: int64(cfg.WebSocket.MaxMessageSize), Budget: &s.inMem}
 	st, err := static.New(cfg.HTTP.Root, s.renderPage())
 	if err != nil {
 		return nil, fmt.Errorf("engine: http.root: %w", err)

@@ -22,6 +22,7 @@ type Stats struct {
 	ProtocolErrors    atomic.Int64
 	SlowClosed        atomic.Int64
 	BudgetClosed      atomic.Int64 // closed with 1008 because queued output passed max_output_memory
+	InputBudgetClosed atomic.Int64 // closed with 1013 because buffered input passed max_input_memory
 	AppPanics         atomic.Int64
 	MessagesIn        atomic.Int64
 	SlowCallbacks     atomic.Int64 // application callbacks that held their loop past the threshold
@@ -49,6 +50,7 @@ func (s *Server) WritePrometheus(w io.Writer) {
 		{"protocol_errors_total", "connections failed for a protocol error", st.ProtocolErrors.Load()},
 		{"slow_closed_total", "connections closed at their output bound", st.SlowClosed.Load()},
 		{"budget_closed_total", "connections closed because queued output passed max_output_memory", st.BudgetClosed.Load()},
+		{"input_budget_closed_total", "connections closed because buffered input passed max_input_memory", st.InputBudgetClosed.Load()},
 		{"app_panics_total", "panics recovered in application callbacks", st.AppPanics.Load()},
 		{"messages_in_total", "messages delivered to applications", st.MessagesIn.Load()},
 		{"slow_callbacks_total", "application callbacks that held their event loop too long", st.SlowCallbacks.Load()},
