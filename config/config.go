@@ -39,7 +39,7 @@ type Listener struct {
 	// Name identifies the server in app scopes and logs: 1–64 of A-Z a-z 0-9 . _ -, unique,
 	// and not "http" (the HTTP service's name).
 	Name string `toml:"name"`
-	// Listen is host:port. The port is 1025–65535 (SPEC.md), or 0 for an ephemeral port,
+	// Listen is host:port. The port is 1025–65535 (docs/configuration.md), or 0 for an ephemeral port,
 	// which exists for tests.
 	Listen string `toml:"listen"`
 	// TLSCert and TLSKey are PEM files; both set = a secure server, neither = plain.
@@ -51,7 +51,7 @@ type Listener struct {
 // default for every field whose zero means nothing else; Parse instead rejects such an
 // explicit zero in a file (it is more likely a mistake than a wish for the default).
 type WebSocket struct {
-	// Enabled is the protocol handler registration (SPEC.md): while false, upgrade requests to
+	// Enabled is the protocol handler registration (docs/routing.md): while false, upgrade requests to
 	// the HTTP service get ordinary HTTP answers. Standalone servers are not affected.
 	// Default() and Parse set true; Normalize leaves it alone, since false is a real choice.
 	Enabled bool `toml:"enabled"`
@@ -80,6 +80,15 @@ type WebSocket struct {
 	MaxTargetBytes Size `toml:"max_target_bytes"`
 	// MaxPendingBytes bounds the output queued for one connection (slow consumers); default 256KiB.
 	MaxPendingBytes Size `toml:"max_pending_bytes"`
+	// MaxHandshakingPerSource caps the connections from one address counted in
+	// MaxHandshaking; default 256. Over it the newest is closed.
+	MaxHandshakingPerSource int `toml:"max_handshaking_per_source"`
+	// MaxOutputMemory bounds the output queued for all connections together (a frame shared
+	// by many receivers counts once); default 1GiB. Over it the largest backlogs close 1008.
+	MaxOutputMemory Size `toml:"max_output_memory"`
+	// MaxInputMemory bounds the input buffered for all connections together (messages in
+	// progress); default 1GiB. The connection whose buffer would pass it closes 1013.
+	MaxInputMemory Size `toml:"max_input_memory"`
 }
 
 // Log configures logging ([log]).
@@ -100,7 +109,8 @@ type Metrics struct {
 type App struct {
 	// Name identifies the application in logs: 1–64 of A-Z a-z 0-9 . _ -, unique.
 	Name string `toml:"name"`
-	// Kind selects the implementation: echo or broadcast. Required.
+	// Kind selects the implementation among the kinds the program knows (wsgate: echo,
+	// broadcast; see CheckKinds). Required.
 	Kind string `toml:"kind"`
 	// Path is the application's alias, matched exactly (query ignored): starts with "/",
 	// printable ASCII without "?" or "#", unique among applications.
@@ -121,8 +131,10 @@ type App struct {
 	// Origins allowed to connect; empty or ["*"] = any. An entry is an exact origin
 	// ("https://a.example", "http://b.example:8080"), "*.example.com" (any subdomain, any
 	// scheme) or "https://*.example.com" (any subdomain, that scheme). A wildcard stands for
-	// at least one label: "example.com" itself does not match "*.example.com". Comparison is
-	// case-insensitive (RFC 6454 §6.2); Normalize lower-cases the entries.
+	// at least one label: "example.com" itself does not match "*.example.com". A port must
+	// match as written (an entry without one matches origins without one). Comparison is
+	// case-insensitive (RFC 6454 §6.2); Normalize lower-cases the entries. The same rules
+	// apply to applications registered from Go (package internal/check holds them).
 	Origins []string `toml:"origins"`
 	// Auth is none (the default), basic or token.
 	Auth string `toml:"auth"`
@@ -144,12 +156,20 @@ const (
 	DefaultMaxHeaderBytes   = 8 * KiB
 	DefaultMaxTargetBytes   = 4 * KiB
 	DefaultMaxPendingBytes  = 256 * KiB
-	DefaultMaxHandshaking   = 10000
-	DefaultShutdownTimeout  = 5 * time.Second
-	DefaultCloseTimeout     = 3 * time.Second
-	DefaultLogLevel         = "info"
-	DefaultLogFormat        = "text"
-	DefaultAuth             = "none"
+
+	DefaultMaxHandshakingPerSource = 256
+
+	// MaxStandalone is the most [[standalone]] servers: application scopes are a bit set of
+	// 64 listeners, the HTTP service being one.
+	MaxStandalone          = 63
+	DefaultMaxOutputMemory = 1 * GiB
+	DefaultMaxInputMemory  = 1 * GiB
+	DefaultMaxHandshaking  = 10000
+	DefaultShutdownTimeout = 5 * time.Second
+	DefaultCloseTimeout    = 3 * time.Second
+	DefaultLogLevel        = "info"
+	DefaultLogFormat       = "text"
+	DefaultAuth            = "none"
 	// HTTPServer is the scope name of the HTTP service.
 	HTTPServer = "http"
 )
@@ -297,6 +317,9 @@ func (c *Config) normalizeServer() {
 	setDefault(&w.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	setDefault(&w.MaxTargetBytes, DefaultMaxTargetBytes)
 	setDefault(&w.MaxPendingBytes, DefaultMaxPendingBytes)
+	setDefault(&w.MaxHandshakingPerSource, DefaultMaxHandshakingPerSource)
+	setDefault(&w.MaxOutputMemory, DefaultMaxOutputMemory)
+	setDefault(&w.MaxInputMemory, DefaultMaxInputMemory)
 	setDefault(&w.HandshakeTimeout, DefaultHandshakeTimeout)
 	setDefault(&w.ShutdownTimeout, DefaultShutdownTimeout)
 	setDefault(&w.CloseTimeout, DefaultCloseTimeout)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,14 @@ var validateCases = []struct {
 	{"max header bytes negative", func(c *Config) { c.WebSocket.MaxHeaderBytes = -1 }, "websocket.max_header_bytes", "must be > 0"},
 	{"max target bytes zero", func(c *Config) { c.WebSocket.MaxTargetBytes = 0 }, "websocket.max_target_bytes", "must be > 0"},
 	{"max pending bytes zero", func(c *Config) { c.WebSocket.MaxPendingBytes = 0 }, "websocket.max_pending_bytes", "must be > 0"},
+	{"max handshaking per source zero", func(c *Config) { c.WebSocket.MaxHandshakingPerSource = 0 }, "websocket.max_handshaking_per_source", "must be > 0"},
+	{"max output memory negative", func(c *Config) { c.WebSocket.MaxOutputMemory = -1 }, "websocket.max_output_memory", "must be > 0"},
+	{"max input memory zero", func(c *Config) { c.WebSocket.MaxInputMemory = 0 }, "websocket.max_input_memory", "must be > 0"},
+	{"more than 64 listeners", func(c *Config) {
+		for i := range MaxStandalone + 1 {
+			c.Standalone = append(c.Standalone, Listener{Name: fmt.Sprintf("s%d", i), Listen: "127.0.0.1:0"})
+		}
+	}, "standalone", "at most 63"},
 	// Log.
 	{"log level unknown", func(c *Config) { c.Log.Level = "verbose" }, "log.level", `"verbose": want one of debug, info, warn, error`},
 	{"log level upper case", func(c *Config) { c.Log.Level = "INFO" }, "log.level", "want one of"},
@@ -68,8 +77,8 @@ var validateCases = []struct {
 	// Applications.
 	{"app name empty", func(c *Config) { c.Apps[1].Name = "" }, "app[1].name", "want 1-64"},
 	{"app name duplicate", func(c *Config) { c.Apps[1].Name = "echo" }, "app[1].name", `duplicate name "echo"`},
-	{"app kind empty", func(c *Config) { c.Apps[0].Kind = "" }, "app[0].kind", "want one of broadcast, echo"},
-	{"app kind unknown", func(c *Config) { c.Apps[0].Kind = "chat" }, "app[0].kind", `"chat"`},
+	{"app kind empty", func(c *Config) { c.Apps[0].Kind = "" }, "app[0].kind", "required"},
+	{"app kind not a name", func(c *Config) { c.Apps[0].Kind = "a b" }, "app[0].kind", `"a b"`},
 	{"app path empty", func(c *Config) { c.Apps[0].Path = "" }, "app[0].path", `must start with "/"`},
 	{"app path relative", func(c *Config) { c.Apps[0].Path = "echo" }, "app[0].path", `must start with "/"`},
 	{"app path query", func(c *Config) { c.Apps[0].Path = "/echo?x=1" }, "app[0].path", `"?" or "#"`},
@@ -106,7 +115,7 @@ var validateCases = []struct {
 	{"origin port empty", func(c *Config) { c.Apps[0].Origins = []string{"https://a.example:"} }, "app[0].origins", "bad port"},
 	{"origin empty host", func(c *Config) { c.Apps[0].Origins = []string{"https://"} }, "app[0].origins", "bad host"},
 	{"origin wildcard alone", func(c *Config) { c.Apps[0].Origins = []string{"*."} }, "app[0].origins", "bad host"},
-	{"origin wildcard inside", func(c *Config) { c.Apps[0].Origins = []string{"https://a.*.example"} }, "app[0].origins", "bad host"},
+	{"origin wildcard inside", func(c *Config) { c.Apps[0].Origins = []string{"https://a.*.example"} }, "app[0].origins", "wildcard"},
 	{"origin IPv6 unterminated", func(c *Config) { c.Apps[0].Origins = []string{"http://[::1"} }, "app[0].origins", "bad"},
 	{"origin IPv4 in brackets", func(c *Config) { c.Apps[0].Origins = []string{"http://[127.0.0.1]"} }, "app[0].origins", "bad IPv6"},
 	{"auth unknown", func(c *Config) { c.Apps[0].Auth = "oauth" }, "app[0].auth", "want one of none, basic, token"},
@@ -180,5 +189,26 @@ func BenchmarkValidate(b *testing.B) {
 		if err := c.Validate(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestCheckKinds(t *testing.T) {
+	c := Default()
+	c.Apps = append(c.Apps, App{Name: "chat", Kind: "chat", Path: "/chat"})
+	c.Normalize()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate rejects a kind it does not know: %v", err)
+	}
+	err := c.CheckKinds([]string{"broadcast", "echo"})
+	want := `config: app[2].kind: unknown kind "chat" (have broadcast, echo)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("CheckKinds = %v, want %s", err, want)
+	}
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "app[2].kind" || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("not a field error: %#v", err)
+	}
+	if err := c.CheckKinds([]string{"broadcast", "chat", "echo"}); err != nil {
+		t.Fatalf("an embedder's kind refused: %v", err)
 	}
 }

@@ -20,7 +20,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // heldCount sums the "..._since_last_line" counts of logged lines.
@@ -47,7 +47,7 @@ func heldCount(t *testing.T, lines []string) int {
 // the count.
 func TestLogFloodsRateLimited(t *testing.T) {
 	rec := &logRecorder{}
-	srv := startServer(t, nil, nil, WithLogger(rec.logger()))
+	srv := startServer(t, nil, nil, withLogger(rec.logger()))
 	const flood = 200
 	badRequest := func() {
 		nc, err := net.Dial("tcp", srv.Addr("http"))
@@ -60,13 +60,13 @@ func TestLogFloodsRateLimited(t *testing.T) {
 		io.Copy(io.Discard, nc)
 	}
 	protocolError := func() {
-		rc, err := tryDialRaw(srv.Addr("ws"), "/echo", 0, 3*time.Second)
+		rc, err := wstest.Dial(srv.Addr("ws"), "/echo", wstest.Options{Timeout: 3 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer rc.nc.Close()
-		rc.nc.Write([]byte{0x81, 0x01, 'x'}) // unmasked: 1002
-		rc.readUntilClose(3 * time.Second)
+		defer rc.Close()
+		rc.Write([]byte{0x81, 0x01, 'x'}) // unmasked: 1002
+		rc.ReadUntilClose(3 * time.Second)
 	}
 	cases := []struct {
 		name, line string
@@ -115,9 +115,10 @@ func dialFrom(t testing.TB, src, addr string) net.Conn {
 // another address still upgrades.
 func TestHandshakingPerSource(t *testing.T) {
 	const perSource, flood = 20, 60
-	cfg := testConfig()
-	cfg.WebSocket.MaxHandshaking = flood
-	srv := startServer(t, cfg, nil, func(s *Server) { s.adm.max = perSource })
+	opt := testOptions()
+	opt.MaxHandshaking = flood
+	opt.MaxHandshakingPerSource = perSource
+	srv := startServer(t, opt, nil)
 	var stalled []net.Conn
 	for range flood {
 		stalled = append(stalled, dialFrom(t, "127.0.0.1", srv.Addr("http")))
@@ -139,7 +140,7 @@ func TestHandshakingPerSource(t *testing.T) {
 	nc := dialFrom(t, "127.0.0.2", srv.Addr("ws"))
 	nc.SetDeadline(time.Now().Add(3 * time.Second))
 	io.WriteString(nc, upgradeRequest("/echo"))
-	if status, err := readStatus(bufio.NewReader(nc)); status != 101 {
+	if status, err := readStatus(nc); status != 101 {
 		t.Fatalf("bystander from another address: status %d, %v", status, err)
 	}
 	// Leaving the HTTP phase frees the slot for the same address.
@@ -148,7 +149,7 @@ func TestHandshakingPerSource(t *testing.T) {
 	again := dialFrom(t, "127.0.0.1", srv.Addr("ws"))
 	again.SetDeadline(time.Now().Add(3 * time.Second))
 	io.WriteString(again, upgradeRequest("/echo"))
-	if status, err := readStatus(bufio.NewReader(again)); status != 101 {
+	if status, err := readStatus(again); status != 101 {
 		t.Fatalf("same address after a slot freed: status %d, %v", status, err)
 	}
 }
@@ -180,8 +181,8 @@ func heapBytes() int64 {
 	return int64(s[0].Value.Uint64())
 }
 
-// staticSite writes a root with a file of size bytes at /big.bin and returns the config.
-func staticSite(t testing.TB, size int) (*config.Config, []byte) {
+// staticSite writes a root with a file of size bytes at /big.bin and returns the options.
+func staticSite(t testing.TB, size int) (*Options, []byte) {
 	t.Helper()
 	root := t.TempDir()
 	data := make([]byte, size)
@@ -191,9 +192,9 @@ func staticSite(t testing.TB, size int) (*config.Config, []byte) {
 	if err := os.WriteFile(filepath.Join(root, "big.bin"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig()
-	cfg.HTTP.Root = root
-	return cfg, data
+	opt := testOptions()
+	opt.StaticRoot = root
+	return opt, data
 }
 
 // TestStaticFileUnderOutputBound: clients that ask for a large file and do not read cost
@@ -202,8 +203,8 @@ func staticSite(t testing.TB, size int) (*config.Config, []byte) {
 func TestStaticFileUnderOutputBound(t *testing.T) {
 	const size, clients, bound = 5 << 20, 40, 64 << 10
 	cfg, data := staticSite(t, size)
-	cfg.WebSocket.MaxPendingBytes = bound
-	cfg.WebSocket.HandshakeTimeout = 20 * time.Second
+	cfg.MaxPendingBytes = bound
+	cfg.HandshakeTimeout = 20 * time.Second
 	srv := startServer(t, cfg, nil)
 	get := "GET /big.bin HTTP/1.1\r\nHost: gw.test\r\n\r\n"
 
@@ -268,7 +269,7 @@ func tryDialRawTCP(addr string, rcvBuf int) (net.Conn, error) {
 func TestPipelinedRequestsShareTheLoop(t *testing.T) {
 	const size, pipelined = 2 << 20, 4000
 	cfg, _ := staticSite(t, size)
-	srv := startServer(t, cfg, nil, WithEventLoops(1))
+	srv := startServer(t, cfg, nil, func(o *Options) { o.EventLoops = 1 })
 	head := roundTrip(t, srv.Addr("http"), "HEAD /big.bin HTTP/1.1\r\nHost: gw.test\r\n\r\n", 0)
 	etag := head.header.Get("ETag")
 	if head.status != 200 || etag == "" || head.header.Get("Content-Length") != strconv.Itoa(size) {
@@ -316,11 +317,11 @@ func TestPipelinedRequestsShareTheLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("bystander answered after %d of %d pipelined requests; %d yields; %d bytes read from the file",
-		during, pipelined, srv.Stats().HTTPYields.Load(), srv.static.BytesRead())
+		during, pipelined, srv.Stats().HTTPYields.Load(), srv.staticRead())
 	if during >= pipelined {
 		t.Errorf("the bystander waited for the whole pipeline (%d requests)", during)
 	}
-	if n := srv.static.BytesRead(); n != 0 {
+	if n := srv.staticRead(); n != 0 {
 		t.Errorf("HEAD and 304 read %d bytes of the file, want 0", n)
 	}
 	if srv.Stats().HTTPYields.Load() < 1 {
@@ -334,11 +335,10 @@ func TestPipelinedRequestsShareTheLoop(t *testing.T) {
 // queued and closed with 1008; a reading subscriber gets every message whole.
 func TestBroadcastSharesFrames(t *testing.T) {
 	const subscribers, messages, size = 100, 8, 1 << 20
-	cfg := testConfig()
-	srv := startServer(t, cfg, nil)
-	rt := srv.Registry().Table().Lookup([]byte("/broadcast"), 0)
+	srv := startServer(t, nil, nil)
+	rt := srv.reg.Table().Lookup([]byte("/broadcast"), 0)
 	reader := dialRaw(t, srv.Addr("http"), "/broadcast", 0)
-	var stalled []*rawClient
+	var stalled []*wstest.Conn
 	for range subscribers {
 		stalled = append(stalled, dialRaw(t, srv.Addr("http"), "/broadcast", 4096))
 	}
@@ -349,9 +349,9 @@ func TestBroadcastSharesFrames(t *testing.T) {
 	heap0, rss0 := heapBytes(), rssBytes(t)
 	got := make(chan error, 1)
 	go func() {
-		reader.nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+		reader.SetReadDeadline(time.Now().Add(20 * time.Second))
 		for i := range messages {
-			op, p, err := reader.readFrame()
+			op, p, err := reader.ReadFrame()
 			if err != nil || op != 0x2 || len(p) != size || p[0] != byte(i) {
 				got <- fmt.Errorf("message %d: op %#x, %d bytes, %v", i, op, len(p), err)
 				return
@@ -363,7 +363,7 @@ func TestBroadcastSharesFrames(t *testing.T) {
 	var peakHeap, peakRSS int64
 	for i := range messages {
 		payload[0] = byte(i)
-		if err := sender.send(0x2, payload); err != nil {
+		if err := sender.Send(0x2, payload); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, "message delivered", func() bool { return srv.Stats().MessagesIn.Load() == int64(i+1) })
@@ -383,7 +383,7 @@ func TestBroadcastSharesFrames(t *testing.T) {
 	if most := int64(4 * messages * size); peakHeap > most {
 		t.Fatalf("heap +%d, RSS +%d: over %d for %d MiB broadcast to %d non-readers", peakHeap, peakRSS, most, messages, subscribers)
 	}
-	code, _, err := stalled[0].readUntilClose(5 * time.Second)
+	code, _, err := stalled[0].ReadUntilClose(5 * time.Second)
 	if code != 1008 {
 		t.Fatalf("non-reader: close %d, %v; want 1008", code, err)
 	}
@@ -394,15 +394,16 @@ func TestBroadcastSharesFrames(t *testing.T) {
 // queued, and a client that reads, are not touched.
 func TestOutputMemoryBudget(t *testing.T) {
 	const hogs, light, messages, size, budget = 4, 6, 6, 1 << 20, 4 << 20
-	cfg := testConfig()
-	cfg.WebSocket.MaxPendingBytes = 32 << 20 // no client reaches its own bound
-	srv := startServer(t, cfg, nil, func(s *Server) { s.maxOutputMemory = budget })
+	opt := testOptions()
+	opt.MaxPendingBytes = 32 << 20 // no client reaches its own bound
+	opt.MaxOutputMemory = budget
+	srv := startServer(t, opt, nil)
 	bystander, _ := dial(t, srv.Addr("ws"), "/echo", nil)
 	payload := make([]byte, size)
-	var lights []*rawClient
+	var lights []*wstest.Conn
 	for range light { // 256 KiB echoed each, which the kernel takes: nothing queued
 		rc := dialRaw(t, srv.Addr("ws"), "/echo", 4096)
-		if err := rc.send(0x2, payload[:size/4]); err != nil {
+		if err := rc.Send(0x2, payload[:size/4]); err != nil {
 			t.Fatal(err)
 		}
 		lights = append(lights, rc)
@@ -412,7 +413,7 @@ func TestOutputMemoryBudget(t *testing.T) {
 		rc := dialRaw(t, srv.Addr("ws"), "/echo", 4096)
 		go func() {
 			for range messages {
-				if rc.send(0x2, payload) != nil {
+				if rc.Send(0x2, payload) != nil {
 					return
 				}
 			}
@@ -437,12 +438,12 @@ func TestOutputMemoryBudget(t *testing.T) {
 			closed, srv.outMem.Load(), budget+hogs*size)
 	}
 	for i, rc := range lights { // their echo whole, and no close
-		rc.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-		if op, p, err := rc.readFrame(); err != nil || op != 0x2 || len(p) != size/4 {
+		rc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if op, p, err := rc.ReadFrame(); err != nil || op != 0x2 || len(p) != size/4 {
 			t.Fatalf("light client %d: op %#x, %d bytes, %v", i, op, len(p), err)
 		}
-		rc.nc.SetReadDeadline(time.Now().Add(2 * clockInterval))
-		if _, _, err := rc.readFrame(); !isTimeout(err) {
+		rc.SetReadDeadline(time.Now().Add(2 * clockInterval))
+		if _, _, err := rc.ReadFrame(); !isTimeout(err) {
 			t.Fatalf("light client %d: %v after its echo, want nothing", i, err)
 		}
 	}
@@ -471,14 +472,14 @@ func frameHeader(op byte, fin bool, length int) []byte {
 func TestInputReservation(t *testing.T) {
 	const clients = 300
 	srv := startServer(t, nil, nil)
-	var conns []*rawClient
+	var conns []*wstest.Conn
 	for range clients {
 		conns = append(conns, dialRaw(t, srv.Addr("ws"), "/echo", 0))
 	}
 	runtime.GC()
 	heap0 := heapBytes()
 	for _, rc := range conns {
-		if _, err := rc.nc.Write(append(frameHeader(0x2, true, 1<<20), "0123456789"...)); err != nil {
+		if _, err := rc.Write(append(frameHeader(0x2, true, 1<<20), "0123456789"...)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -495,13 +496,13 @@ func TestInputReservation(t *testing.T) {
 // the others, and a new small message, go on.
 func TestInputMemoryBudget(t *testing.T) {
 	const clients, fragment, budget = 12, 200 << 10, 1 << 20
-	srv := startServer(t, nil, nil, func(s *Server) { s.inMem.Max = budget })
+	srv := startServer(t, nil, nil, func(o *Options) { o.MaxInputMemory = budget })
 	bystander, _ := dial(t, srv.Addr("ws"), "/echo", nil)
-	var conns []*rawClient
+	var conns []*wstest.Conn
 	for range clients {
 		rc := dialRaw(t, srv.Addr("ws"), "/echo", 0)
 		msg := append(frameHeader(0x2, false, fragment), make([]byte, fragment)...)
-		if _, err := rc.nc.Write(msg); err != nil {
+		if _, err := rc.Write(msg); err != nil {
 			t.Fatal(err)
 		}
 		conns = append(conns, rc)
@@ -516,8 +517,8 @@ func TestInputMemoryBudget(t *testing.T) {
 	}
 	seen := 0
 	for _, rc := range conns {
-		rc.nc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-		if code, _, _ := rc.readUntilClose(50 * time.Millisecond); code == 1013 {
+		rc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		if code, _, _ := rc.ReadUntilClose(50 * time.Millisecond); code == 1013 {
 			seen++
 		}
 	}
@@ -530,4 +531,13 @@ func TestInputMemoryBudget(t *testing.T) {
 	if _, p, err := bystander.ReadMessage(); err != nil || string(p) != "still here" {
 		t.Fatalf("bystander: %q %v", p, err)
 	}
+}
+
+// readStatus reads a response head from nc and returns its status code.
+func readStatus(nc net.Conn) (int, error) {
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+	if err != nil {
+		return 0, err
+	}
+	return resp.StatusCode, nil
 }

@@ -13,9 +13,6 @@ import (
 // has its own, smaller bound, max_handshaking_per_source: past it the newest connection from
 // that address is closed at once, and the other sources are not affected.
 
-// DefaultMaxHandshakingPerSource is the default of max_handshaking_per_source.
-const DefaultMaxHandshakingPerSource = 256
-
 // admission counts the connections in the HTTP phase per source address. Safe from any
 // goroutine: the loops share it, sharded by address to keep their locks apart.
 type admission struct {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -16,6 +17,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/apps/builtin"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // emfileChildEnv makes TestEMFILE run as the gateway process with a lowered descriptor limit.
@@ -105,14 +109,14 @@ func TestEMFILE(t *testing.T) {
 	addr := reply("listening")
 
 	// Fill the descriptors with served connections until one is not served.
-	var served []*rawClient
+	var served []*wstest.Conn
 	defer func() {
 		for _, rc := range served {
-			rc.nc.Close()
+			rc.Close()
 		}
 	}()
 	for len(served) < 64 {
-		rc, err := tryDialRaw(addr, "/echo", 0, 700*time.Millisecond)
+		rc, err := wstest.Dial(addr, "/echo", wstest.Options{Timeout: 700 * time.Millisecond})
 		if err != nil {
 			t.Logf("connection %d not served: %v", len(served)+1, err)
 			break
@@ -125,11 +129,11 @@ func TestEMFILE(t *testing.T) {
 	echoAll := func(what string) {
 		t.Helper()
 		for i, rc := range served {
-			rc.nc.SetDeadline(time.Now().Add(2 * time.Second))
-			if err := rc.send(0x1, []byte(what)); err != nil {
+			rc.SetDeadline(time.Now().Add(2 * time.Second))
+			if err := rc.Send(0x1, []byte(what)); err != nil {
 				t.Fatalf("%s: connection %d: %v", what, i, err)
 			}
-			if _, p, err := rc.readFrame(); err != nil || string(p) != what {
+			if _, p, err := rc.ReadFrame(); err != nil || string(p) != what {
 				t.Fatalf("%s: connection %d: %q %v", what, i, p, err)
 			}
 		}
@@ -177,15 +181,15 @@ func TestEMFILE(t *testing.T) {
 	io.WriteString(stdin, "release\n")
 	reply("released")
 	for _, rc := range served[:3] {
-		rc.nc.Close()
+		rc.Close()
 	}
 	served = served[3:]
 	pending.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if status, err := readStatus(pendingBR); err != nil || status != 101 {
-		t.Fatalf("the waiting client after recovery: %d %v", status, err)
+	if resp, err := http.ReadResponse(pendingBR, nil); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("the waiting client after recovery: %v %v", resp, err)
 	}
 	pending.Close()
-	rc, err := tryDialRaw(addr, "/echo", 0, 5*time.Second)
+	rc, err := wstest.Dial(addr, "/echo", wstest.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatalf("a new client after recovery: %v", err)
 	}
@@ -199,11 +203,18 @@ func emfileChild() {
 		fmt.Println("child: error", err)
 		os.Exit(2)
 	}
-	cfg := testConfig()
+	opt := testOptions()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, err := New(cfg, WithLogger(logger), WithEventLoops(2))
+	opt.Logger = logger
+	srv, err := New(*opt)
 	if err != nil {
 		fail(err)
+	}
+	for _, spec := range defaultSpecs() {
+		app, _ := builtin.New(spec.Name)
+		if err := srv.Register(spec, app); err != nil {
+			fail(err)
+		}
 	}
 	if err := srv.Start(); err != nil {
 		fail(err)

@@ -27,9 +27,6 @@ import (
 // max_output_memory the ticker closes the connections with the largest backlogs first, with
 // 1008, until the excess is covered (shedOutput).
 
-// DefaultMaxOutputMemory is the default of max_output_memory.
-const DefaultMaxOutputMemory = 1 << 30
-
 // outRef is a shared frame in the transit queue: it goes after out[:at].
 type outRef struct {
 	at int

@@ -40,7 +40,7 @@ func (s *Server) WritePrometheus(w io.Writer) {
 		{"accept_errors_total", "accept or hand-off failures", st.AcceptErrors.Load()},
 		{"http_requests_total", "ordinary HTTP requests answered", st.HTTPRequests.Load()},
 		{"http_yields_total", "times pipelined requests gave their event loop back", st.HTTPYields.Load()},
-		{"static_read_bytes_total", "bytes read from static files", s.static.BytesRead()},
+		{"static_read_bytes_total", "bytes read from static files", s.staticRead()},
 		{"upgrades_total", "WebSocket upgrades completed", st.Upgrades.Load()},
 		{"refused_total", "requests refused with an HTTP error", st.Refused.Load()},
 		{"limit_refused_total", "upgrades refused for a connection limit", st.LimitRefused.Load()},
@@ -86,4 +86,12 @@ func writeProcessGauges(w io.Writer) {
 		}
 		fmt.Fprintf(w, "# HELP wsgate_%s %s\n# TYPE wsgate_%s gauge\nwsgate_%s %d\n", p.name, p.help, p.name, p.name, samples[i].Value.Uint64())
 	}
+}
+
+// staticRead is the bytes the current static responder has read from files.
+func (s *Server) staticRead() int64 {
+	if st := s.static.Load(); st != nil {
+		return st.BytesRead()
+	}
+	return 0
 }
