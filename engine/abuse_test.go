@@ -541,3 +541,46 @@ func readStatus(nc net.Conn) (int, error) {
 	}
 	return resp.StatusCode, nil
 }
+
+// TestAuthFloodKeepsValidUsers: hundreds of upgrades with a wrong password from one address
+// do not lock a valid user from another address out: the flood's source is throttled (429)
+// and held to its share of the queue (503) once its checks fail, and workers are kept for
+// sources that have not failed.
+func TestAuthFloodKeepsValidUsers(t *testing.T) {
+	const flood = 300
+	opt := testOptions()
+	opt.MaxHandshakingPerSource = -1 // the auth rules alone
+	srv := startServer(t, opt, authApps(t))
+	statuses := make(chan int, flood)
+	for range flood {
+		go func() {
+			nc, err := net.DialTimeout("tcp", srv.Addr("ws"), 5*time.Second)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			defer nc.Close()
+			nc.SetDeadline(time.Now().Add(20 * time.Second))
+			io.WriteString(nc, upgradeRequest("/basic", basicHeader("alice", "wrong")))
+			status, _ := readStatus(nc)
+			statuses <- status
+		}()
+	}
+	waitFor(t, "flood accepted", func() bool { return srv.Stats().Accepted.Load() >= flood })
+	for i := range 3 {
+		nc := dialFrom(t, "127.0.0.2", srv.Addr("ws"))
+		nc.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(nc, upgradeRequest("/basic", basicHeader("alice", "pw-alice")))
+		if status, err := readStatus(nc); status != 101 {
+			t.Fatalf("valid user, attempt %d during the flood: status %d, %v", i, status, err)
+		}
+	}
+	count := map[int]int{}
+	for range flood {
+		count[<-statuses]++
+	}
+	t.Logf("flood of %d wrong passwords answered %v; %d refused for their source", flood, count, srv.Stats().AuthThrottled.Load())
+	if count[401]+count[429]+count[503] != flood || count[401] > flood/4 {
+		t.Fatalf("flood answered %v: want 401, 429 or 503 each, few of them checked (401)", count)
+	}
+}

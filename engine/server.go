@@ -65,6 +65,8 @@ type Server struct {
 	outMem          atomic.Int64   // queued output of all connections, a shared frame once
 	maxOutputMemory int64          // max_output_memory; 0 = no bound
 	inMem           wsproto.Budget // message buffers of all connections: max_input_memory
+	authGuard       authGuard      // slow checks per source (authguard.go)
+	authSuspect     chan *authJob  // slow checks from sources that have failed
 }
 
 // listener is one bound address: the HTTP service (index 0) or a standalone server.

@@ -23,6 +23,7 @@ type Stats struct {
 	SlowClosed        atomic.Int64
 	BudgetClosed      atomic.Int64 // closed with 1008 because queued output passed max_output_memory
 	InputBudgetClosed atomic.Int64 // closed with 1013 because buffered input passed max_input_memory
+	AuthThrottled     atomic.Int64 // slow authentication checks refused: source in backoff, or its queue full
 	AppPanics         atomic.Int64
 	MessagesIn        atomic.Int64
 	SlowCallbacks     atomic.Int64 // application callbacks that held their loop past the threshold
@@ -51,6 +52,7 @@ func (s *Server) WritePrometheus(w io.Writer) {
 		{"slow_closed_total", "connections closed at their output bound", st.SlowClosed.Load()},
 		{"budget_closed_total", "connections closed because queued output passed max_output_memory", st.BudgetClosed.Load()},
 		{"input_budget_closed_total", "connections closed because buffered input passed max_input_memory", st.InputBudgetClosed.Load()},
+		{"auth_throttled_total", "slow authentication checks refused for their source (backoff, queue share)", st.AuthThrottled.Load()},
 		{"app_panics_total", "panics recovered in application callbacks", st.AppPanics.Load()},
 		{"messages_in_total", "messages delivered to applications", st.MessagesIn.Load()},
 		{"slow_callbacks_total", "application callbacks that held their event loop too long", st.SlowCallbacks.Load()},
