@@ -14,14 +14,16 @@ import (
 //
 //   - Per source address, at most authPerSource checks are queued or running; past it that
 //     source is answered 503 at once, and the others still queue.
-//   - A source whose check failed is throttled: for authBackoffMin, doubling with each
-//     further failure up to authBackoffMax, its slow checks are answered 429 without being
-//     run. A success clears it.
+//   - A source whose checks failed authFreeFails times in a row (a user mistyping gets a few
+//     tries) is throttled: for authBackoffMin, doubling with each further failure up to
+//     authBackoffMax, its slow checks are answered 429 without being run. A success clears
+//     it.
 //   - Sources that have failed queue apart (authSuspect), and part of the workers
 //     (authReserved) serve only the sources that have not: a valid user from elsewhere
 //     never waits behind a flood.
 const (
 	authPerSource  = 8
+	authFreeFails  = 5
 	authBackoffMin = 100 * time.Millisecond
 	authBackoffMax = 5 * time.Second
 	authForget     = time.Minute // a source's failures are forgotten this long after its backoff
@@ -105,7 +107,9 @@ func (g *authGuard) done(src netip.Addr, failed bool, now int64) {
 	r.queued--
 	if failed {
 		r.fails++
-		r.until = now + int64(min(authBackoffMin<<min(r.fails-1, 16), authBackoffMax))
+		if n := r.fails - authFreeFails; n > 0 {
+			r.until = now + int64(min(authBackoffMin<<min(n-1, 16), authBackoffMax))
+		}
 	} else {
 		r.fails, r.until = 0, 0
 	}
