@@ -586,3 +586,29 @@ func TestAuthFloodKeepsValidUsers(t *testing.T) {
 		t.Fatalf("flood answered %v: want 401, 429 or 503 each, few of them checked (401)", count)
 	}
 }
+
+// TestPlainHTTPVersionAndHost: the ordinary HTTP path answers a version it does not speak
+// with 505 and an HTTP/1.1 request without Host with 400, as the upgrade path does, and
+// closes; HTTP/1.0 without Host is served.
+func TestPlainHTTPVersionAndHost(t *testing.T) {
+	srv := startServer(t, nil, nil)
+	tests := []struct {
+		name, req string
+		status    int
+	}{
+		{name: "1.1 without host", req: "GET / HTTP/1.1\r\n\r\n", status: 400},
+		{name: "1.2", req: "GET / HTTP/1.2\r\nHost: h\r\n\r\n", status: 505},
+		{name: "2.0", req: "GET / HTTP/2.0\r\nHost: h\r\n\r\n", status: 400},
+		{name: "1.2 upgrade", req: strings.Replace(upgradeRequest("/echo"), "HTTP/1.1", "HTTP/1.2", 1), status: 505},
+		{name: "1.0 without host", req: "GET / HTTP/1.0\r\n\r\n", status: 200},
+		{name: "1.1 empty host", req: "GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n", status: 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := roundTrip(t, srv.Addr("http"), tc.req, 0)
+			if r.status != tc.status || (tc.status >= 400 && !r.closed) {
+				t.Fatalf("status %d closed %v, want %d", r.status, r.closed, tc.status)
+			}
+		})
+	}
+}

@@ -40,6 +40,9 @@ func (c *conn) serveHTTP() gnet.Action {
 		if errors.Is(err, handshake.ErrNeedMore) {
 			return gnet.None // the handshake deadline set at open bounds the wait
 		}
+		if err == nil {
+			err = handshake.CheckVersion(req)
+		}
 		if err != nil {
 			return c.refuse(err, "bad request head")
 		}
@@ -51,6 +54,9 @@ func (c *conn) serveHTTP() gnet.Action {
 		if c.l.standalone {
 			// Status rows 4 and 5 (docs/routing.md): a standalone server is not an HTTP server.
 			return c.refuse(handshake.ErrUpgradeFailed, "not an upgrade to an application here")
+		}
+		if err := handshake.CheckHTTP(req); err != nil {
+			return c.refuse(err, "bad request head")
 		}
 		if c.unreadHTTP() {
 			return gnet.Close
