@@ -612,3 +612,27 @@ func TestPlainHTTPVersionAndHost(t *testing.T) {
 		})
 	}
 }
+
+// TestDribbledHeadParsedOnce: a request head sent a byte at a time is parsed a bounded
+// number of times (handshake.Scanner), not once per segment, and still upgrades.
+func TestDribbledHeadParsedOnce(t *testing.T) {
+	srv := startServer(t, nil, nil)
+	nc := dialFrom(t, "127.0.0.1", srv.Addr("ws"))
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	req := upgradeRequest("/echo", "User-Agent: "+strings.Repeat("u", 200))
+	base := srv.Stats().HeadParses.Load()
+	for i := range len(req) {
+		if _, err := nc.Write([]byte{req[i]}); err != nil {
+			t.Fatal(err)
+		}
+		if i%8 == 0 {
+			time.Sleep(time.Millisecond) // separate segments
+		}
+	}
+	if status, err := readStatus(nc); status != 101 {
+		t.Fatalf("status %d, %v", status, err)
+	}
+	if n := srv.Stats().HeadParses.Load() - base; n > 4 {
+		t.Fatalf("a %d-byte head sent a byte at a time was parsed %d times", len(req), n)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/bufpool"
 	"github.com/wsgate/wsgate/internal/prepared"
 	"github.com/wsgate/wsgate/internal/route"
@@ -80,12 +81,13 @@ type conn struct {
 	overBudget bool // slow because of max_output_memory, not its own bound
 
 	// Output and response bodies on their way out (output.go, stream.go); loop only.
-	body         static.Body // the rest of a static response, sent at the client's pace
-	closeAfter   bool        // drain once body is sent: the response said Connection: close
-	waitingWrite bool        // on lp.stalled; guarded by lp.mu
-	pend         []seg       // output taken from the queue, not yet written
-	pendOff      int         // bytes of pend[0] already written
-	pendBytes    int         // bytes of pend not yet written
+	head         handshake.Scanner // how far the request head in the buffer has been looked at
+	body         static.Body       // the rest of a static response, sent at the client's pace
+	closeAfter   bool              // drain once body is sent: the response said Connection: close
+	waitingWrite bool              // on lp.stalled; guarded by lp.mu
+	pend         []seg             // output taken from the queue, not yet written
+	pendOff      int               // bytes of pend[0] already written
+	pendBytes    int               // bytes of pend not yet written
 
 	// held is the client's backlog (pending output and gnet's buffer) as of the loop's
 	// last write, for writers on other goroutines to judge before they queue.

@@ -35,6 +35,10 @@ func (c *conn) serveHTTP() gnet.Action {
 			_ = c.gc.Wake(nil) // the rest after the loop's other connections (stream.go)
 			return gnet.None
 		}
+		if !c.head.Ready(buf, s.limits) {
+			return gnet.None // nothing Parse could decide yet (handshake.Scanner)
+		}
+		s.stats.HeadParses.Add(1)
 		req := &lp.req
 		n, err := handshake.Parse(buf, req, s.limits)
 		if errors.Is(err, handshake.ErrNeedMore) {
@@ -68,6 +72,7 @@ func (c *conn) serveHTTP() gnet.Action {
 			lp.resp = out[:0] // keep a grown scratch, but not a huge one
 		}
 		c.consume(n)
+		c.head.Reset()
 		if !keep {
 			c.closeAfter = true // after the body, at the top of the loop
 			continue

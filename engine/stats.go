@@ -13,6 +13,7 @@ type Stats struct {
 	AcceptErrors      atomic.Int64
 	HTTPRequests      atomic.Int64
 	HTTPYields        atomic.Int64 // times a connection's pipelined requests gave its loop back (stream.go)
+	HeadParses        atomic.Int64 // request heads parsed, including attempts on incomplete ones
 	Upgrades          atomic.Int64
 	Refused           atomic.Int64
 	LimitRefused      atomic.Int64
@@ -41,6 +42,7 @@ func (s *Server) WritePrometheus(w io.Writer) {
 		{"accept_errors_total", "accept or hand-off failures", st.AcceptErrors.Load()},
 		{"http_requests_total", "ordinary HTTP requests answered", st.HTTPRequests.Load()},
 		{"http_yields_total", "times pipelined requests gave their event loop back", st.HTTPYields.Load()},
+		{"head_parses_total", "request head parses, including attempts on incomplete heads", st.HeadParses.Load()},
 		{"static_read_bytes_total", "bytes read from static files", s.staticRead()},
 		{"upgrades_total", "WebSocket upgrades completed", st.Upgrades.Load()},
 		{"refused_total", "requests refused with an HTTP error", st.Refused.Load()},
