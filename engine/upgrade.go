@@ -102,6 +102,11 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 		s.release(rt)
 		return c.refuse(handshake.ErrBusy, "server shutting down")
 	}
+	// The route is set with upgraded, under c.mu: closeRoute reads both from other goroutines.
+	c.route = rt
+	if user != "" || len(req.Query) > 0 {
+		c.extra = &connExtra{user: user, query: string(req.Query)}
+	}
 	c.upgraded = true
 	c.mu.Unlock()
 	lp.proto = append(lp.proto[:0], proto...)
@@ -110,10 +115,6 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 	lp.resp = resp[:0]
 	c.consume(n)
 
-	c.route = rt
-	if user != "" || len(req.Query) > 0 {
-		c.extra = &connExtra{user: user, query: string(req.Query)}
-	}
 	if value != nil {
 		c.SetValue(value)
 	}

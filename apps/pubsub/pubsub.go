@@ -89,7 +89,7 @@ type Bridge interface {
 var (
 	ErrBadTopic     = errors.New("pubsub: invalid topic")
 	ErrBadKind      = errors.New("pubsub: invalid kind")
-	ErrBadJSON      = errors.New("pubsub: payload of kind JSON is not a JSON value")
+	ErrBadJSON      = errors.New("pubsub: payload of kind JSON is not a JSON value in UTF-8")
 	ErrNotUTF8      = errors.New("pubsub: payload of kind Text is not valid UTF-8")
 	ErrRetainedFull = errors.New("pubsub: retained store full")
 )
@@ -120,7 +120,8 @@ type Options struct {
 	// ACL holds per-user topic rules (see ParseACL); nil allows everything.
 	ACL *ACL
 	// OnSubscribe and OnPublish, when set, run for every subscribe and publish a client
-	// makes, after the built-in checks (topic, ACL, limits) passed. A non-nil error refuses
+	// makes (the connection's value, Conn.Value, belongs to the App: leave it alone),
+	// after the built-in checks (topic, ACL, limits) passed. A non-nil error refuses
 	// the request: an error answer with the error's text, or close 1008 in raw mode.
 	// OnPublish may change m (Data, Kind, Topic, Retain) before it is published; it must
 	// not keep m.Data, which is borrowed. Both run on the connection's event loop and must
@@ -268,7 +269,9 @@ func (a *App) Stats() (published, delivered int64, subscriptions, retained int) 
 func checkPayload(k Kind, data []byte) error {
 	switch k {
 	case JSON:
-		if len(data) > 0 && !json.Valid(data) {
+		// encoding/json lets invalid UTF-8 through inside strings; a text frame may not
+		// carry it (RFC 6455 §8.1), so it is refused here.
+		if len(data) > 0 && (!json.Valid(data) || !utf8.Valid(data)) {
 			return ErrBadJSON
 		}
 	case Text:
