@@ -335,7 +335,9 @@ func TestPipelinedRequestsShareTheLoop(t *testing.T) {
 // queued and closed with 1008; a reading subscriber gets every message whole.
 func TestBroadcastSharesFrames(t *testing.T) {
 	const subscribers, messages, size = 100, 8, 1 << 20
-	srv := startServer(t, nil, nil)
+	opt := testOptions()
+	opt.CloseTimeout = 30 * time.Second // the non-reader reads its 1008 only at the end
+	srv := startServer(t, opt, nil)
 	rt := srv.reg.Table().Lookup([]byte("/broadcast"), 0)
 	reader := dialRaw(t, srv.Addr("http"), "/broadcast", 0)
 	var stalled []*wstest.Conn
@@ -550,7 +552,7 @@ func TestAuthFloodKeepsValidUsers(t *testing.T) {
 	const flood = 300
 	opt := testOptions()
 	opt.MaxHandshakingPerSource = -1        // the auth rules alone
-	opt.HandshakeTimeout = 30 * time.Second // bcrypt under the race detector is slow
+	opt.HandshakeTimeout = time.Minute // bcrypt under the race detector is slow
 	srv := startServer(t, opt, authApps(t))
 	statuses := make(chan int, flood)
 	for range flood {
@@ -567,10 +569,10 @@ func TestAuthFloodKeepsValidUsers(t *testing.T) {
 			statuses <- status
 		}()
 	}
-	waitFor(t, "flood accepted", func() bool { return srv.Stats().Accepted.Load() >= flood })
+	waitFor(t, "flood under way", func() bool { return srv.Stats().Accepted.Load() >= flood/2 })
 	for i := range 3 {
 		nc := dialFrom(t, "127.0.0.2", srv.Addr("ws"))
-		nc.SetDeadline(time.Now().Add(30 * time.Second))
+		nc.SetDeadline(time.Now().Add(time.Minute))
 		io.WriteString(nc, upgradeRequest("/basic", basicHeader("alice", "pw-alice")))
 		if status, err := readStatus(nc); status != 101 {
 			t.Fatalf("valid user, attempt %d during the flood: status %d, %v", i, status, err)

@@ -22,7 +22,7 @@ import (
 //     (authReserved) serve only the sources that have not: a valid user from elsewhere
 //     never waits behind a flood.
 const (
-	authPerSource  = 8
+	authPerSource  = 4
 	authFreeFails  = 5
 	authBackoffMin = 100 * time.Millisecond
 	authBackoffMax = 5 * time.Second
