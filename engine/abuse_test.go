@@ -551,7 +551,7 @@ func readStatus(nc net.Conn) (int, error) {
 func TestAuthFloodKeepsValidUsers(t *testing.T) {
 	const flood = 300
 	opt := testOptions()
-	opt.MaxHandshakingPerSource = -1        // the auth rules alone
+	opt.MaxHandshakingPerSource = -1   // the auth rules alone
 	opt.HandshakeTimeout = time.Minute // bcrypt under the race detector is slow
 	srv := startServer(t, opt, authApps(t))
 	statuses := make(chan int, flood)
