@@ -34,6 +34,12 @@ type Spec struct {
 	// Auth authenticates the application's clients (docs/routing.md, status row 12); nil
 	// lets anyone in.
 	Auth Authenticator
+	// PauseSlowConsumers (slow_consumer = "pause") keeps a client whose output backlog passes
+	// max_pending_bytes open and stops reading it until the backlog drains, instead of
+	// closing it with 1008 (the default, "close"). It suits applications that answer what a
+	// client sends (echo, request/response): such a client is slowed down by TCP. A backlog
+	// past twice the bound, which others' writes caused, still closes it.
+	PauseSlowConsumers bool
 }
 
 // Validate checks the spec on its own (the server checks Scope and uniqueness when it is

@@ -17,8 +17,11 @@ type Config struct {
 	HTTP      HTTP      `toml:"http"`
 	WebSocket WebSocket `toml:"websocket"`
 	Log       Log       `toml:"log"`
-	Metrics   Metrics   `toml:"metrics"`
+	Admin     Admin     `toml:"admin"`
 	Cluster   Cluster   `toml:"cluster"`
+	// Metrics is the old [metrics] section, replaced by [admin]: its listen still opens the
+	// admin listener (without authentication), with a deprecation warning (Warnings).
+	Metrics Metrics `toml:"metrics"`
 	// Standalone lists the standalone servers ([[standalone]]), in file order.
 	Standalone []Listener `toml:"standalone"`
 	// Apps lists the WebSocket applications ([[app]]), in file order.
@@ -41,8 +44,8 @@ type Listener struct {
 	// Name identifies the server in app scopes and logs: 1–64 of A-Z a-z 0-9 . _ -, unique,
 	// and not "http" (the HTTP service's name).
 	Name string `toml:"name"`
-	// Listen is host:port. The port is 1025–65535 (docs/configuration.md), or 0 for an ephemeral port,
-	// which exists for tests.
+	// Listen is host:port; any port, 0 for an ephemeral one (tests). Ports below 1024 need
+	// CAP_NET_BIND_SERVICE (docs/operations.md).
 	Listen string `toml:"listen"`
 	// TLSCert and TLSKey are PEM files; both set = a secure server, neither = plain.
 	TLSCert string `toml:"tls_cert"`
@@ -101,10 +104,56 @@ type Log struct {
 	Format string `toml:"format"`
 }
 
-// Metrics configures the Prometheus endpoint ([metrics]).
-type Metrics struct {
-	// Listen is host:port of a text endpoint serving /metrics; "" (the default) = off.
+// Admin configures the admin listener ([admin], docs/admin.md): /metrics, /healthz,
+// /readyz, /api/status, the publish API and a live status page.
+type Admin struct {
+	// Listen is host:port; "" (the default) = off. Keep it on loopback or a management
+	// network.
 	Listen string `toml:"listen"`
+	// Auth is none (the default) or token: /metrics, /api/… and the page's data then want
+	// "Authorization: Bearer <token>". The probes /healthz and /readyz stay open.
+	Auth string `toml:"auth"`
+	// Credentials is a file of name:hex-SHA-256 lines, as for an application; required with
+	// auth = "token".
+	Credentials string `toml:"credentials"`
+	// MaxConnections caps the admin listener's open connections; default 64.
+	MaxConnections int `toml:"max_connections"`
+}
+
+// Metrics is the deprecated [metrics] section.
+type Metrics struct {
+	// Listen is the admin listener's address when [admin] listen is not set. Deprecated:
+	// use [admin] listen.
+	Listen string `toml:"listen"`
+}
+
+// AdminListen returns the admin listener's address: [admin] listen, or the deprecated
+// [metrics] listen, or "" when it is off.
+func (c *Config) AdminListen() string {
+	if c.Admin.Listen != "" {
+		return c.Admin.Listen
+	}
+	return c.Metrics.Listen
+}
+
+// MaxListeners is the most listeners a configuration may have: the HTTP service and 63
+// standalone servers (an application's scope is a 64-bit set).
+const MaxListeners = 64
+
+// Warnings returns what is valid but probably not meant, one sentence each, for -check
+// and the start-up log: a file that serves no application, the deprecated [metrics].
+func (c *Config) Warnings() []string {
+	var w []string
+	if len(c.Apps) == 0 {
+		w = append(w, `no [[app]] in the file: no WebSocket application is served (a file replaces the `+
+			`built-in demo applications). Add an [[app]] table with name, kind (such as echo, broadcast or pubsub) and path, `+
+			`e.g. name = "echo", kind = "echo", path = "/echo"; wsgate -print-config shows every key`)
+	}
+	if c.Metrics.Listen != "" {
+		w = append(w, `[metrics] is deprecated: it opens the admin listener without authentication; `+
+			`write [admin] listen = "`+c.Metrics.Listen+`" instead (and auth = "token", credentials = FILE)`)
+	}
+	return w
 }
 
 // Cluster connects this gateway to others over NATS ([cluster]): broadcast and pubsub
@@ -198,6 +247,30 @@ type App struct {
 	// Users narrows the credentials to these names; empty = every name in the file. Only
 	// with Auth other than none.
 	Users []string `toml:"users"`
+	// SlowConsumer is what happens to a client whose unread output passes
+	// websocket.max_pending_bytes: "close" (close 1008; also what "" means) or "pause" (stop
+	// reading it until its output drains; docs/flow-control.md).
+	SlowConsumer string `toml:"slow_consumer"`
+
+	// The proxy kind's keys (docs/proxy.md); only with kind = "proxy".
+
+	// Upstream is "ws://host[:port]/path", "wss://...", "tcp://host:port" or
+	// "unix:///path". Required with kind = "proxy".
+	Upstream string `toml:"upstream"`
+	// UpstreamTLSCA is a PEM file of the authorities trusted for a wss:// upstream; "" = the
+	// system's.
+	UpstreamTLSCA string `toml:"upstream_tls_ca"`
+	// UpstreamTLSInsecure skips verifying a wss:// upstream's certificate.
+	UpstreamTLSInsecure bool `toml:"upstream_tls_insecure"`
+	// ForwardHeaders names the client request headers passed to a WebSocket upstream;
+	// absent = Origin, Cookie, Authorization; [] = none.
+	ForwardHeaders []string `toml:"forward_headers"`
+	// StreamMessages is the type of the messages a tcp:// or unix:// upstream's bytes
+	// become: "binary" (default) or "text".
+	StreamMessages string `toml:"stream_messages"`
+	// ConnectTimeout bounds connecting to the upstream and its handshake; 0 = 5s. Past it
+	// the client gets 504.
+	ConnectTimeout time.Duration `toml:"connect_timeout"`
 
 	// The settings of kind "pubsub" (docs/pubsub.md); an error with any other kind.
 	// ClientPublish lets clients publish (envelope publish, raw sends). Default false.
@@ -218,6 +291,13 @@ type App struct {
 	ACL string `toml:"acl"`
 }
 
+// DefaultSlowConsumer is what App.SlowConsumer "" means.
+const DefaultSlowConsumer = "close"
+
+// KindProxy is the application kind relayed to an upstream (docs/proxy.md); the program
+// that reads the file builds it from the proxy keys.
+const KindProxy = "proxy"
+
 // The kind whose settings App carries besides the common ones, and their defaults.
 const (
 	PubSubKind              = "pubsub"
@@ -237,20 +317,18 @@ const (
 	DefaultMaxHeaderBytes   = 8 * KiB
 	DefaultMaxTargetBytes   = 4 * KiB
 	DefaultMaxPendingBytes  = 256 * KiB
+	DefaultMaxHandshaking   = 10000
+	DefaultShutdownTimeout  = 5 * time.Second
+	DefaultCloseTimeout     = 3 * time.Second
+	DefaultLogLevel         = "info"
+	DefaultLogFormat        = "text"
+	DefaultAuth             = "none"
+	DefaultAdminMaxConns    = 64
 
 	DefaultMaxHandshakingPerSource = 256
+	DefaultMaxOutputMemory         = 1 * GiB
+	DefaultMaxInputMemory          = 1 * GiB
 
-	// MaxStandalone is the most [[standalone]] servers: application scopes are a bit set of
-	// 64 listeners, the HTTP service being one.
-	MaxStandalone          = 63
-	DefaultMaxOutputMemory = 1 * GiB
-	DefaultMaxInputMemory  = 1 * GiB
-	DefaultMaxHandshaking  = 10000
-	DefaultShutdownTimeout = 5 * time.Second
-	DefaultCloseTimeout    = 3 * time.Second
-	DefaultLogLevel        = "info"
-	DefaultLogFormat       = "text"
-	DefaultAuth            = "none"
 	// HTTPServer is the scope name of the HTTP service.
 	HTTPServer = "http"
 )
@@ -274,7 +352,7 @@ func Default() *Config {
 	c.Standalone = []Listener{{Name: "ws", Listen: "127.0.0.1:8082"}}
 	c.Apps = []App{
 		{Name: "echo", Kind: "echo", Path: "/echo", Scope: []string{HTTPServer, "ws"},
-			Subprotocols: []string{"echo.v1"}, Compression: true, Auth: DefaultAuth},
+			Subprotocols: []string{"echo.v1"}, Compression: true, Auth: DefaultAuth, SlowConsumer: DefaultSlowConsumer},
 		{Name: "broadcast", Kind: "broadcast", Path: "/broadcast", Scope: []string{HTTPServer, "ws"},
 			Auth: DefaultAuth},
 		{Name: "pubsub", Kind: PubSubKind, Path: "/pubsub", Scope: []string{HTTPServer, "ws"},
@@ -409,12 +487,17 @@ func (c *Config) normalizeServer() {
 	setDefault(&w.CloseTimeout, DefaultCloseTimeout)
 	setDefault(&c.Log.Level, DefaultLogLevel)
 	setDefault(&c.Log.Format, DefaultLogFormat)
+	setDefault(&c.Admin.Auth, DefaultAuth)
+	setDefault(&c.Admin.MaxConnections, DefaultAdminMaxConns)
 }
 
 func (c *Config) normalizeApps() {
 	for i := range c.Apps {
 		a := &c.Apps[i]
 		setDefault(&a.Auth, DefaultAuth)
+		if a.Kind != KindProxy {
+			nilIfEmpty(&a.ForwardHeaders) // forward_headers = [] means "none" for a proxy only
+		}
 		if a.Kind == PubSubKind {
 			setDefault(&a.MaxSubscriptions, DefaultMaxSubscriptions)
 			setDefault(&a.MaxMessageRate, DefaultMaxMessageRate)

@@ -3,7 +3,8 @@
 // It does no I/O: cmd/wsgate reads the file (and flags) and hands the bytes to Parse; the
 // files a configuration names (TLS keys, credentials, static root) are opened by their users.
 //
-// The file has the sections [http], [websocket], [log] and [metrics], and the arrays of
+// The file has the sections [http], [websocket], [log] and [admin] (the deprecated [metrics]
+// still opens the admin listener; Warnings says so), and the arrays of
 // tables [[standalone]] (standalone servers) and [[app]] (WebSocket applications); Example
 // returns a commented file with every key and its default. Absent keys take their defaults,
 // unknown keys are errors, and every error names the TOML path of the key at fault:

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wsgate/wsgate/internal/check"
 )
@@ -14,6 +15,9 @@ import (
 // Known values of the enumerated fields. Application kinds are the caller's: see CheckKinds.
 var (
 	authKinds  = []string{"none", "basic", "token"}
+	slowKinds  = []string{"close", "pause"}
+	streamKind = []string{"binary", "text"}
+	upstreams  = []string{"ws", "wss", "tcp", "unix"}
 	logLevels  = []string{"debug", "info", "warn", "error"}
 	logFormats = []string{"text", "json"}
 )
@@ -31,9 +35,7 @@ func (c *Config) Validate() error {
 
 	v.addr("http.listen", c.HTTP.Listen, 0)
 	v.tlsPair("http", c.HTTP.TLSCert, c.HTTP.TLSKey)
-	if c.Metrics.Listen != "" {
-		v.addr("metrics.listen", c.Metrics.Listen, 0)
-	}
+	v.admin(c)
 
 	v.cluster(&c.Cluster)
 
@@ -57,9 +59,6 @@ func (c *Config) Validate() error {
 	v.oneOf("log.format", c.Log.Format, logFormats)
 
 	v.servers = map[string]bool{HTTPServer: true}
-	if len(c.Standalone) > MaxStandalone {
-		v.add("standalone", "%d servers: at most %d (with the HTTP service, 64 listeners)", len(c.Standalone), MaxStandalone)
-	}
 	for i, l := range c.Standalone {
 		p := fmt.Sprintf("standalone[%d]", i)
 		if v.name(p+".name", l.Name) {
@@ -71,9 +70,13 @@ func (c *Config) Validate() error {
 			}
 			v.servers[l.Name] = true
 		}
-		// A standalone server's port is 1025–65535 (docs/configuration.md); 0 lets tests take any free one.
-		v.addr(p+".listen", l.Listen, 1025)
+		// Any port: one below 1024 needs CAP_NET_BIND_SERVICE, which the unit file grants.
+		v.addr(p+".listen", l.Listen, 1)
 		v.tlsPair(p, l.TLSCert, l.TLSKey)
+	}
+
+	if n := 1 + len(c.Standalone); n > MaxListeners {
+		v.add("standalone", "%d listeners (the HTTP service and %d standalone servers); at most %d", n, len(c.Standalone), MaxListeners)
 	}
 
 	v.names, v.paths = map[string]bool{}, map[string]bool{}
@@ -81,6 +84,34 @@ func (c *Config) Validate() error {
 		v.app(fmt.Sprintf("app[%d]", i), &c.Apps[i], int(w.MaxTargetBytes))
 	}
 	return errors.Join(v.errs...)
+}
+
+// admin checks [admin] and the deprecated [metrics].
+func (v *validator) admin(c *Config) {
+	a := &c.Admin
+	if c.Metrics.Listen != "" {
+		if a.Listen != "" {
+			v.add("metrics.listen", "replaced by admin.listen; remove [metrics]")
+		} else {
+			v.addr("metrics.listen", c.Metrics.Listen, 0)
+		}
+	}
+	if a.Listen != "" {
+		v.addr("admin.listen", a.Listen, 0)
+	}
+	switch a.Auth {
+	case "none":
+		if a.Credentials != "" {
+			v.add("admin.credentials", `only with auth = "token"`)
+		}
+	case "token":
+		if a.Credentials == "" {
+			v.add("admin.credentials", `required with auth = "token": a file of name:hex-sha256 lines`)
+		}
+	default:
+		v.add("admin.auth", `%q: want "none" or "token"`, a.Auth)
+	}
+	v.limit("admin.max_connections", int64(a.MaxConnections), true)
 }
 
 // validator collects the problems of one Validate call.
@@ -150,6 +181,11 @@ func (v *validator) app(p string, a *App, maxTarget int) {
 			v.add(p+".origins", "%q: %v", o, err)
 		}
 	}
+
+	if a.SlowConsumer != "" { // Normalize sets "close"
+		v.oneOf(p+".slow_consumer", a.SlowConsumer, slowKinds)
+	}
+	v.proxy(p, a)
 
 	switch {
 	case !v.oneOf(p+".auth", a.Auth, authKinds):
@@ -319,4 +355,48 @@ func (c *Config) CheckKinds(have []string) error {
 		}
 	}
 	return errors.Join(v.errs...)
+}
+
+// proxy checks the proxy kind's keys: the upstream's form (the program building the
+// application checks the rest, and names the field too), and that they appear only with
+// kind = "proxy".
+func (v *validator) proxy(p string, a *App) {
+	if a.Kind != KindProxy {
+		for _, k := range []struct {
+			key string
+			set bool
+		}{
+			{"upstream", a.Upstream != ""}, {"upstream_tls_ca", a.UpstreamTLSCA != ""},
+			{"upstream_tls_insecure", a.UpstreamTLSInsecure}, {"forward_headers", len(a.ForwardHeaders) > 0},
+			{"stream_messages", a.StreamMessages != ""}, {"connect_timeout", a.ConnectTimeout != 0},
+		} {
+			if k.set {
+				v.add(p+"."+k.key, "only for kind %q", KindProxy)
+			}
+		}
+		return
+	}
+	scheme, rest, ok := strings.Cut(a.Upstream, "://")
+	switch {
+	case a.Upstream == "":
+		v.add(p+".upstream", "required with kind = %q", KindProxy)
+	case !ok || !slices.Contains(upstreams, scheme) || rest == "":
+		v.add(p+".upstream", "%q: want ws://host/path, wss://host/path, tcp://host:port or unix:///path", a.Upstream)
+	case (a.UpstreamTLSCA != "" || a.UpstreamTLSInsecure) && scheme != "wss":
+		v.add(p+".upstream_tls_ca", "upstream_tls_ca and upstream_tls_insecure apply to wss:// upstreams only")
+	}
+	for _, h := range a.ForwardHeaders {
+		if !check.IsToken(h) {
+			v.add(p+".forward_headers", "%q is not a header name", h)
+		}
+	}
+	if a.StreamMessages != "" {
+		v.oneOf(p+".stream_messages", a.StreamMessages, streamKind)
+	}
+	switch {
+	case a.ConnectTimeout < 0:
+		v.add(p+".connect_timeout", "must not be negative")
+	case a.ConnectTimeout > 0 && a.ConnectTimeout < time.Millisecond:
+		v.add(p+".connect_timeout", `want a string with a unit, such as "5s" (an integer would be nanoseconds)`)
+	}
 }

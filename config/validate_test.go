@@ -49,8 +49,20 @@ var validateCases = []struct {
 	{"standalone name duplicate", func(c *Config) {
 		c.Standalone = append(c.Standalone, Listener{Name: "ws", Listen: ":0"})
 	}, "standalone[1].name", `duplicate name "ws"`},
-	{"standalone port below 1025", func(c *Config) { c.Standalone[0].Listen = "127.0.0.1:1024" }, "standalone[0].listen", "0 or 1025-65535"},
-	{"standalone port 1025", func(c *Config) { c.Standalone[0].Listen = "127.0.0.1:1025" }, "", ""},
+	{"standalone port 443", func(c *Config) { c.Standalone[0].Listen = "0.0.0.0:443" }, "", ""},
+	{"standalone port too high", func(c *Config) { c.Standalone[0].Listen = "127.0.0.1:65536" }, "standalone[0].listen", "0 or 1-65535"},
+	{"63 standalone servers", func(c *Config) { c.Standalone = manyStandalone(63) }, "", ""},
+	{"64 standalone servers", func(c *Config) { c.Standalone = manyStandalone(64) }, "standalone", "65 listeners (the HTTP service and 64 standalone servers); at most 64"},
+	// Admin listener.
+	{"admin on", func(c *Config) { c.Admin.Listen = "127.0.0.1:9100" }, "", ""},
+	{"admin token", func(c *Config) { c.Admin.Listen, c.Admin.Auth, c.Admin.Credentials = "127.0.0.1:9100", "token", "t" }, "", ""},
+	{"admin token without file", func(c *Config) { c.Admin.Auth = "token" }, "admin.credentials", "required"},
+	{"admin file without token", func(c *Config) { c.Admin.Credentials = "t" }, "admin.credentials", `only with auth = "token"`},
+	{"admin basic", func(c *Config) { c.Admin.Auth = "basic" }, "admin.auth", `"basic": want "none" or "token"`},
+	{"admin bad address", func(c *Config) { c.Admin.Listen = "9100" }, "admin.listen", "missing port"},
+	{"admin on the http port", func(c *Config) { c.Admin.Listen = c.HTTP.Listen }, "admin.listen", "is also http.listen"},
+	{"admin max connections zero", func(c *Config) { c.Admin.MaxConnections = 0 }, "admin.max_connections", "must be > 0"},
+	{"metrics and admin", func(c *Config) { c.Admin.Listen, c.Metrics.Listen = "127.0.0.1:9100", "127.0.0.1:9101" }, "metrics.listen", "replaced by admin.listen"},
 	{"standalone ephemeral ports", func(c *Config) {
 		c.Standalone[0].Listen = "127.0.0.1:0"
 		c.Standalone = append(c.Standalone, Listener{Name: "ws2", Listen: "127.0.0.1:0"})
@@ -73,11 +85,6 @@ var validateCases = []struct {
 	{"max handshaking per source zero", func(c *Config) { c.WebSocket.MaxHandshakingPerSource = 0 }, "websocket.max_handshaking_per_source", "must be > 0"},
 	{"max output memory negative", func(c *Config) { c.WebSocket.MaxOutputMemory = -1 }, "websocket.max_output_memory", "must be > 0"},
 	{"max input memory zero", func(c *Config) { c.WebSocket.MaxInputMemory = 0 }, "websocket.max_input_memory", "must be > 0"},
-	{"more than 64 listeners", func(c *Config) {
-		for i := range MaxStandalone + 1 {
-			c.Standalone = append(c.Standalone, Listener{Name: fmt.Sprintf("s%d", i), Listen: "127.0.0.1:0"})
-		}
-	}, "standalone", "at most 63"},
 	// Log.
 	{"log level unknown", func(c *Config) { c.Log.Level = "verbose" }, "log.level", `"verbose": want one of debug, info, warn, error`},
 	{"log level upper case", func(c *Config) { c.Log.Level = "INFO" }, "log.level", "want one of"},
@@ -155,6 +162,39 @@ var validateCases = []struct {
 	{"pubsub max_retained negative", func(c *Config) { c.Apps[2].MaxRetained = -5 }, "app[2].max_retained", "must be > 0"},
 	{"pubsub max_retained_bytes negative", func(c *Config) { c.Apps[2].MaxRetainedBytes = -1 }, "app[2].max_retained_bytes", "must be > 0"},
 	{"pubsub acl without auth", func(c *Config) { c.Apps[2].ACL = "acl.txt" }, "app[2].acl", `auth is "none"`},
+	// Slow consumers and the proxy kind.
+	{"slow consumer pause", func(c *Config) { c.Apps[0].SlowConsumer = "pause" }, "", ""},
+	{"slow consumer unknown", func(c *Config) { c.Apps[0].SlowConsumer = "drop" }, "app[0].slow_consumer", "want one of close, pause"},
+	{"proxy", func(c *Config) { proxyApp(c, "tcp://127.0.0.1:1883") }, "", ""},
+	{"proxy unix", func(c *Config) { proxyApp(c, "unix:///run/daemon.sock") }, "", ""},
+	{"proxy wss with CA", func(c *Config) {
+		proxyApp(c, "wss://backend.example/ws")
+		c.Apps[0].UpstreamTLSCA = "ca.pem"
+	}, "", ""},
+	{"proxy without upstream", func(c *Config) { proxyApp(c, "") }, "app[0].upstream", `required with kind = "proxy"`},
+	{"proxy bad scheme", func(c *Config) { proxyApp(c, "http://x") }, "app[0].upstream", "want ws://host/path"},
+	{"proxy CA without TLS", func(c *Config) {
+		proxyApp(c, "ws://x/")
+		c.Apps[0].UpstreamTLSInsecure = true
+	}, "app[0].upstream_tls_ca", "wss:// upstreams only"},
+	{"proxy bad header", func(c *Config) {
+		proxyApp(c, "ws://x/")
+		c.Apps[0].ForwardHeaders = []string{"X Bad"}
+	}, "app[0].forward_headers", `"X Bad"`},
+	{"proxy stream messages", func(c *Config) {
+		proxyApp(c, "tcp://x:1")
+		c.Apps[0].StreamMessages = "json"
+	}, "app[0].stream_messages", "want one of binary, text"},
+	{"proxy connect timeout as an integer", func(c *Config) {
+		proxyApp(c, "tcp://x:1")
+		c.Apps[0].ConnectTimeout = 5
+	}, "app[0].connect_timeout", "with a unit"},
+	{"proxy keys on another kind", func(c *Config) { c.Apps[0].Upstream = "tcp://x:1" }, "app[0].upstream", `only for kind "proxy"`},
+}
+
+// proxyApp makes the first application a proxy to upstream.
+func proxyApp(c *Config, upstream string) {
+	c.Apps[0].Kind, c.Apps[0].Upstream = KindProxy, upstream
 }
 
 func TestValidate(t *testing.T) {
@@ -231,5 +271,50 @@ func TestCheckKinds(t *testing.T) {
 	}
 	if err := c.CheckKinds([]string{"broadcast", "chat", "echo", "pubsub"}); err != nil {
 		t.Fatalf("an embedder's kind refused: %v", err)
+	}
+}
+
+// manyStandalone returns n standalone servers on ephemeral ports, the first named "ws"
+// as in the default configuration.
+func manyStandalone(n int) []Listener {
+	l := make([]Listener, n)
+	for i := range l {
+		l[i] = Listener{Name: fmt.Sprintf("s%d", i), Listen: "127.0.0.1:0"}
+	}
+	l[0].Name = "ws"
+	return l
+}
+
+func TestWarnings(t *testing.T) {
+	tests := []struct {
+		name string
+		c    func() *Config
+		want []string
+	}{
+		{"default", Default, nil},
+		{"no app", base, []string{"no [[app]] in the file"}},
+		{"metrics", func() *Config { c := Default(); c.Metrics.Listen = "127.0.0.1:9100"; return c },
+			[]string{`[metrics] is deprecated: it opens the admin listener without authentication; write [admin] listen = "127.0.0.1:9100"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.c().Warnings()
+			if len(got) != len(tc.want) {
+				t.Fatalf("Warnings() = %q, want %d", got, len(tc.want))
+			}
+			for i, w := range tc.want {
+				if !strings.HasPrefix(got[i], w) {
+					t.Errorf("warning %d = %q, want it to start with %q", i, got[i], w)
+				}
+			}
+		})
+	}
+	if c := Default(); c.AdminListen() != "" {
+		t.Errorf("AdminListen of the default: %q", c.AdminListen())
+	}
+	c := Default()
+	c.Metrics.Listen = "127.0.0.1:9100"
+	if c.AdminListen() != "127.0.0.1:9100" {
+		t.Errorf("AdminListen with [metrics]: %q", c.AdminListen())
 	}
 }

@@ -368,7 +368,7 @@ func TestBroadcastSharesFrames(t *testing.T) {
 		if err := sender.Send(0x2, payload); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "message delivered", func() bool { return srv.Stats().MessagesIn.Load() == int64(i+1) })
+		waitFor(t, "message delivered", func() bool { return srv.Totals().MessagesIn == uint64(i+1) })
 		time.Sleep(5 * clockInterval)
 		peakHeap, peakRSS = max(peakHeap, heapBytes()-heap0), max(peakRSS, rssBytes(t)-rss0)
 	}
@@ -410,7 +410,7 @@ func TestOutputMemoryBudget(t *testing.T) {
 		}
 		lights = append(lights, rc)
 	}
-	waitFor(t, "light echoes", func() bool { return srv.Stats().MessagesIn.Load() == light })
+	waitFor(t, "light echoes", func() bool { return srv.Totals().MessagesIn == light })
 	for range hogs { // 6 MiB echoed each: more than the kernel takes
 		rc := dialRaw(t, srv.Addr("ws"), "/echo", 4096)
 		go func() {

@@ -23,11 +23,12 @@ import (
 
 // transitBound is the most the out buffer may hold before a write fails; 0 = no bound.
 func (s *Server) transitBound() int {
-	max := int(s.opt.MaxPendingBytes)
+	o := s.opt()
+	max := int(o.MaxPendingBytes)
 	if max <= 0 {
 		return 0
 	}
-	return max + int(s.opt.MaxMessageSize)
+	return max + int(o.MaxMessageSize)
 }
 
 // closeSlow closes a connection whose backlog passed the output bound; out is what the
@@ -44,7 +45,7 @@ func (c *conn) closeSlow(out []byte, refs []outRef) {
 		s.stats.SlowClosed.Add(1)
 		if ok, held := s.g.slowLog.allow(s.now.Load()); ok {
 			s.log.Info("slow consumer: output bound reached; closing with 1008", "conn", c.id, "app", c.App(),
-				"remote", c.remote, "pending", c.backlog(), "bound", int64(s.opt.MaxPendingBytes),
+				"remote", c.remote, "pending", c.backlog(), "bound", int64(s.opt().MaxPendingBytes),
 				"also_closed_since_last_line", held)
 		}
 	}
@@ -128,7 +129,7 @@ func keepControlFrames(b []byte) []byte {
 // the bound (a big static file) is not affected; only the next request waits on it. Loop only.
 func (c *conn) unreadHTTP() bool {
 	s := c.lp.s
-	max := int(s.opt.MaxPendingBytes)
+	max := int(s.opt().MaxPendingBytes)
 	if max <= 0 || c.gc.OutboundBuffered() <= max {
 		return false
 	}

@@ -47,6 +47,9 @@ type conn struct {
 	auth     *authVerdict // a slow authentication check in progress or just finished
 	src      netip.Addr   // source address, counted in Server.adm while inSource (admission.go)
 	inSource bool
+	accepted int64     // unix nanos of OnOpen, for the handshake latency
+	up       *upstream // a proxied connection's upstream and pair state (upstream.go); loop only
+	held     uint8     // flow.go: slow_consumer = "pause" (holdPause), and whether reading is paused for it (holdPaused); loop only
 
 	// Loop only.
 	state         uint8
@@ -89,9 +92,10 @@ type conn struct {
 	pendOff      int               // bytes of pend[0] already written
 	pendBytes    int               // bytes of pend not yet written
 
-	// held is the client's backlog (pending output and gnet's buffer) as of the loop's
-	// last write, for writers on other goroutines to judge before they queue.
-	held atomic.Int64
+	// backlogSeen is the client's backlog (pending output and gnet's buffer) as of the
+	// loop's last write, for writers on other goroutines to judge before they queue; 0 for
+	// connections under flow control (flow.go), which gnet's buffer bounds.
+	backlogSeen atomic.Int64
 }
 
 // connExtra holds the strings of the upgrade request a connection keeps when they are not
@@ -144,12 +148,13 @@ func (c *conn) SetValue(v any) {
 	c.value.Store(&v)
 }
 
-// onRoute reports whether c was opened on rt; safe from any goroutine (the route is set on
-// the loop before the connection is marked upgraded, under c.mu).
+// onRoute reports whether c was opened on rt or another route of its registration; safe
+// from any goroutine (the route is set on the loop before the connection is marked
+// upgraded, under c.mu).
 func (c *conn) onRoute(rt *route.Route) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.upgraded && c.route == rt
+	return c.upgraded && c.route.SameApp(rt)
 }
 
 // WriteMessage implements apps.Conn; safe from any goroutine.
@@ -169,7 +174,15 @@ func (c *conn) WriteMessage(t apps.MessageType, p []byte) error {
 		c.out = bufpool.Grow(c.out, wsproto.FrameSize(len(p)))
 		c.out = wsproto.AppendFrame(c.out, wsproto.OpCode(t), false, p)
 	}
+	c.countOut(len(p))
 	return c.queuedLocked()
+}
+
+// countOut counts a message queued to the client in its application's counters.
+func (c *conn) countOut(n int) {
+	if rt := c.route; rt != nil {
+		rt.Counters().Out(n)
+	}
 }
 
 // WritePrepared implements apps.Conn; safe from any goroutine.
@@ -180,6 +193,7 @@ func (c *conn) WritePrepared(m *apps.PreparedMessage) error {
 		return err
 	}
 	pm := prepared.Of(m)
+	c.countOut(len(pm.Data()))
 	switch {
 	case c.deflate == nil:
 		c.queueSharedLocked(pm.SharedFrame())
@@ -206,7 +220,8 @@ func (c *conn) writableLocked() error {
 	if c.closing {
 		return apps.ErrClosed
 	}
-	if max := c.lp.s.transitBound(); max > 0 && (c.transitLocked() > max || c.held.Load() > int64(c.lp.s.opt.MaxPendingBytes)) {
+	// Proxied connections are bounded by flow control instead (flow.go).
+	if max := c.lp.s.transitBound(); max > 0 && c.up == nil && (c.transitLocked() > max || c.backlogSeen.Load() > int64(c.lp.s.opt().MaxPendingBytes)) {
 		c.slow = true
 		c.markDirtyLocked()
 		return apps.ErrClosed
@@ -286,10 +301,10 @@ func (c *conn) flush() {
 		return
 	}
 	// The backlog the client left from earlier writes decides, before this write.
-	if max := int(c.lp.s.opt.MaxPendingBytes); max > 0 && c.backlog() > max {
+	if max := int(c.lp.s.opt().MaxPendingBytes); max > 0 && c.backlog() > max {
 		slow = true
 	}
-	if c.state == stateOpen && slow && !closing {
+	if c.state == stateOpen && slow && !closing && c.up == nil && !c.holdSlow(c.slow) { // flow.go may pause instead
 		c.closeSlow(out, refs)
 		return
 	}
@@ -300,7 +315,7 @@ func (c *conn) flush() {
 		if c.closeCode == 0 {
 			c.closeCode, c.closeText = sentCode, sentText
 		}
-		c.setDeadline(c.lp.s.now.Load() + int64(c.lp.s.opt.CloseTimeout))
+		c.setDeadline(c.lp.s.now.Load() + int64(c.lp.s.opt().CloseTimeout))
 	}
 }
 
@@ -381,14 +396,20 @@ func (c *conn) serve() gnet.Action {
 func (c *conn) onTimer(now int64) gnet.Action {
 	switch c.state {
 	case stateHTTP:
+		if c.up != nil {
+			return c.upgradeTimeout() // the upstream did not answer (upstream.go)
+		}
 		c.lp.s.stats.HandshakeTimeouts.Add(1)
 		c.lp.s.log.Debug("handshake timeout", "conn", c.id, "listener", c.l.name, "remote", c.remote)
 		return gnet.Close
 	case stateOpen:
-		pi := int64(c.lp.s.opt.PingInterval)
+		pi := int64(c.lp.s.opt().PingInterval)
 		if pi <= 0 {
 			c.setDeadline(0)
 			return gnet.None
+		}
+		if c.gc.IsReadPaused() {
+			c.lastRead = now // not read because its peer is slow (flow.go): not idle
 		}
 		idle := now - c.lastRead
 		switch {
@@ -447,8 +468,8 @@ func (c *conn) serveWS(now int64) gnet.Action {
 			return c.fail(apps.CloseInternal, "internal error")
 		}
 	}
-	if c.state == stateOpen && c.lp.s.opt.PingInterval > 0 {
-		c.setDeadline(now + int64(c.lp.s.opt.PingInterval))
+	if pi := c.lp.s.opt().PingInterval; c.state == stateOpen && pi > 0 {
+		c.setDeadline(now + int64(pi))
 	}
 	return gnet.None
 }
@@ -486,7 +507,7 @@ func (c *conn) OnMessage(op wsproto.OpCode, payload []byte) (err error) {
 	if c.state != stateOpen {
 		return nil // closing: data after our close frame is discarded (RFC 6455 §5.5.1)
 	}
-	c.lp.s.stats.MessagesIn.Add(1)
+	c.route.Counters().In(len(payload))
 	defer c.recoverApp("OnMessage", c.lp.s.now.Load(), &err)
 	c.route.App.OnMessage(c, apps.MessageType(op), payload)
 	return nil

@@ -28,8 +28,18 @@
 // callback closes only its connection (1011, or 500 in the handshake); callbacks are timed on
 // the coarse clock and a loop blocked in one is reported while it lasts (guard.go).
 //
+// The proxy kind (proxy.go, upstream.go, docs/proxy.md) relays each client to its own
+// upstream connection (ws, wss, tcp, unix), enrolled on the client's loop, its handshake done
+// before the client's 101. Flow control (flow.go, docs/flow-control.md) rests on the patched
+// gnet in third_party/gnet: when one side of a pair has more than max_pending_bytes unwritten,
+// the other is no longer read until it drains (Conn.PauseRead, OnDrain); applications with
+// slow_consumer = "pause" treat a client that does not read its answers the same way.
+//
 // Embedding: New takes Options (the zero value works), Register adds applications before or
-// after Start, Unregister removes one and closes its connections with 1001.
+// after Start, Unregister removes one and closes its connections with 1001. Reconfigure
+// applies new Options and a whole new application set to a running server (reconfigure.go,
+// docs/reload.md): the settings the loops read sit behind one atomic pointer (settings.go)
+// and are swapped whole, like the route table.
 //
 //	srv, err := engine.New(engine.Options{HTTP: engine.Listener{Address: ":8080"}, Logger: logger})
 //	if err != nil { ... }

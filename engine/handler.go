@@ -17,12 +17,15 @@ type handler struct {
 
 // OnOpen turns the listener given to EnrollContext into the connection's state.
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	if u, ok := gc.Context().(*upstream); ok {
+		return nil, u.onOpen(gc)
+	}
 	s := h.s
 	l, _ := gc.Context().(*listener)
 	if l == nil {
 		return nil, gnet.Close
 	}
-	c := &conn{gc: gc, l: l, remote: gc.RemoteAddr(), id: s.nextID.Add(1), slot: -1}
+	c := &conn{gc: gc, l: l, remote: gc.RemoteAddr(), id: s.nextID.Add(1), slot: -1, accepted: time.Now().UnixNano()}
 	c.lp = s.loopFor(gc)
 	gc.SetContext(c)
 	if l.tls != nil {
@@ -30,7 +33,7 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c.lp.add(c)
 	// The count taken by this Add decides, so racing loops never refuse more than the excess.
-	if n, max := s.inHS.Add(1), s.opt.MaxHandshaking; max > 0 && n > int64(max) {
+	if n, max := s.inHS.Add(1), s.opt().MaxHandshaking; max > 0 && n > int64(max) {
 		s.stats.Refused.Add(1)
 		if ok, held := s.g.handshakeLog.allow(s.now.Load()); ok {
 			s.log.Warn("too many connections in the handshake; refusing", "listener", l.name, "remote", c.remote,
@@ -42,12 +45,16 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close
 	}
 	c.lastRead = s.now.Load()
-	c.setDeadline(c.lastRead + int64(s.opt.HandshakeTimeout))
+	c.setDeadline(c.lastRead + int64(s.opt().HandshakeTimeout))
 	return nil, gnet.None
 }
 
 // OnClose releases what the connection holds and tells its application.
 func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
+	if u, ok := gc.Context().(*upstream); ok {
+		u.onClose(err)
+		return gnet.None
+	}
 	c, _ := gc.Context().(*conn)
 	if c == nil {
 		return gnet.None
@@ -77,9 +84,14 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	if !upgraded {
 		s.inHS.Add(-1)
 		c.leaveSource()
+		if c.up != nil {
+			c.up.abandon()
+		}
 		return gnet.None
 	}
 	s.total.Add(-1)
+	c.l.conns.Add(-1)
+	c.route.Counters().Closed(c.l.idx)
 	c.route.Release()
 	code, text := c.closeCode, c.closeText
 	if code == 0 {
@@ -98,6 +110,9 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 // OnTraffic runs the connection's state machine over the bytes that arrived, or over its
 // timers when the sweep woke it.
 func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
+	if u, ok := gc.Context().(*upstream); ok {
+		return u.onTraffic()
+	}
 	c, _ := gc.Context().(*conn)
 	if c == nil {
 		return gnet.Close
@@ -150,7 +165,8 @@ func (s *Server) sweep(now int64) {
 // tickInterval is a quarter of the shortest timeout, between 10 ms and 500 ms.
 func (s *Server) tickInterval() time.Duration {
 	d := 500 * time.Millisecond
-	for _, t := range []time.Duration{s.opt.HandshakeTimeout, s.opt.PingInterval, s.opt.CloseTimeout} {
+	o := s.opt()
+	for _, t := range []time.Duration{o.HandshakeTimeout, o.PingInterval, o.CloseTimeout} {
 		if t > 0 {
 			d = min(d, t/4)
 		}

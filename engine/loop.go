@@ -41,6 +41,7 @@ type loop struct {
 	sealed     []byte // TLS records being written
 	chunk      [chunkSize]byte
 	iov        [iovMax]unix.Iovec // writev of pending output (output.go)
+	px         proxyScratch
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {

@@ -2,4 +2,5 @@
 
 package engine
 
+// raceEnabled: memory measurements say nothing under the race detector (flow_test.go).
 const raceEnabled = false

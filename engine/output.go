@@ -20,7 +20,7 @@ import (
 // are sealed per connection anyway: pending bytes are sealed a chunk at a time while gnet
 // holds less than the output bound.
 //
-// Every receiver's backlog (pending plus what gnet holds, published in c.held) is judged
+// Every receiver's backlog (pending plus what gnet holds, published in c.backlogSeen) is judged
 // before a message is queued for it; past max_pending_bytes the message is refused and the
 // connection closed with 1008 (writableLocked). Output queued across the whole process is
 // counted in Server.outMem (a shared frame once, however many hold it); past
@@ -103,13 +103,30 @@ func (c *conn) backlog() int { return c.pendBytes + c.gc.OutboundBuffered() }
 // writePend writes what it can of the pending output and publishes the backlog; loop only.
 func (c *conn) writePend() {
 	if len(c.pend) > 0 {
-		if c.tls != nil {
+		switch {
+		case c.up != nil || c.held&holdPause != 0:
+			c.writePendGnet() // flow control watches gnet's buffer (flow.go)
+			return
+		case c.tls != nil:
 			c.writePendTLS()
-		} else {
+		default:
 			c.writePendPlain()
 		}
 	}
-	c.held.Store(int64(c.backlog()))
+	c.backlogSeen.Store(int64(c.backlog()))
+}
+
+// writePendGnet hands all pending output to gnet, for connections under flow control,
+// whose backlog is gnet's buffer and whose drain gnet reports (flow.go).
+func (c *conn) writePendGnet() {
+	for len(c.pend) > 0 {
+		if b := c.pend[0].b[c.pendOff:]; len(b) > 0 {
+			c.write(b)
+			c.advance(len(b))
+		} else {
+			c.advance(0)
+		}
+	}
 }
 
 func (c *conn) writePendPlain() {
@@ -225,7 +242,7 @@ func (c *conn) dropPend(keepControl bool) {
 	if len(c.pend) == 0 {
 		c.pendOff = 0
 	}
-	c.held.Store(int64(c.backlog()))
+	c.backlogSeen.Store(int64(c.backlog()))
 }
 
 func (c *conn) offsetOf(i int) int {
@@ -256,7 +273,7 @@ func (s *Server) shedOutput() {
 		lp := v.(*loop)
 		lp.connsMu.Lock()
 		for _, c := range lp.conns {
-			if c.held.Load() > 0 {
+			if c.backlogSeen.Load() > 0 {
 				list = append(list, c)
 			}
 		}
@@ -271,7 +288,7 @@ func (s *Server) shedOutput() {
 		shedding := c.overBudget
 		c.mu.Unlock()
 		if shedding {
-			over -= c.held.Load()
+			over -= c.backlogSeen.Load()
 		} else {
 			list[n] = c
 			n++
@@ -279,7 +296,7 @@ func (s *Server) shedOutput() {
 	}
 	clear(list[n:])
 	list = list[:n]
-	sort.Slice(list, func(i, j int) bool { return list[i].held.Load() > list[j].held.Load() })
+	sort.Slice(list, func(i, j int) bool { return list[i].backlogSeen.Load() > list[j].backlogSeen.Load() })
 	shed := 0
 	for _, c := range list {
 		if over <= 0 {
@@ -290,7 +307,7 @@ func (s *Server) shedOutput() {
 			c.slow, c.overBudget = true, true
 			c.markDirtyLocked()
 			shed++
-			over -= c.held.Load()
+			over -= c.backlogSeen.Load()
 		}
 		c.mu.Unlock()
 	}

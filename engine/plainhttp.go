@@ -35,12 +35,12 @@ func (c *conn) serveHTTP() gnet.Action {
 			_ = c.gc.Wake(nil) // the rest after the loop's other connections (stream.go)
 			return gnet.None
 		}
-		if !c.head.Ready(buf, s.limits) {
+		if !c.head.Ready(buf, s.opt().limits) {
 			return gnet.None // nothing Parse could decide yet (handshake.Scanner)
 		}
 		s.stats.HeadParses.Add(1)
 		req := &lp.req
-		n, err := handshake.Parse(buf, req, s.limits)
+		n, err := handshake.Parse(buf, req, s.opt().limits)
 		if errors.Is(err, handshake.ErrNeedMore) {
 			return gnet.None // the handshake deadline set at open bounds the wait
 		}
@@ -50,7 +50,7 @@ func (c *conn) serveHTTP() gnet.Action {
 		if err != nil {
 			return c.refuse(err, "bad request head")
 		}
-		if req.IsUpgrade() && (c.l.standalone || !s.opt.NoHTTPUpgrades) {
+		if req.IsUpgrade() && (c.l.standalone || !s.opt().NoHTTPUpgrades) {
 			if rt := s.reg.Table().Lookup(req.Path, c.l.idx); rt != nil {
 				return c.upgrade(req, rt, n)
 			}
@@ -78,7 +78,7 @@ func (c *conn) serveHTTP() gnet.Action {
 			continue
 		}
 		// A kept-alive connection gets a new handshake_timeout to send its next request.
-		c.setDeadline(s.now.Load() + int64(s.opt.HandshakeTimeout))
+		c.setDeadline(s.now.Load() + int64(s.opt().HandshakeTimeout))
 	}
 	return gnet.None
 }

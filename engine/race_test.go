@@ -2,5 +2,5 @@
 
 package engine
 
-// raceEnabled: the race detector's shadow memory inflates RSS; tests bounding RSS use the heap then.
+// raceEnabled: memory measurements say nothing under the race detector (flow_test.go).
 const raceEnabled = true

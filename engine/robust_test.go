@@ -427,7 +427,7 @@ func TestUpgradeBurstNeverOverLimit(t *testing.T) {
 	}
 	// A refusal for the total happens only when it is full but for the slots the upgrades in
 	// flight on the other loops hold a moment for an application that then refuses.
-	if n < total-srv.opt.EventLoops {
+	if n < total-srv.opt().EventLoops {
 		t.Fatalf("admitted %d of %d slots", n, total)
 	}
 	if n+refused != 2*tries || srv.Connections() != int64(n) {

@@ -14,8 +14,8 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/wsgate/wsgate/apps"
-	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/check"
+	"github.com/wsgate/wsgate/internal/metrics"
 	"github.com/wsgate/wsgate/internal/route"
 	"github.com/wsgate/wsgate/internal/static"
 	"github.com/wsgate/wsgate/internal/tlsconn"
@@ -33,14 +33,14 @@ const HTTPService = "http"
 
 // Server is a running wsgate: its listeners, event loops, route table and connections.
 type Server struct {
-	opt     Options // normalized: 0 means "none" for the limits and timers that can be off
-	log     *slog.Logger
-	reg     *route.Registry
-	static  atomic.Pointer[static.Responder]
-	limits  handshake.Limits
-	wsPlain wsproto.Config // reader config of connections without compression
+	set    atomic.Pointer[settings] // normalized options: 0 means "none" for the limits and timers that can be off
+	log    *slog.Logger
+	reg    *route.Registry
+	static atomic.Pointer[static.Responder]
 
-	listeners []*listener
+	reloadMu  sync.Mutex  // serializes Start, Reconfigure, ReloadCertificates and the listener part of Stop
+	lnMu      sync.Mutex  // guards listeners, which is replaced, never modified
+	listeners []*listener // by index, without holes; reconfigure.go
 	cli       *gnet.Client
 	loopOf    sync.Map // gnet.EventLoop -> *loop
 
@@ -77,6 +77,11 @@ type listener struct {
 	standalone bool
 	ln         net.Listener
 	tls        *tlsconn.Config // nil: plain TCP
+	conns      atomic.Int64    // open WebSocket connections
+	handshake  *metrics.Histogram
+	tlsFiles   [2]string      // certificate and key files of tls
+	wg         sync.WaitGroup // its accept goroutines
+	gone       atomic.Bool    // removed by Reconfigure: upgrades on it are refused
 }
 
 // New builds a server from its options: it checks the listeners and reads their TLS
@@ -84,29 +89,25 @@ type listener struct {
 // applications before or after Start.
 func New(opt Options) (*Server, error) {
 	opt = opt.normalize()
-	s := &Server{opt: opt, log: opt.Logger}
+	s := &Server{log: opt.Logger}
+	// The bounds under abuse are taken at start; a reload keeps them.
 	s.adm.max = int32(opt.MaxHandshakingPerSource)
 	s.maxOutputMemory = opt.MaxOutputMemory
 	s.inMem.Max = opt.MaxInputMemory
 	s.debug = s.log.Enabled(context.Background(), slog.LevelDebug)
-	if len(opt.Standalone) > 63 {
-		return nil, fmt.Errorf("engine: %d standalone servers; at most 63", len(opt.Standalone))
+	names, err := listenerNames(opt)
+	if err != nil {
+		return nil, err
 	}
-	names := []string{HTTPService}
-	s.listeners = append(s.listeners, &listener{idx: 0, name: HTTPService, address: opt.HTTP.Address})
-	for i, l := range opt.Standalone {
-		switch {
-		case !check.Name(l.Name):
-			return nil, fmt.Errorf("engine: standalone[%d] name %q: %s", i, l.Name, check.NameRule)
-		case slices.Contains(names, l.Name):
-			return nil, fmt.Errorf("engine: standalone[%d]: duplicate name %q", i, l.Name)
+	for i, p := range append([]Listener{opt.HTTP}, opt.Standalone...) {
+		l, err := newListener(i, p)
+		if err != nil {
+			return nil, err
 		}
-		names = append(names, l.Name)
-		s.listeners = append(s.listeners, &listener{idx: len(s.listeners), name: l.Name, address: l.Address, standalone: true})
+		s.listeners = append(s.listeners, l)
 	}
 	s.reg = route.NewRegistry(names, opt.MaxConnectionsPerApp)
-	s.limits = handshake.Limits{MaxHeaderBytes: opt.MaxHeaderBytes, MaxTargetBytes: opt.MaxTargetBytes}
-	s.wsPlain = wsproto.Config{MaxMessageSize: opt.MaxMessageSize, Budget: &s.inMem}
+	s.set.Store(s.newSettings(opt))
 	if opt.StaticRoot != "" {
 		st, err := static.New(opt.StaticRoot, nil)
 		if err != nil {
@@ -116,11 +117,25 @@ func New(opt Options) (*Server, error) {
 	} else {
 		s.refreshPage()
 	}
-	if err := s.loadTLS(); err != nil {
-		s.closeStatic()
-		return nil, err
-	}
 	return s, nil
+}
+
+// listenerNames checks the listeners of opt and returns their names by index.
+func listenerNames(opt Options) ([]string, error) {
+	if len(opt.Standalone) > 63 {
+		return nil, fmt.Errorf("engine: %d standalone servers; at most 63", len(opt.Standalone))
+	}
+	names := []string{HTTPService}
+	for i, l := range opt.Standalone {
+		switch {
+		case !check.Name(l.Name):
+			return nil, fmt.Errorf("engine: standalone[%d] name %q: %s", i, l.Name, check.NameRule)
+		case slices.Contains(names, l.Name):
+			return nil, fmt.Errorf("engine: standalone[%d]: duplicate name %q", i, l.Name)
+		}
+		names = append(names, l.Name)
+	}
+	return names, nil
 }
 
 // Register adds an application, from then on reachable at spec.Path on the servers of
@@ -154,7 +169,7 @@ func (s *Server) Unregister(name string) error {
 func (s *Server) closeRoute(rt *route.Route, code apps.CloseCode, reason string) int {
 	n := 0
 	s.forEachConn(func(c *conn) {
-		if c.onRoute(rt) {
+		if c.onRoute(rt) { // rt or another route of its registration
 			n++
 			_ = c.Close(code, reason)
 		}
@@ -163,12 +178,20 @@ func (s *Server) closeRoute(rt *route.Route, code apps.CloseCode, reason string)
 }
 
 // Applications lists the registered applications in registration order, with their open
-// connections.
+// connections (in total and per listener in their scope) and their traffic.
 func (s *Server) Applications() []AppStatus {
 	routes := s.reg.Table().Routes()
 	out := make([]AppStatus, len(routes))
 	for i, rt := range routes {
-		out[i] = AppStatus{Name: rt.Spec.Name, Path: rt.Spec.Path, Connections: rt.Connections(), Limit: rt.Limit()}
+		c := rt.Counters()
+		by := make(map[string]int64, len(s.listeners))
+		for _, l := range s.listeners {
+			if rt.InScope(l.idx) {
+				by[l.name] = c.OnListener(l.idx)
+			}
+		}
+		out[i] = AppStatus{Name: rt.Spec.Name, Path: rt.Spec.Path, Connections: rt.Connections(), Limit: rt.Limit(),
+			ByListener: by, Traffic: trafficOf(c)}
 	}
 	return out
 }
@@ -176,13 +199,15 @@ func (s *Server) Applications() []AppStatus {
 // AppStatus is one application as Server.Applications reports it.
 type AppStatus struct {
 	Name, Path  string
-	Connections int64 // open connections
-	Limit       int64 // effective connection limit, 0 for none
+	Connections int64            // open connections
+	Limit       int64            // effective connection limit, 0 for none
+	ByListener  map[string]int64 // open connections per listener in its scope
+	Traffic                      // since the first registration of its name
 }
 
 // refreshPage renders the default page again when there is no static root.
 func (s *Server) refreshPage() {
-	if s.opt.StaticRoot != "" {
+	if s.opt().StaticRoot != "" {
 		return
 	}
 	st, _ := static.New("", s.renderPage()) // without a root it cannot fail
@@ -204,7 +229,7 @@ func (s *Server) Connections() int64 { return s.total.Load() }
 // Addr returns the bound address of the listener named name ("http" for the HTTP service),
 // or "" if there is none or the server has not started.
 func (s *Server) Addr(name string) string {
-	for _, l := range s.listeners {
+	for _, l := range s.listenerList() {
 		if l.name == name && l.ln != nil {
 			return l.ln.Addr().String()
 		}
@@ -215,20 +240,20 @@ func (s *Server) Addr(name string) string {
 // Start binds every listener, starts the event loops and begins accepting. It returns once
 // the server is serving; an error names the listener that failed.
 func (s *Server) Start() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	if !s.started.CompareAndSwap(false, true) {
 		return ErrStarted
 	}
 	s.now.Store(time.Now().UnixNano())
-	for _, l := range s.listeners {
-		ln, err := listenConfig.Listen(context.Background(), "tcp", l.address)
-		if err != nil {
+	for _, l := range s.listenerList() {
+		if err := l.bind(); err != nil {
 			s.closeListeners()
-			return fmt.Errorf("engine: listener %q: %w", l.name, err)
+			return err
 		}
-		l.ln = ln
 	}
 	cli, err := gnet.NewClient(&handler{s: s},
-		gnet.WithNumEventLoop(s.opt.EventLoops),
+		gnet.WithNumEventLoop(s.opt().EventLoops),
 		gnet.WithTicker(true),
 		// Go's accept already set TCP_NODELAY on the socket gnet takes over (the duplicate
 		// shares it): asking gnet to set it again costs a system call per connection.
@@ -244,18 +269,44 @@ func (s *Server) Start() error {
 	}
 	s.cli = cli
 	s.startAuthWorkers()
-	for _, l := range s.listeners {
+	for _, l := range s.listenerList() {
 		s.log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String(), "tls", l.tls != nil)
-		for range acceptorsPerListener {
-			s.acceptWG.Add(1)
-			go s.accept(l)
-		}
+		s.startAccepting(l)
 	}
 	return nil
 }
 
+// bind opens the listener's socket; the error names it.
+func (l *listener) bind() error {
+	ln, err := listenConfig.Listen(context.Background(), "tcp", l.address)
+	if err != nil {
+		return fmt.Errorf("engine: listener %q: %w", l.name, err)
+	}
+	l.ln = ln
+	return nil
+}
+
+// startAccepting starts the accept goroutines of a bound listener.
+func (s *Server) startAccepting(l *listener) {
+	for range acceptorsPerListener {
+		s.acceptWG.Add(1)
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			s.accept(l)
+		}()
+	}
+}
+
+// listenerList returns the listeners in force; the slice must not be modified.
+func (s *Server) listenerList() []*listener {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	return s.listeners
+}
+
 func (s *Server) closeListeners() {
-	for _, l := range s.listeners {
+	for _, l := range s.listenerList() {
 		if l.ln != nil {
 			l.ln.Close()
 		}
@@ -276,8 +327,10 @@ func (s *Server) Stop(ctx context.Context) error {
 }
 
 func (s *Server) stop(ctx context.Context) error {
+	s.reloadMu.Lock() // a reconfiguration in progress finishes with its listeners first
 	s.stopping.Store(true)
 	s.closeListeners()
+	s.reloadMu.Unlock()
 	s.acceptWG.Wait()
 	s.log.Info("shutting down", "connections", s.total.Load(), "handshaking", s.inHS.Load())
 	s.forEachConn(func(c *conn) { c.shutdown() })

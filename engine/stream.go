@@ -26,7 +26,7 @@ const (
 
 // outputBound is what gnet may hold for one connection: max_pending_bytes.
 func (s *Server) outputBound() int {
-	if max := int(s.opt.MaxPendingBytes); max > 0 {
+	if max := int(s.opt().MaxPendingBytes); max > 0 {
 		return max
 	}
 	return 256 << 10
@@ -64,7 +64,7 @@ func (c *conn) pump() (done bool, action gnet.Action) {
 	if sent > 0 {
 		// A client that keeps reading keeps its connection; one that stops is cut at the
 		// handshake timeout like any idle HTTP client.
-		c.setDeadline(s.now.Load() + int64(s.opt.HandshakeTimeout))
+		c.setDeadline(s.now.Load() + int64(s.opt().HandshakeTimeout))
 	}
 	return c.body.Len() == 0, gnet.None
 }

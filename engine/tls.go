@@ -9,6 +9,7 @@ import (
 
 	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/bufpool"
+	"github.com/wsgate/wsgate/internal/metrics"
 	"github.com/wsgate/wsgate/internal/tlsconn"
 )
 
@@ -72,7 +73,7 @@ func (c *conn) write(b []byte) {
 			c.lp.sealed = nil // do not keep a huge scratch after a large message
 		}
 	}
-	if _, err := c.gc.Write(b); err != nil && c.lp.s.debug {
+	if err := writeGnet(c.gc, b); err != nil && c.lp.s.debug {
 		c.lp.s.log.Debug("write failed", "conn", c.id, "err", err)
 	}
 }
@@ -125,32 +126,35 @@ func (c *conn) readTLS() gnet.Action {
 // errPlainOnTLS answers a clear-text request on a secure listener.
 var errPlainOnTLS = handshake.NewError(400, "This port expects TLS: use https:// or wss://", "")
 
-// loadTLS reads the certificate pairs of the listeners that have one.
-func (s *Server) loadTLS() error {
-	pairs := append([]Listener{s.opt.HTTP}, s.opt.Standalone...) // index = listener index
-	for i, l := range s.listeners {
-		p := pairs[i]
-		if p.TLSCert == "" && p.TLSKey == "" {
-			continue
-		}
-		if p.TLSCert == "" || p.TLSKey == "" {
-			return fmt.Errorf("engine: listener %q: TLSCert and TLSKey go together", l.name)
-		}
-		cfg, err := tlsconn.NewConfig(p.TLSCert, p.TLSKey)
-		if err != nil {
-			return fmt.Errorf("engine: listener %q: %w", l.name, err)
-		}
-		l.tls = cfg
+// newListener builds the listener with index idx from its options, reading its
+// certificate pair if it has one; it binds nothing.
+func newListener(idx int, p Listener) (*listener, error) {
+	l := &listener{idx: idx, name: p.Name, address: p.Address, standalone: idx > 0, handshake: metrics.NewHistogram(nil)}
+	if idx == 0 {
+		l.name = HTTPService
 	}
-	return nil
+	if p.TLSCert == "" && p.TLSKey == "" {
+		return l, nil
+	}
+	if p.TLSCert == "" || p.TLSKey == "" {
+		return nil, fmt.Errorf("engine: listener %q: TLSCert and TLSKey go together", l.name)
+	}
+	cfg, err := tlsconn.NewConfig(p.TLSCert, p.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("engine: listener %q: %w", l.name, err)
+	}
+	l.tls, l.tlsFiles = cfg, [2]string{p.TLSCert, p.TLSKey}
+	return l, nil
 }
 
 // ReloadCertificates re-reads every secure listener's certificate pair (SIGHUP). New
 // handshakes use the new pair; established connections are not touched. On an error the
 // listener keeps its old pair, and the error names it.
 func (s *Server) ReloadCertificates() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	var errs []error
-	for _, l := range s.listeners {
+	for _, l := range s.listenerList() {
 		if l.tls == nil {
 			continue
 		}

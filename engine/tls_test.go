@@ -140,40 +140,71 @@ func TestBadCertificateConfig(t *testing.T) {
 	}
 }
 
-// TestCertificateReload: after a reload new handshakes see the new certificate, and a
-// connection made before keeps working.
+// TestCertificateReload: new handshakes present the new pair, established connections go
+// on: after ReloadCertificates on rewritten files, after a Reconfigure with the same options
+// (what SIGHUP does), and after a Reconfigure naming other files.
 func TestCertificateReload(t *testing.T) {
-	srv, pool, dir := tlsTestConfig(t)
-	old := dialTLS(t, srv.Addr("ws"), "/echo", pool, 0)
+	for _, how := range []string{"ReloadCertificates", "Reconfigure same files", "Reconfigure new files"} {
+		t.Run(how, func(t *testing.T) {
+			srv, pool, dir := tlsTestConfig(t)
+			old := dialTLS(t, srv.Addr("ws"), "/echo", pool, 0)
 
-	dir2 := t.TempDir()
-	cert2, key2, err := tlsconn.GenerateSelfSigned(dir2)
-	if err != nil {
-		t.Fatal(err)
+			dir2 := t.TempDir()
+			cert2, key2, err := tlsconn.GenerateSelfSigned(dir2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch how {
+			case "ReloadCertificates", "Reconfigure same files":
+				for _, f := range [][2]string{{cert2, tlsconn.SelfSignedCertFile}, {key2, tlsconn.SelfSignedKeyFile}} {
+					data, err := os.ReadFile(f[0])
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(filepath.Join(dir, f[1]), data, 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			switch how {
+			case "ReloadCertificates":
+				err = srv.ReloadCertificates()
+			case "Reconfigure same files":
+				_, err = srv.Reconfigure(srv.opt().Options, currentApps(srv))
+			case "Reconfigure new files":
+				opt := srv.opt().Options
+				opt.Standalone = []Listener{{Name: "ws", Address: opt.Standalone[0].Address, TLSCert: cert2, TLSKey: key2}}
+				var ch *Changes
+				ch, err = srv.Reconfigure(opt, currentApps(srv))
+				if err == nil && (len(ch.Certificates) != 2 || len(ch.NeedRestart) != 0) {
+					t.Fatalf("changes: %+v", ch)
+				}
+			}
+			if err != nil {
+				t.Fatalf("reload: %v", err)
+			}
+			// New handshakes present the new certificate: trusted by the new pool only.
+			d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}
+			if c, _, err := d.Dial("wss://"+srv.Addr("ws")+"/echo", nil); err == nil {
+				c.Close()
+				t.Fatal("a new connection still got the old certificate")
+			}
+			dialTLS(t, srv.Addr("ws"), "/echo", certPool(t, cert2), 0)
+			if err := old.WriteMessage(websocket.TextMessage, []byte("still here")); err != nil {
+				t.Fatal(err)
+			}
+			if _, got, err := old.ReadMessage(); err != nil || string(got) != "still here" {
+				t.Fatalf("old connection after reload: %q %v", got, err)
+			}
+		})
 	}
-	for _, f := range [][2]string{{cert2, tlsconn.SelfSignedCertFile}, {key2, tlsconn.SelfSignedKeyFile}} {
-		data, err := os.ReadFile(f[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f[1]), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
+}
+
+// currentApps is the registered application set, as Reconfigure takes it.
+func currentApps(srv *Server) []AppEntry {
+	var out []AppEntry
+	for _, rt := range srv.reg.Table().Routes() {
+		out = append(out, AppEntry{Spec: rt.Spec, App: rt.App})
 	}
-	if err := srv.ReloadCertificates(); err != nil {
-		t.Fatalf("reload: %v", err)
-	}
-	// New handshakes present the new certificate: trusted by the new pool only.
-	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}
-	if c, _, err := d.Dial("wss://"+srv.Addr("ws")+"/echo", nil); err == nil {
-		c.Close()
-		t.Fatal("a new connection still got the old certificate")
-	}
-	dialTLS(t, srv.Addr("ws"), "/echo", certPool(t, cert2), 0)
-	if err := old.WriteMessage(websocket.TextMessage, []byte("still here")); err != nil {
-		t.Fatal(err)
-	}
-	if _, got, err := old.ReadMessage(); err != nil || string(got) != "still here" {
-		t.Fatalf("old connection after reload: %q %v", got, err)
-	}
+	return out
 }

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"time"
+
 	"errors"
 	"slices"
 
@@ -18,13 +20,20 @@ import (
 // the request head.
 func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Action {
 	s, lp := c.lp.s, c.lp
+	var user string
+	if c.up != nil { // a proxied upgrade whose upstream answered: the checks below passed (upstream.go)
+		if a, ok := c.up.resume(rt); !ok {
+			return a
+		}
+		user = c.up.user
+		goto accepted
+	}
 	if err := handshake.Check(req); err != nil {
 		return c.refuse(err, "invalid upgrade")
 	}
 	if req.HasOrigin && !rt.OriginAllowed(req.Origin) {
 		return c.refuse(handshake.ErrForbidden, "origin not allowed")
 	}
-	var user string
 	if rt.Spec.Auth != nil {
 		var done bool
 		var refusal error
@@ -34,10 +43,14 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 			return c.refuse(refusal, "authentication")
 		}
 	}
+	if px := proxyOf(rt.App); px != nil {
+		return c.proxyStart(px, req, rt, user, n) // reserves the slot, connects the upstream
+	}
 	if !s.acquire(rt) {
 		s.stats.LimitRefused.Add(1)
 		return c.refuse(handshake.ErrBusy, "connection limit reached")
 	}
+accepted:
 	lp.offered = lp.offered[:0]
 	req.ForEachProtocol(lp.addOffered)
 	hs := &lp.hs
@@ -51,6 +64,9 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 		User:        user,
 		Offered:     lp.offered,
 		Subprotocol: rt.PickSubprotocol(lp.offered),
+	}
+	if c.up != nil && c.up.px.ws {
+		hs.Subprotocol = c.up.subproto // the upstream's choice
 	}
 	if err := c.callHandshake(rt, hs); err != nil {
 		s.release(rt)
@@ -77,7 +93,7 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 		proto = ""
 	}
 
-	cfg := &s.wsPlain
+	cfg := &s.opt().wsPlain // the connection keeps the message size limit of its upgrade
 	var ext []byte
 	resp := lp.resp[:0]
 	if rt.Spec.Compression && len(req.Extensions) > 0 {
@@ -85,7 +101,7 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 		var ok bool
 		ext, params, ok = wsproto.Negotiate(lp.extScratch[:0], req.Extensions, s.deflatePolicy())
 		if ok {
-			cfg = &wsproto.Config{MaxMessageSize: s.wsPlain.MaxMessageSize, Deflate: &params, Budget: &s.inMem}
+			cfg = &wsproto.Config{MaxMessageSize: cfg.MaxMessageSize, Deflate: &params, Budget: &s.inMem}
 			c.deflate = wsproto.NewCompressor(&params)
 			c.deflateShared = params.Shareable()
 		} else {
@@ -95,14 +111,16 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 	// From the 101 on the connection belongs to the application. Marking it so under c.mu,
 	// after checking that the server is not stopping, orders the upgrade with Stop: either
 	// Stop finds it upgraded and sends it 1001, or the client gets 503 here, never a 101
-	// followed by a bare close.
+	// followed by a bare close. The same holds for a reconfiguration that ends the route's
+	// application or removes the listener (reconfigure.go).
 	c.mu.Lock()
-	if s.stopping.Load() {
+	if s.stopping.Load() || rt.Ended() || c.l.gone.Load() {
 		c.mu.Unlock()
 		s.release(rt)
-		return c.refuse(handshake.ErrBusy, "server shutting down")
+		return c.refuse(handshake.ErrBusy, "server shutting down or reconfigured")
 	}
-	// The route is set with upgraded, under c.mu: closeRoute reads both from other goroutines.
+	// The route is set with upgraded, under c.mu: closeRoute and closeEnded read both from
+	// other goroutines.
 	c.route = rt
 	if user != "" || len(req.Query) > 0 {
 		c.extra = &connExtra{user: user, query: string(req.Query)}
@@ -115,6 +133,9 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 	lp.resp = resp[:0]
 	c.consume(n)
 
+	if rt.Spec.PauseSlowConsumers {
+		c.held = holdPause // flow.go
+	}
 	if value != nil {
 		c.SetValue(value)
 	}
@@ -127,8 +148,11 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 	s.inHS.Add(-1)
 	c.leaveSource()
 	s.stats.Upgrades.Add(1)
+	c.l.conns.Add(1)
+	rt.Counters().Opened(c.l.idx)
+	c.l.handshake.Observe(time.Duration(time.Now().UnixNano() - c.accepted))
 	c.lastRead = s.now.Load()
-	if pi := s.opt.PingInterval; pi > 0 {
+	if pi := s.opt().PingInterval; pi > 0 {
 		c.setDeadline(c.lastRead + int64(pi))
 	} else {
 		c.setDeadline(0)
@@ -167,7 +191,7 @@ func (c *conn) callHandshake(rt *route.Route, hs *apps.Handshake) (err error) {
 // acquire reserves a connection slot in total and for the application (status row 13).
 // Neither count ever passes its limit, however many loops race.
 func (s *Server) acquire(rt *route.Route) bool {
-	max := int64(s.opt.MaxConnections)
+	max := int64(s.opt().MaxConnections)
 	for {
 		n := s.total.Load()
 		if max > 0 && n >= max {

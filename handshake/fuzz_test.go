@@ -224,3 +224,39 @@ func FuzzParseParts(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseResponse checks ParseResponse's invariants on any input (bounds, resumability: a
+// prefix of an accepted head needs more) and checks it against net/http.ReadResponse: a head
+// ParseResponse accepts is one net/http reads with the same status.
+func FuzzParseResponse(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno"))
+	f.Add([]byte("HTTP/1.0 101\nSec-WebSocket-Protocol: mqtt\nSec-WebSocket-Extensions: permessage-deflate\n\n\x81\x02hi"))
+	f.Add([]byte("SSH-2.0-OpenSSH\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r Response
+		n, err := ParseResponse(data, &r, Limits{})
+		if n < 0 || n > len(data) || err != nil && n != 0 {
+			t.Fatalf("n = %d, err = %v, len = %d", n, err, len(data))
+		}
+		if err != nil {
+			return
+		}
+		if r.Status < 100 || r.Status > 999 {
+			t.Fatalf("status %d", r.Status)
+		}
+		var r2 Response
+		if _, err := ParseResponse(data[:n-1], &r2, Limits{}); !errors.Is(err, ErrNeedMore) {
+			t.Fatalf("a prefix of an accepted head: %v, want ErrNeedMore", err)
+		}
+		hr, herr := http.ReadResponse(bufio.NewReader(bytes.NewReader(data[:n])), nil)
+		if herr != nil {
+			// net/http may refuse what ParseResponse accepts (its rules on some header
+			// forms differ); where both read a status, it must be the same.
+			return
+		}
+		if hr.StatusCode != r.Status {
+			t.Fatalf("net/http reads status %d, ParseResponse %d", hr.StatusCode, r.Status)
+		}
+	})
+}

@@ -71,7 +71,7 @@ scope = ["ws"]
 auth = "basic"
 credentials = %q
 
-[metrics]
+[admin]
 listen = %q
 
 [log]
@@ -169,7 +169,7 @@ func (g *gateway) readLog(r io.Reader, ready chan struct{}) {
 			}
 		}
 		g.mu.Unlock()
-		if !started && field(line, "msg") == "metrics" { // logged last at start
+		if !started && field(line, "msg") == "wsgate started" { // logged last at start, after the admin listener
 			started = true
 			close(ready)
 		}

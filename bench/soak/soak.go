@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -255,7 +256,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		t.served.Load(), last.metrics["wsgate_upgrades_total"], last.metrics["wsgate_accepted_total"])
 	fmt.Fprintf(out, "messages delivered: echo %d, broadcast %d (of %d published, to every member; max latency %v), churn cycles %d; gateway messages in %.0f\n",
 		t.echoed.Load(), t.delivered.Load(), t.published.Load(), time.Duration(t.latencyMax.Load()).Round(time.Millisecond),
-		t.churned.Load(), last.metrics["wsgate_messages_in_total"])
+		t.churned.Load(), sumSeries(last.metrics, "wsgate_messages_in_total"))
 	fmt.Fprintf(out, "gateway: slow consumers closed %.0f, protocol errors %.0f, handshake timeouts %.0f, refused %.0f, panics %.0f, slow callbacks %.0f, accept errors %.0f\n",
 		last.metrics["wsgate_slow_closed_total"], last.metrics["wsgate_protocol_errors_total"], last.metrics["wsgate_handshake_timeouts_total"],
 		last.metrics["wsgate_refused_total"], last.metrics["wsgate_app_panics_total"], last.metrics["wsgate_slow_callbacks_total"],
@@ -351,4 +352,16 @@ func raiseFileLimit() {
 		lim.Cur = lim.Max
 		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 	}
+}
+
+// sumSeries adds up every series of a family: name alone and name{labels...} (the
+// gateway's traffic counters are per application).
+func sumSeries(m map[string]float64, name string) float64 {
+	var sum float64
+	for k, v := range m {
+		if k == name || strings.HasPrefix(k, name+"{") {
+			sum += v
+		}
+	}
+	return sum
 }

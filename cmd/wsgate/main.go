@@ -2,12 +2,15 @@
 //
 //	wsgate                  run on the embedded default configuration
 //	wsgate -config FILE     run on FILE (TOML)
-//	wsgate -check [-config FILE]   validate the configuration and exit
+//	wsgate -check [-config FILE]   validate the configuration, open the files it names, exit
 //	wsgate -print-config    print a commented example configuration
 //	wsgate -gen-cert DIR    write a self-signed certificate pair for a first try
 //	wsgate -version
-
-// SIGHUP reloads the TLS certificates; SIGINT and SIGTERM stop gracefully.
+//
+// SIGHUP re-reads the configuration file and applies it without a restart (docs/reload.md);
+// SIGINT and SIGTERM stop gracefully. Under systemd (Type=notify, deploy/wsgate.service) it
+// reports READY=1 once every listener is open, RELOADING=1 and READY=1 around a SIGHUP, and
+// STOPPING=1 when it stops.
 package main
 
 import (
@@ -17,24 +20,27 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/cluster"
 	"github.com/wsgate/wsgate/internal/clusterbridge"
 	"github.com/wsgate/wsgate/internal/gateway"
+	"github.com/wsgate/wsgate/internal/sdnotify"
 	"github.com/wsgate/wsgate/internal/tlsconn"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = ""
+
+// description is what -h prints first.
+const description = "wsgate: a WebSocket gateway (echo, broadcast and your own applications on event loops, an admin listener, systemd readiness)."
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -46,11 +52,20 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("wsgate", flag.ContinueOnError)
 	configFile := fs.String("config", "", "configuration `file` (TOML); none = the embedded default")
-	check := fs.Bool("check", false, "validate the configuration and exit")
+	check := fs.Bool("check", false, "validate the configuration, open every file it names, and exit")
 	printConfig := fs.Bool("print-config", false, "print a commented example configuration and exit")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	genCert := fs.String("gen-cert", "", "write a self-signed certificate pair (cert.pem, key.pem) into `dir` and exit")
+	fs.SetOutput(os.Stdout) // -h is a request, answered on stdout with exit status 0
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), description)
+		fmt.Fprintln(fs.Output(), "\nUsage: wsgate [-config FILE] [-check | -print-config | -gen-cert DIR | -version]")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -76,8 +91,7 @@ func run(args []string) error {
 		return err
 	}
 	if *check {
-		fmt.Printf("%s: ok (%d standalone servers, %d applications)\n", source, len(cfg.Standalone), len(cfg.Apps))
-		return nil
+		return checkConfig(cfg, source)
 	}
 	logger, err := newLogger(cfg.Log)
 	if err != nil {
@@ -85,13 +99,18 @@ func run(args []string) error {
 	}
 	slog.SetDefault(logger)
 	raiseFileLimit(logger)
+	for _, w := range cfg.Warnings() {
+		logger.Warn(w, "config", source)
+	}
+	notify := sdnotify.FromEnv()
 
 	// Signals are caught from before the listeners open: a SIGTERM that arrives while the
 	// server starts still stops it gracefully instead of killing it.
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	// The cluster connects first, so the applications can be bridged as they are built; a
-	// broker that refuses the credentials stops the start, one that is down does not.
+	// broker that refuses the credentials stops the start, one that is down does not (the
+	// node keeps trying).
 	var node *cluster.Node
 	if cfg.Cluster.Enabled() {
 		if node, err = cluster.New(gateway.ClusterOptions(&cfg.Cluster, logger)); err != nil {
@@ -99,21 +118,30 @@ func run(args []string) error {
 		}
 		defer node.Close()
 	}
-	srv, err := gateway.NewWithHook(cfg, gateway.Builtin(), func(o *engine.Options) { o.Logger = logger },
+	gw, err := gateway.Build(cfg, gateway.Builtin(), func(o *engine.Options) { o.Logger = logger },
 		clusterbridge.Hook(node))
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(); err != nil {
+	srv := gw.Server
+	adm, err := gateway.Admin(cfg, gw, node, versionString(), logger)
+	if err != nil {
 		return err
+	}
+	if err := srv.Start(); err != nil {
+		return explainBind(err)
+	}
+	if adm != nil {
+		if err := adm.Start(); err != nil {
+			srv.Stop(context.Background())
+			return explainBind(fmt.Errorf("admin.listen: %w", err))
+		}
 	}
 	logger.Info("wsgate started", "version", versionString(), "config", source,
 		"applications", len(cfg.Apps), "standalone", len(cfg.Standalone))
-	if cfg.Metrics.Listen != "" {
-		if err := serveMetrics(cfg.Metrics.Listen, srv, node, logger); err != nil {
-			srv.Stop(context.Background())
-			return err
-		}
+	status := fmt.Sprintf("serving %d applications on %d listeners", len(cfg.Apps), 1+len(cfg.Standalone))
+	if err := notify.Ready(status); err != nil {
+		logger.Warn("systemd notification failed", "err", err)
 	}
 
 	var got os.Signal
@@ -121,11 +149,16 @@ func run(args []string) error {
 		if got != syscall.SIGHUP {
 			break
 		}
-		// SIGHUP: new certificates for new connections; established ones are kept.
-		if err := srv.ReloadCertificates(); err != nil {
-			logger.Error("certificate reload failed; keeping the old pairs", "err", err)
+		// SIGHUP: the whole file, applied without a restart (docs/reload.md).
+		notify.Reloading()
+		if err := reload(gw, *configFile, logger); err != nil {
+			notify.Ready("config reload failed; " + status)
+			continue
 		}
+		notify.Ready(status)
 	}
+	notify.Stopping()
+	cfg = gw.Config()
 	logger.Info("signal received; shutting down gracefully (again to exit at once)", "signal", got.String(),
 		"timeout", cfg.WebSocket.ShutdownTimeout)
 	go func() {
@@ -140,10 +173,70 @@ func run(args []string) error {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.WebSocket.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	err = srv.Stop(ctx)
+	if adm != nil {
+		adm.Shutdown(ctx) // after the gateway: /readyz says "shutting down" meanwhile
+	}
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return nil
+}
+
+// checkConfig is -check: the file is valid (loadConfig), every file it names opens, and
+// what is valid but probably not meant is said.
+func checkConfig(cfg *config.Config, source string) error {
+	if err := gateway.CheckFiles(cfg); err != nil {
+		return fmt.Errorf("%s: %w", source, err)
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Printf("%s: warning: %s\n", source, w)
+	}
+	admin := "off"
+	if a := cfg.AdminListen(); a != "" {
+		admin = a
+	}
+	fmt.Printf("%s: ok (listeners: http + %d standalone, at most %d; applications: %d; admin listener: %s)\n",
+		source, len(cfg.Standalone), config.MaxListeners, len(cfg.Apps), admin)
+	return nil
+}
+
+// explainBind adds what to do to a bind refused for a port below 1024.
+func explainBind(err error) error {
+	var oe *net.OpError
+	if !errors.Is(err, syscall.EACCES) || !errors.As(err, &oe) || oe.Op != "listen" || oe.Addr == nil {
+		return err
+	}
+	_, port, _ := net.SplitHostPort(oe.Addr.String())
+	if n, perr := strconv.Atoi(port); perr != nil || n >= 1024 {
+		return err
+	}
+	return fmt.Errorf("%w\n  ports below 1024 need CAP_NET_BIND_SERVICE: run wsgate under deploy/wsgate.service "+
+		"(it grants AmbientCapabilities=CAP_NET_BIND_SERVICE and nothing else), or "+
+		"`setcap cap_net_bind_service=+ep %s`, or run as root, or choose a port of 1024 or above", err, exe())
+}
+
+func exe() string {
+	if p, err := os.Executable(); err == nil {
+		return p
+	}
+	return "wsgate"
+}
+
+// reload re-reads the configuration file (the embedded default when file is "") and applies
+// it to g: SIGHUP. It logs the reload's one line, or the error naming the field or the
+// listener, in which case nothing changed.
+func reload(g *gateway.Gateway, file string, logger *slog.Logger) error {
+	cfg, _, err := loadConfig(file)
+	if err == nil {
+		var sum gateway.Summary
+		if sum, err = g.Reload(cfg); err == nil {
+			sum.Log(logger)
+			return nil
+		}
+	}
+	logger.Error("config reload failed; nothing changed", "err", err)
+	return err
 }
 
 // loadConfig reads the configuration file, or returns the embedded default.
@@ -191,30 +284,6 @@ func raiseFileLimit(logger *slog.Logger) {
 		}
 	}
 	logger.Debug("open-file limit", "limit", lim.Cur)
-}
-
-// serveMetrics exposes the Prometheus text endpoint on its own small HTTP server.
-func serveMetrics(addr string, srv *engine.Server, node *cluster.Node, logger *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("metrics.listen: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		srv.WritePrometheus(w)
-		if node != nil {
-			node.WritePrometheus(w)
-		}
-	})
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("metrics server", "err", err)
-		}
-	}()
-	logger.Info("metrics", "addr", ln.Addr().String(), "path", "/metrics")
-	return nil
 }
 
 func versionString() string {

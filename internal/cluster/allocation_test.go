@@ -13,8 +13,8 @@ func TestForwardPathAllocs(t *testing.T) {
 	m := Message{Topic: "room/1", Data: make([]byte, 300)}
 	var batch [16]outEntry
 	run := func() {
-		q.push(a, m, 0)
-		q.push(a, m, 0)
+		q.push(a, m, 0, false)
+		q.push(a, m, 0, false)
 		k := q.take(batch[:])
 		for j := range k {
 			putEntry(&batch[j])

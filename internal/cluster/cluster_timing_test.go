@@ -60,7 +60,7 @@ func BenchmarkForward(b *testing.B) {
 	var batch [1024]outEntry
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if !q.push(a, m, 0) {
+		if !q.push(a, m, 0, false) {
 			k := q.take(batch[:])
 			for j := range k {
 				putEntry(&batch[j])

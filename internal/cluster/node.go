@@ -282,7 +282,14 @@ func (n *Node) Interest(app, filter string, on bool) {
 // the broker is unreachable or the outbound queue is full, the message is counted as not
 // delivered remotely and dropped (local delivery is the caller's and goes on). A Kind other
 // than JSON, Text and Binary travels as Binary.
-func (n *Node) Forward(app string, m Message) {
+func (n *Node) Forward(app string, m Message) { n.forward(app, m, false) }
+
+// ForwardOwned is Forward for a caller that gives m.Data away: the node keeps the slice
+// instead of copying it, and the caller must not touch it afterwards. The pubsub
+// application's bridge hands over its publishes this way.
+func (n *Node) ForwardOwned(app string, m Message) { n.forward(app, m, true) }
+
+func (n *Node) forward(app string, m Message, owned bool) {
 	n.mu.RLock()
 	a := n.apps[app]
 	n.mu.RUnlock()
@@ -306,7 +313,7 @@ func (n *Node) Forward(app string, m Message) {
 		n.c.drop(dropDisconnected, 1)
 		return
 	}
-	if !n.out.push(a, m, ts) {
+	if !n.out.push(a, m, ts, owned) {
 		n.c.drop(dropQueueFull, 1)
 		return
 	}

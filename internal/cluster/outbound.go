@@ -10,13 +10,15 @@ import (
 	"github.com/wsgate/wsgate/internal/bufpool"
 )
 
-// outEntry is one local publish waiting for the drainer. buf holds a copy of the payload.
+// outEntry is one local publish waiting for the drainer: data is the payload, either the
+// caller's (ForwardOwned) or a copy in buf, a pooled buffer.
 type outEntry struct {
 	app    *appState
 	topic  string
 	kind   Kind
 	retain bool
 	time   int64
+	data   []byte
 	buf    *[]byte
 }
 
@@ -41,18 +43,24 @@ func (q *outQueue) init(count, bytes int) {
 	q.wake = make(chan struct{}, 1)
 }
 
-// push copies m into the queue; false when the queue is full.
-func (q *outQueue) push(a *appState, m Message, ts int64) bool {
+// push queues m, copying its payload into a pooled buffer unless owned; false when the
+// queue is full. The copy is made before the lock is taken.
+func (q *outQueue) push(a *appState, m Message, ts int64, owned bool) bool {
+	e := outEntry{app: a, topic: m.Topic, kind: m.Kind, retain: m.Retain, time: ts, data: m.Data}
+	if !owned {
+		e.buf = bufpool.GetPtr(len(m.Data))
+		*e.buf = append((*e.buf)[:0], m.Data...)
+		e.data = *e.buf
+	}
 	q.mu.Lock()
-	if q.n == len(q.ring) || q.bytes+len(m.Data) > q.maxBytes {
+	if q.n == len(q.ring) || q.bytes+len(e.data) > q.maxBytes {
 		q.mu.Unlock()
+		bufpool.PutPtr(e.buf)
 		return false
 	}
-	p := bufpool.GetPtr(len(m.Data))
-	*p = append((*p)[:0], m.Data...)
-	q.ring[(q.head+q.n)%len(q.ring)] = outEntry{app: a, topic: m.Topic, kind: m.Kind, retain: m.Retain, time: ts, buf: p}
+	q.ring[(q.head+q.n)%len(q.ring)] = e
 	q.n++
-	q.bytes += len(m.Data)
+	q.bytes += len(e.data)
 	q.pushed.Add(1)
 	q.mu.Unlock()
 	select {
@@ -69,7 +77,7 @@ func (q *outQueue) take(dst []outEntry) int {
 	for i := range k {
 		j := (q.head + i) % len(q.ring)
 		dst[i] = q.ring[j]
-		q.bytes -= len(*dst[i].buf)
+		q.bytes -= len(dst[i].data)
 		q.ring[j] = outEntry{}
 	}
 	q.head = (q.head + k) % len(q.ring)
@@ -80,7 +88,9 @@ func (q *outQueue) take(dst []outEntry) int {
 
 // putEntry gives back an entry's buffer and clears it.
 func putEntry(e *outEntry) {
-	bufpool.PutPtr(e.buf)
+	if e.buf != nil {
+		bufpool.PutPtr(e.buf)
+	}
 	*e = outEntry{}
 }
 
@@ -138,7 +148,7 @@ func (n *Node) drain() {
 				hdr[hdrSeq][0] = strconv.FormatUint(n.seq, 10)
 				hdr[hdrKind][0] = e.kind.String()
 				msg.Subject = string(subj)
-				msg.Data = *e.buf
+				msg.Data = e.data
 				err := nc.PublishMsg(msg)
 				msg.Data = nil
 				putEntry(e)

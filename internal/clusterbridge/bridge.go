@@ -3,12 +3,13 @@ package clusterbridge
 import (
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/apps/builtin"
+	"github.com/wsgate/wsgate/apps/pubsub"
 	"github.com/wsgate/wsgate/internal/cluster"
 )
 
-// Hook returns the function internal/gateway calls with every application it builds: it
-// bridges the broadcast and pubsub applications over n and leaves the others alone. A nil
-// n (no cluster) gives a nil hook.
+// Hook returns the function gateway.Build calls with every application it builds (its
+// built argument): it bridges the broadcast and pubsub applications over n, before they are
+// registered, and leaves the others alone. A nil n (no cluster) gives a nil hook.
 func Hook(n *cluster.Node) func(name string, a apps.Application) {
 	if n == nil {
 		return nil
@@ -17,9 +18,30 @@ func Hook(n *cluster.Node) func(name string, a apps.Application) {
 		switch a := a.(type) {
 		case *builtin.Broadcast:
 			Broadcast(n, name, a)
+		case *pubsub.App:
+			PubSub(n, name, a)
 		}
 	}
 }
+
+// PubSub bridges the pubsub application a, registered as app, over n: its local publishes
+// go to the other gateways, its subscriptions become the node's interest, and what other
+// gateways publish is delivered to its local subscribers. The kinds share their values.
+func PubSub(n *cluster.Node, app string, a *pubsub.App) {
+	n.Attach(app, cluster.ReceiverFunc(func(m cluster.Message) int {
+		return a.DeliverRemote(pubsub.Message{Topic: m.Topic, Kind: pubsub.Kind(m.Kind), Data: m.Data, Retain: m.Retain})
+	}))
+	a.SetBridge(pubsubBridge{n})
+}
+
+type pubsubBridge struct{ n *cluster.Node }
+
+// Forward hands the publish over without a copy: pubsub gives the Bridge its Topic and Data.
+func (x pubsubBridge) Forward(app string, m pubsub.Message) {
+	x.n.ForwardOwned(app, cluster.Message{Topic: m.Topic, Kind: cluster.Kind(m.Kind), Data: m.Data, Retain: m.Retain})
+}
+
+func (x pubsubBridge) Interest(app, filter string, on bool) { x.n.Interest(app, filter, on) }
 
 // Broadcast bridges the broadcast application b, registered as app, over n: its members'
 // messages travel on the one topic cluster.BroadcastTopic, subscribed while it has members.

@@ -6,11 +6,14 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/wsgate/wsgate/apps/builtin"
+	"github.com/wsgate/wsgate/apps/pubsub"
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/cluster"
@@ -35,6 +38,7 @@ func runNATS(tb testing.TB) string {
 
 // gw is one whole gateway: the configured server and its cluster node.
 type gw struct {
+	g    *gateway.Gateway
 	srv  *engine.Server
 	node *cluster.Node
 }
@@ -57,10 +61,11 @@ func startGateway(tb testing.TB, natsURL, name, apps string) *gw {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { node.Close() })
-	srv, err := gateway.NewWithHook(cfg, nil, func(o *engine.Options) { o.Logger = quiet(); o.EventLoops = 1 }, Hook(node))
+	g, err := gateway.Build(cfg, nil, func(o *engine.Options) { o.Logger = quiet() }, Hook(node))
 	if err != nil {
 		tb.Fatal(err)
 	}
+	srv := g.Server
 	if err := srv.Start(); err != nil {
 		tb.Fatal(err)
 	}
@@ -72,7 +77,7 @@ func startGateway(tb testing.TB, natsURL, name, apps string) *gw {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return &gw{srv: srv, node: node}
+	return &gw{g: g, srv: srv, node: node}
 }
 
 func dial(tb testing.TB, url string) *websocket.Conn {
@@ -83,6 +88,35 @@ func dial(tb testing.TB, url string) *websocket.Conn {
 	}
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// settle waits until the gateways' applications hold the given numbers of local members
+// (broadcast) or subscriptions (pubsub) — a client's 101 can come before its application
+// sees it — and then until the nodes' subscriptions are at the broker.
+func settle(tb testing.TB, app string, want map[*gw]int) {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for g, n := range want {
+		for members(g, app) != n {
+			if time.Now().After(deadline) {
+				tb.Fatalf("%s has %d members or subscriptions, want %d", app, members(g, app), n)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		syncAll(tb, g)
+	}
+}
+
+// members is the local members of a broadcast application or subscriptions of a pubsub one.
+func members(g *gw, app string) int {
+	switch a := g.g.Apps[app].(type) {
+	case *builtin.Broadcast:
+		return a.Members()
+	case *pubsub.App:
+		_, _, n, _ := a.Stats()
+		return n
+	}
+	return -1
 }
 
 func syncAll(tb testing.TB, gws ...*gw) {
@@ -106,7 +140,7 @@ func TestBroadcastAcrossGateways(t *testing.T) {
 	c := startGateway(t, natsURL, "gw-c", broadcastApp)
 	onA, onC := dial(t, a.url("/chat")), dial(t, c.url("/chat"))
 	sender, onB := dial(t, b.url("/chat")), dial(t, b.url("/chat"))
-	syncAll(t, a, b, c)
+	settle(t, "chat", map[*gw]int{a: 1, b: 2, c: 1})
 
 	const total = 10000
 	go func() {
@@ -160,7 +194,7 @@ func TestBroadcastInterestFollowsMembers(t *testing.T) {
 	syncAll(t, a)
 	base := a.node.Status().Subjects
 	c := dial(t, a.url("/chat"))
-	syncAll(t, a)
+	settle(t, "chat", map[*gw]int{a: 1})
 	if got := a.node.Status().Subjects; got != base+1 {
 		t.Fatalf("with a member: %d subjects, want %d", got, base+1)
 	}
@@ -173,6 +207,174 @@ func TestBroadcastInterestFollowsMembers(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("after the last member left: %d subjects, want %d", a.node.Status().Subjects, base)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+const pubsubApp = "[[app]]\nname = \"ps\"\nkind = \"pubsub\"\npath = \"/ps\"\nclient_publish = true\nmax_message_rate = 20000\n"
+
+// TestPubSubAcrossGateways: three gateways with a pubsub application on one NATS server.
+// 10,000 messages a raw client publishes on gateway B reach a raw subscriber on A and a
+// subscriber on C whose two filters both match (one NATS copy per filter), exactly once and
+// in order; the server's publish on one gateway reaches the clients of the others; a
+// retained value set on B is served to a client subscribing on C later.
+func TestPubSubAcrossGateways(t *testing.T) {
+	natsURL := runNATS(t)
+	a := startGateway(t, natsURL, "gw-a", pubsubApp)
+	b := startGateway(t, natsURL, "gw-b", pubsubApp)
+	c := startGateway(t, natsURL, "gw-c", pubsubApp)
+	onA := dial(t, a.url("/ps?topic=room/1"))
+	onC := dial(t, c.url("/ps?topic=room/%2B&topic=room/%23")) // room/+ and room/#
+	pub := dial(t, b.url("/ps?topic=room/1"))
+	settle(t, "ps", map[*gw]int{a: 1, b: 1, c: 2})
+
+	const total = 10000
+	go func() {
+		for i := range total {
+			if err := pub.WriteMessage(websocket.TextMessage, []byte(strconv.Itoa(i))); err != nil {
+				return
+			}
+		}
+	}()
+	for name, r := range map[string]*websocket.Conn{"a": onA, "c": onC, "b (the publisher, subscribed)": pub} {
+		r.SetReadDeadline(time.Now().Add(30 * time.Second))
+		for i := range total {
+			typ, m, err := r.ReadMessage()
+			if err != nil {
+				t.Fatalf("client on %s, message %d: %v", name, i, err)
+			}
+			if typ != websocket.TextMessage || string(m) != strconv.Itoa(i) {
+				t.Fatalf("client on %s: message %d is %q (type %d)", name, i, m, typ)
+			}
+		}
+	}
+	if st := c.node.Status(); st.Deduplicated == 0 {
+		t.Fatalf("gateway c deduplicated nothing, though two of its subscriptions match: %+v", st)
+	}
+
+	// The server's publish (the admin API's path) on A reaches B and C, and is next after
+	// the 10,000 everywhere: nothing came twice.
+	syncAll(t, b)
+	if n, err := a.g.Publish("ps", "room/1", pubsub.Binary, []byte("from the server"), false); err != nil || n != 1 {
+		t.Fatalf("Publish on a: %d local receivers, %v", n, err)
+	}
+	for name, r := range map[string]*websocket.Conn{"a": onA, "b": pub, "c": onC} {
+		typ, m, err := r.ReadMessage()
+		if err != nil || typ != websocket.BinaryMessage || string(m) != "from the server" {
+			t.Fatalf("client on %s: got %q (type %d) %v, want the server's binary publish", name, m, typ, err)
+		}
+	}
+
+	// Retained on B, served on C to a client that subscribes afterwards.
+	if _, err := b.g.Publish("ps", "cfg/x", pubsub.Text, []byte("v1"), true); err != nil {
+		t.Fatal(err)
+	}
+	syncAll(t, b)
+	deadline := time.Now().Add(10 * time.Second)
+	for c.node.Status().Retained != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the retained value did not reach gateway c")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	late := dial(t, c.url("/ps?topic=cfg/%2B"))
+	late.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, m, err := late.ReadMessage(); err != nil || string(m) != "v1" {
+		t.Fatalf("late subscriber on c: %q %v, want the retained v1", m, err)
+	}
+}
+
+// TestPubSubRetainedSnapshot: a gateway that starts after a retained value was set gets it
+// from its peers and serves it.
+func TestPubSubRetainedSnapshot(t *testing.T) {
+	natsURL := runNATS(t)
+	a := startGateway(t, natsURL, "gw-a", pubsubApp)
+	if _, err := a.g.Publish("ps", "state", pubsub.JSON, []byte(`{"on":true}`), true); err != nil {
+		t.Fatal(err)
+	}
+	b := startGateway(t, natsURL, "gw-b", pubsubApp)
+	deadline := time.Now().Add(10 * time.Second)
+	for b.node.Status().SnapshotEntries != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no snapshot applied: %+v", b.node.Status())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cl := dial(t, b.url("/ps?topic=state"))
+	cl.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, m, err := cl.ReadMessage(); err != nil || string(m) != `{"on":true}` {
+		t.Fatalf("got %q %v, want the retained value set on a before b started", m, err)
+	}
+}
+
+// TestBrokerOutage: with the NATS server gone, a gateway's own clients still reach each
+// other, the node says why it is not ready and counts what it could not forward; when a
+// server is back on the same address, the gateways reconnect by themselves and messages
+// cross again, the ones published meanwhile never.
+func TestBrokerOutage(t *testing.T) {
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(5 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	addr := s.Addr().(*net.TCPAddr)
+	natsURL := "nats://" + addr.String()
+	a := startGateway(t, natsURL, "gw-a", broadcastApp)
+	b := startGateway(t, natsURL, "gw-b", broadcastApp)
+	onA := dial(t, a.url("/chat"))
+	sender, onB := dial(t, b.url("/chat")), dial(t, b.url("/chat"))
+	settle(t, "chat", map[*gw]int{a: 1, b: 2})
+	read := func(c *websocket.Conn, want string) {
+		t.Helper()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, m, err := c.ReadMessage(); err != nil || string(m) != want {
+			t.Fatalf("got %q %v, want %q", m, err, want)
+		}
+	}
+	sender.WriteMessage(websocket.TextMessage, []byte("before"))
+	read(onB, "before")
+	read(onA, "before")
+
+	s.Shutdown()
+	s.WaitForShutdown()
+	for _, g := range []*gw{a, b} {
+		waitUntil(t, "not ready", func() bool { ok, _ := g.node.Ready(); return !ok })
+	}
+	if _, why := b.node.Ready(); !strings.Contains(why, "disconnected") {
+		t.Fatalf("reason %q", why)
+	}
+	sender.WriteMessage(websocket.TextMessage, []byte("during"))
+	read(onB, "during") // local delivery goes on
+	waitUntil(t, "the drop counted", func() bool { return b.node.Status().Dropped["disconnected"] == 1 })
+
+	s2, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: addr.Port, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s2.Start()
+	if !s2.ReadyForConnections(5 * time.Second) {
+		t.Fatal("second nats server not ready")
+	}
+	defer s2.Shutdown()
+	for _, g := range []*gw{a, b} {
+		waitUntil(t, "ready again", func() bool { ok, _ := g.node.Ready(); return ok })
+	}
+	syncAll(t, a, b)
+	sender.WriteMessage(websocket.TextMessage, []byte("after"))
+	read(onB, "after")
+	read(onA, "after") // not "during": it was never forwarded
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -61,7 +61,11 @@ func fanoutChild(spec string) error {
 		if err != nil {
 			return err
 		}
+		deadline := time.Now().Add(60 * time.Second)
 		for got.Load() < n {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("received %d messages, want %d", got.Load(), n)
+			}
 			time.Sleep(200 * time.Microsecond)
 		}
 		fmt.Println("done")

@@ -1,5 +1,6 @@
 // Package gateway builds the gateway a configuration file describes: it maps a config.Config
 // onto engine.Options and registers the configured applications, each built from its kind
 // with its authenticator. cmd/wsgate runs it; tests that need the configured gateway use it
-// too. The engine itself knows nothing of the file.
+// too. The engine itself knows nothing of the file. Open keeps what Gateway.Reload needs to
+// apply the next file to the running server (reload.go, docs/reload.md).
 package gateway

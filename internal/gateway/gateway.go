@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/apps/builtin"
@@ -20,14 +21,30 @@ import (
 type Kinds map[string]func(a *config.App) (apps.Application, error)
 
 // Builtin returns the kinds wsgate provides: those of package apps/builtin (echo,
-// broadcast) and pubsub (package apps/pubsub).
+// broadcast), pubsub (package apps/pubsub) and proxy (engine.Proxy).
 func Builtin() Kinds {
 	k := Kinds{}
 	for _, name := range builtin.Kinds() {
 		k[name] = func(*config.App) (apps.Application, error) { return builtin.New(name) }
 	}
 	k[config.PubSubKind] = func(a *config.App) (apps.Application, error) { return PubSub(a) }
+	k[config.KindProxy] = func(a *config.App) (apps.Application, error) { return Proxy(a) }
 	return k
+}
+
+// Proxy builds the application of kind = "proxy" from its keys (docs/proxy.md).
+func Proxy(a *config.App) (*engine.Proxy, error) {
+	cfg := engine.ProxyConfig{
+		Upstream:            a.Upstream,
+		UpstreamTLSCA:       a.UpstreamTLSCA,
+		UpstreamTLSInsecure: a.UpstreamTLSInsecure,
+		ForwardHeaders:      a.ForwardHeaders,
+		ConnectTimeout:      a.ConnectTimeout,
+	}
+	if a.StreamMessages == "text" {
+		cfg.StreamMessages = apps.Text
+	}
+	return engine.NewProxy(cfg)
 }
 
 // PubSub builds a pubsub application from its configuration, reading its ACL file.
@@ -104,12 +121,14 @@ func Spec(a *config.App) apps.Spec {
 		MaxConnections:     a.MaxConnections,
 		Compression:        a.Compression,
 		Origins:            a.Origins,
+		PauseSlowConsumers: a.SlowConsumer == "pause",
 	}
 }
 
 // New validates cfg, builds the server from Options(cfg) (tune, when not nil, adjusts them:
 // the logger, the loop count) and registers every configured application, built by kinds
 // (nil: Builtin()). The server is not started. Errors name the field or the application.
+// A program that reloads its file uses Build, which keeps what Gateway.Reload needs.
 func New(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*engine.Server, error) {
 	g, err := Build(cfg, kinds, tune, nil)
 	if err != nil {
@@ -129,18 +148,37 @@ func NewWithHook(cfg *config.Config, kinds Kinds, tune func(*engine.Options), bu
 	return g.Server, nil
 }
 
-// Gateway is a server built from a configuration, with its applications.
+// Gateway is a server built from a configuration, with its applications and what Reload
+// needs to apply the next configuration (reload.go).
 type Gateway struct {
 	*engine.Server
-	// Apps are the configured applications by name, as their kinds built them.
+	// Apps are the configured applications by name, as their kinds built them. Reload
+	// replaces the map (never modifies it); read it through App when reloads may run.
 	Apps map[string]apps.Application
+
+	appsMu sync.RWMutex // guards the Apps field against Reload
+	kinds  Kinds
+	tune   func(*engine.Options)
+	built  func(name string, a apps.Application)
+	log    *slog.Logger
+
+	mu   sync.Mutex // serializes Reload
+	cfg  *config.Config
+	inst map[string]*instance
+}
+
+// App returns the application named name, or nil; safe while Reload runs.
+func (g *Gateway) App(name string) apps.Application {
+	g.appsMu.RLock()
+	defer g.appsMu.RUnlock()
+	return g.Apps[name]
 }
 
 // PubSub finds the pubsub applications by name: the publish API's publisher
 // (pubsub.Directory has the admin listener's Publisher method).
 func (g *Gateway) PubSub() pubsub.Directory {
 	return func(name string) *pubsub.App {
-		a, _ := g.Apps[name].(*pubsub.App)
+		a, _ := g.App(name).(*pubsub.App)
 		return a
 	}
 }
@@ -156,50 +194,41 @@ func (g *Gateway) Publish(app, topic string, kind pubsub.Kind, data []byte, reta
 	return a.Publish(topic, kind, data, retain)
 }
 
-// Build is New, keeping the applications (Gateway.Apps); built is as in NewWithHook.
+// Build is New, keeping the applications (Gateway.Apps) and what Gateway.Reload needs;
+// built is as in NewWithHook, and is called again for every instance a reload builds.
 func Build(cfg *config.Config, kinds Kinds, tune func(*engine.Options), built func(name string, a apps.Application)) (*Gateway, error) {
 	if kinds == nil {
 		kinds = Builtin()
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := check(cfg, kinds); err != nil {
 		return nil, err
 	}
-	if err := cfg.CheckKinds(kinds.Names()); err != nil {
-		return nil, err
-	}
-	opt := Options(cfg)
-	if tune != nil {
-		tune(&opt)
-	}
-	log := opt.Logger
-	if log == nil {
-		log = slog.Default()
+	g := &Gateway{Apps: map[string]apps.Application{}, kinds: kinds, tune: tune, built: built, cfg: cfg,
+		inst: map[string]*instance{}}
+	opt := g.options(cfg)
+	g.log = opt.Logger
+	if g.log == nil {
+		g.log = slog.Default()
 	}
 	srv, err := engine.New(opt)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{Server: srv, Apps: map[string]apps.Application{}}
+	g.Server = srv
 	for i := range cfg.Apps {
 		a := &cfg.Apps[i]
-		spec := Spec(a)
-		if spec.Auth, err = Authenticator(a, log); err != nil {
-			return nil, fmt.Errorf("gateway: app[%d] %q: %w", i, a.Name, err)
+		in, err := g.instance(i, a, nil)
+		if err == nil {
+			err = g.build(i, in)
 		}
-		app, err := kinds[a.Kind](a)
 		if err != nil {
-			return nil, fmt.Errorf("gateway: app[%d] %q: %w", i, a.Name, err)
+			return nil, err
 		}
-		if ps, ok := app.(*pubsub.App); ok {
-			spec = ps.Spec(spec) // the envelope subprotocol
-		}
-		if built != nil {
-			built(a.Name, app)
-		}
-		if err := srv.Register(spec, app); err != nil {
+		if err := srv.Register(in.spec(), in.app); err != nil {
 			return nil, fmt.Errorf("gateway: app[%d]: %w", i, err)
 		}
-		g.Apps[a.Name] = app
+		g.inst[a.Name] = in
+		g.Apps[a.Name] = in.app
 	}
 	return g, nil
 }

@@ -3,8 +3,10 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +41,7 @@ scope = ["ws"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(cfg, nil, quiet); err == nil || !strings.Contains(err.Error(), `config: app[0].kind: unknown kind "shout" (have broadcast, echo, pubsub)`) {
+	if _, err := New(cfg, nil, quiet); err == nil || !strings.Contains(err.Error(), `config: app[0].kind: unknown kind "shout" (have broadcast, echo, proxy, pubsub)`) {
 		t.Fatalf("built-in kinds: %v", err)
 	}
 	kinds := Builtin()
@@ -79,13 +81,83 @@ func TestOptions(t *testing.T) {
 	}
 }
 
-// TestBadCredentials: a credentials file that cannot be read names the application.
+// TestBadCredentials: a credentials file that cannot be read names the field, as a
+// *config.FieldError.
 func TestBadCredentials(t *testing.T) {
 	cfg := config.Default()
 	cfg.HTTP.Listen, cfg.Standalone[0].Listen = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Apps[1].Auth, cfg.Apps[1].Credentials = "token", "/nonexistent/tokens"
 	_, err := New(cfg, nil, quiet)
-	if err == nil || !strings.Contains(err.Error(), `app[1] "broadcast"`) {
+	var fe *config.FieldError
+	if !errors.As(err, &fe) || fe.Field != "app[1].credentials" || !strings.Contains(err.Error(), "/nonexistent/tokens") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestProxyKind: kind = "proxy" from a file relays to its upstream, here a tcp:// echo
+// server, with the keys as written (text messages, slow_consumer); bad keys name the field.
+func TestProxyKind(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer nc.Close(); io.Copy(nc, nc) }()
+		}
+	}()
+	cfg, err := config.Parse([]byte(`
+[http]
+listen = "127.0.0.1:0"
+[[app]]
+name = "relay"
+kind = "proxy"
+path = "/relay"
+upstream = "tcp://` + ln.Addr().String() + `"
+stream_messages = "text"
+connect_timeout = "2s"
+slow_consumer = "pause"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(cfg, nil, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr("http")+"/relay", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.WriteMessage(websocket.BinaryMessage, []byte("héllo")); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	typ, p, err := c.ReadMessage()
+	if err != nil || typ != websocket.TextMessage || string(p) != "héllo" {
+		t.Fatalf("type %d %q %v, want the bytes back as text", typ, p, err)
+	}
+
+	for _, tt := range []struct{ keys, field string }{
+		{`upstream = "ftp://x"`, "app[0].upstream"},
+		{`upstream = "wss://x/"` + "\nupstream_tls_ca = \"/nonexistent.pem\"", "upstream_tls_ca"},
+	} {
+		cfg, err := config.Parse([]byte("[[app]]\nname = \"r\"\nkind = \"proxy\"\npath = \"/r\"\n" + tt.keys + "\n"))
+		if err == nil {
+			_, err = New(cfg, nil, quiet)
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.field) {
+			t.Errorf("%s: %v, want an error naming %s", tt.keys, err, tt.field)
+		}
 	}
 }

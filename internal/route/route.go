@@ -17,10 +17,11 @@ type Route struct {
 	Spec apps.Spec
 	App  apps.Application
 
-	scope   uint64 // bit i set: reachable on listener i
-	limit   int64  // effective per-application limit, 0 = none
-	conns   *atomic.Int64
+	scope   uint64    // bit i set: reachable on listener i
+	limit   int64     // effective per-application limit, 0 = none
+	c       *Counters // kept by name across tables
 	origins check.Origins
+	line    *lineage // shared by the routes that continue one registration (reconfigure.go)
 }
 
 // InScope reports whether the route is reachable on the listener with index listener.
@@ -30,21 +31,24 @@ func (r *Route) InScope(listener int) bool { return r.scope&(1<<uint(listener)) 
 // lets the count pass the limit, however many loops race for the last slot.
 func (r *Route) Acquire() bool {
 	for {
-		n := r.conns.Load()
+		n := r.c.conns.Load()
 		if r.limit > 0 && n >= r.limit {
 			return false
 		}
-		if r.conns.CompareAndSwap(n, n+1) {
+		if r.c.conns.CompareAndSwap(n, n+1) {
 			return true
 		}
 	}
 }
 
 // Release gives back a slot taken by Acquire.
-func (r *Route) Release() { r.conns.Add(-1) }
+func (r *Route) Release() { r.c.conns.Add(-1) }
 
 // Connections is the number of open connections of the application.
-func (r *Route) Connections() int64 { return r.conns.Load() }
+func (r *Route) Connections() int64 { return r.c.conns.Load() }
+
+// Counters returns the application's counters (shared by every Route of its name).
+func (r *Route) Counters() *Counters { return r.c }
 
 // Limit is the effective per-application connection limit, 0 for none.
 func (r *Route) Limit() int64 { return r.limit }
@@ -107,23 +111,22 @@ func (t *Table) Routes() []*Route {
 // Registry holds the registered applications and publishes their route table. Register and
 // Unregister may be called at any time from any goroutine; Table is lock-free.
 type Registry struct {
-	listeners   []string
+	mu          sync.Mutex
+	listeners   []string // index = listener index; "" = unused (Commit may change them)
 	perAppLimit int
-
-	mu      sync.Mutex
-	entries []*Route                 // registration order
-	counts  map[string]*atomic.Int64 // by name: survives re-registration and table swaps
-	table   atomic.Pointer[Table]
+	entries     []*Route             // registration order
+	counts      map[string]*Counters // by name: survives re-registration and table swaps
+	table       atomic.Pointer[Table]
 }
 
 // NewRegistry returns an empty registry for the given listener names (index i of the slice
 // is listener index i; at most 64). perAppLimit is the server's per-application limit
 // (0 = none).
 func NewRegistry(listeners []string, perAppLimit int) *Registry {
-	if len(listeners) > 64 {
+	if len(listeners) > maxListeners {
 		panic("route: more than 64 listeners")
 	}
-	r := &Registry{listeners: slices.Clone(listeners), perAppLimit: perAppLimit, counts: map[string]*atomic.Int64{}}
+	r := &Registry{listeners: slices.Clone(listeners), perAppLimit: perAppLimit, counts: map[string]*Counters{}}
 	r.table.Store(&Table{})
 	return r
 }
@@ -136,12 +139,13 @@ func (r *Registry) Register(spec apps.Spec, app apps.Application) error {
 	if app == nil {
 		return fmt.Errorf("%w: %q: nil application", apps.ErrBadSpec, spec.Name)
 	}
-	rt, err := r.newRoute(spec, app)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rt, err := newRoute(r.listeners, r.perAppLimit, spec, app)
 	if err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	rt.line = new(lineage)
 	for _, e := range r.entries {
 		if e.Spec.Name == spec.Name {
 			return fmt.Errorf("%w: %q", apps.ErrDuplicateName, spec.Name)
@@ -150,12 +154,7 @@ func (r *Registry) Register(spec apps.Spec, app apps.Application) error {
 			return fmt.Errorf("%w: %q (owned by %q)", apps.ErrDuplicatePath, spec.Path, e.Spec.Name)
 		}
 	}
-	c := r.counts[spec.Name]
-	if c == nil {
-		c = new(atomic.Int64)
-		r.counts[spec.Name] = c
-	}
-	rt.conns = c
+	rt.c = r.countersLocked(spec.Name)
 	r.entries = append(r.entries, rt)
 	r.publish()
 	return nil
@@ -173,58 +172,52 @@ func (r *Registry) Unregister(name string) (*Route, error) {
 	rt := r.entries[i]
 	r.entries = slices.Delete(r.entries, i, i+1)
 	r.publish()
+	rt.line.ended.Store(true)
 	return rt, nil
 }
 
-// Entry is one application of a whole set given to Replace.
+// Entry is one application of a whole set given to Replace or Plan.
 type Entry struct {
 	Spec apps.Spec
 	App  apps.Application
 }
 
-// Replace swaps the whole application set for entries in one table store, for a live
-// reload: a lookup sees either the old set or the new one. An application whose name stays
-// keeps its connection counter, so its open connections keep counting against its limit.
-// It returns the routes whose names are no longer in the set, whose connections the caller
-// closes; a connection on a route whose name stays keeps its old Route (its spec and
-// application as they were at its upgrade), and the caller compares old and new specs to
-// decide about those. On an error nothing changes.
+// Replace swaps the whole application set for entries in one table store, with the
+// registry's listeners and per-application limit (Plan and Commit, with the rules of Plan).
+// It returns the routes whose registrations ended (removed or replaced), whose connections
+// the caller closes. On an error nothing changes.
 func (r *Registry) Replace(entries []Entry) (gone []*Route, err error) {
-	routes := make([]*Route, len(entries))
-	names, paths := map[string]bool{}, map[string]string{}
-	for i, e := range entries {
-		if e.App == nil {
-			return nil, fmt.Errorf("%w: %q: nil application", apps.ErrBadSpec, e.Spec.Name)
-		}
-		if routes[i], err = r.newRoute(e.Spec, e.App); err != nil {
-			return nil, err
-		}
-		if names[e.Spec.Name] {
-			return nil, fmt.Errorf("%w: %q", apps.ErrDuplicateName, e.Spec.Name)
-		}
-		if owner, ok := paths[e.Spec.Path]; ok {
-			return nil, fmt.Errorf("%w: %q (owned by %q)", apps.ErrDuplicatePath, e.Spec.Path, owner)
-		}
-		names[e.Spec.Name], paths[e.Spec.Path] = true, e.Spec.Name
+	r.mu.Lock()
+	listeners, perApp := r.listeners, r.perAppLimit
+	r.mu.Unlock()
+	p, err := r.Plan(listeners, perApp, entries)
+	if err != nil {
+		return nil, err
 	}
+	if err := r.Commit(p); err != nil {
+		return nil, err
+	}
+	return p.Gone, nil
+}
+
+// countersLocked returns the counters of the application name, made on first use; r.mu is held.
+func (r *Registry) countersLocked(name string) *Counters {
+	c := r.counts[name]
+	if c == nil {
+		c = new(Counters)
+		r.counts[name] = c
+	}
+	return c
+}
+
+// EachCounters calls fn with the counters of every application ever registered, including
+// removed ones (whose traffic still counts in the totals), in no particular order.
+func (r *Registry) EachCounters(fn func(name string, c *Counters)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, rt := range routes {
-		c := r.counts[rt.Spec.Name]
-		if c == nil {
-			c = new(atomic.Int64)
-			r.counts[rt.Spec.Name] = c
-		}
-		rt.conns = c
+	for name, c := range r.counts {
+		fn(name, c)
 	}
-	for _, old := range r.entries {
-		if !names[old.Spec.Name] {
-			gone = append(gone, old)
-		}
-	}
-	r.entries = routes
-	r.publish()
-	return gone, nil
 }
 
 // publish builds a new table from the entries and swaps it in; r.mu is held.
@@ -236,7 +229,9 @@ func (r *Registry) publish() {
 	r.table.Store(t)
 }
 
-func (r *Registry) newRoute(spec apps.Spec, app apps.Application) (*Route, error) {
+// newRoute builds the route of spec for the listener names given (index = listener index;
+// "" marks an unused index) and the server's per-application limit.
+func newRoute(listeners []string, perAppLimit int, spec apps.Spec, app apps.Application) (*Route, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -245,16 +240,20 @@ func (r *Registry) newRoute(spec apps.Spec, app apps.Application) (*Route, error
 	rt.Spec.Subprotocols = slices.Clone(spec.Subprotocols)
 	rt.Spec.Origins = slices.Clone(spec.Origins)
 	if len(spec.Scope) == 0 {
-		rt.scope = 1<<uint(len(r.listeners)) - 1
+		for i, name := range listeners {
+			if name != "" {
+				rt.scope |= 1 << uint(i)
+			}
+		}
 	}
 	for _, s := range spec.Scope {
-		i := slices.Index(r.listeners, s)
-		if i < 0 {
-			return nil, fmt.Errorf("%w: %q: unknown server %q in scope (have %v)", apps.ErrBadSpec, spec.Name, s, r.listeners)
+		i := slices.Index(listeners, s)
+		if i < 0 || s == "" {
+			return nil, fmt.Errorf("%w: %q: unknown server %q in scope (have %v)", apps.ErrBadSpec, spec.Name, s, names(listeners))
 		}
 		rt.scope |= 1 << uint(i)
 	}
-	rt.limit = int64(lowerLimit(spec.MaxConnections, r.perAppLimit))
+	rt.limit = int64(lowerLimit(spec.MaxConnections, perAppLimit))
 	rt.origins, _ = check.ParseOrigins(spec.Origins) // Validate parsed them
 	return rt, nil
 }

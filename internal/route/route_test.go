@@ -3,6 +3,7 @@ package route
 import (
 	"errors"
 	"github.com/wsgate/wsgate/apps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -210,7 +211,7 @@ func BenchmarkLookup(b *testing.B) {
 }
 
 // TestReplace: the whole set changes in one table; a kept name keeps its counter, a removed
-// one is returned; an invalid set changes nothing.
+// one and one whose path changed are returned; an invalid set changes nothing.
 func TestReplace(t *testing.T) {
 	reg := NewRegistry(listeners, 0)
 	reg.Register(apps.Spec{Name: "keep", Path: "/keep", MaxConnections: 2}, apps.Base{})
@@ -237,7 +238,7 @@ func TestReplace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(gone) != 1 || gone[0] != drop {
+	if len(gone) != 2 || !slices.Contains(gone, keep) || !slices.Contains(gone, drop) || !keep.Ended() || !drop.Ended() {
 		t.Fatalf("gone %v", gone)
 	}
 	tab := reg.Table()

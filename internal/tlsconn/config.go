@@ -17,7 +17,7 @@ import (
 // made from it. It is safe for concurrent use; Reload may run on any
 // goroutine (a SIGHUP handler) while event loops start handshakes.
 type Config struct {
-	certFile, keyFile string
+	files atomic.Pointer[[2]string] // certificate and key file; Adopt changes them
 
 	// cert is the pair served to new handshakes. crypto/tls asks for it
 	// through GetCertificate at every ClientHello, so swapping the pointer
@@ -54,7 +54,8 @@ var tls12Suites = []uint16{
 // IoT clients announce all sorts of them; without ALPN every client falls
 // back to HTTP/1.1, which is what a WebSocket upgrade needs.
 func NewConfig(certFile, keyFile string) (*Config, error) {
-	c := &Config{certFile: certFile, keyFile: keyFile}
+	c := &Config{}
+	c.files.Store(&[2]string{certFile, keyFile})
 	if err := c.Reload(); err != nil {
 		return nil, err
 	}
@@ -78,7 +79,8 @@ func NewConfig(certFile, keyFile string) (*Config, error) {
 // certificate that does not parse, or a key that does not parse or does not
 // match the certificate (ErrKeyMismatch).
 func (c *Config) Reload() error {
-	cert, err := loadPair(c.certFile, c.keyFile)
+	f := c.files.Load()
+	cert, err := loadPair(f[0], f[1])
 	if err != nil {
 		return err
 	}

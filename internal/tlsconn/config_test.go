@@ -258,3 +258,37 @@ func TestConfigReloadConcurrent(t *testing.T) {
 		t.Error("no reload ran during the handshakes")
 	}
 }
+
+// TestAdopt: a Config that adopts another serves its pair and reloads from its files.
+func TestAdopt(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	ca, ka, err := GenerateSelfSigned(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, kb, err := GenerateSelfSigned(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac, err := NewConfig(ca, ka)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, err := NewConfig(cb, kb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac.Adopt(bc)
+	if ac.Certificate() != bc.Certificate() {
+		t.Fatal("adopted pair not served")
+	}
+	if err := os.Remove(ca); err != nil {
+		t.Fatal(err)
+	}
+	if err := ac.Reload(); err != nil {
+		t.Fatalf("reload reads the adopted files: %v", err)
+	}
+	if !ac.Certificate().Leaf.Equal(bc.Certificate().Leaf) {
+		t.Fatal("reloaded another pair")
+	}
+}

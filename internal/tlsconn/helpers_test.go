@@ -161,11 +161,7 @@ func clientConfig(cfg *Config, v uint16, trusted ...*x509.Certificate) *tls.Conf
 // as the server, so a whole handshake runs on one goroutine, step by step:
 // what the benchmarks and the fuzz target need to time and repeat the
 // server's part alone.
-func newClientSession(cfg *tls.Config) *Session {
-	s := &Session{started: true} // the ServerHello is not a ClientHello
-	s.conn = tls.Client(&s.tr, cfg)
-	return s
-}
+func newClientSession(cfg *tls.Config) *Session { return NewClientSession(cfg) }
 
 // memPair is a client and a server Session wired back to back in memory.
 type memPair struct {

@@ -7,7 +7,8 @@ import (
 	"slices"
 )
 
-// Session is the server side of one TLS connection, driven by an event loop:
+// Session is the server side (or, from NewClientSession, the client side) of
+// one TLS connection, driven by an event loop:
 // the loop passes in ciphertext as it arrives and gets back the ciphertext
 // to send and the plaintext received. It performs no I/O and never blocks.
 //
@@ -52,6 +53,18 @@ const (
 func NewSession(cfg *Config) *Session {
 	s := &Session{}
 	s.conn = tls.Server(&s.tr, cfg.tls)
+	return s
+}
+
+// NewClientSession returns a Session that runs the client side of the
+// handshake with cfg, crypto/tls's client configuration (ServerName, RootCAs,
+// InsecureSkipVerify, ...), for a connection the loop opened itself (the
+// gateway's wss:// upstreams). The first Feed, with no input, returns the
+// ClientHello to send; from then on it is used like a server Session. cfg must
+// not be modified afterwards.
+func NewClientSession(cfg *tls.Config) *Session {
+	s := &Session{started: true} // the peer's first bytes are a ServerHello, not a ClientHello: no sniffing
+	s.conn = tls.Client(&s.tr, cfg)
 	return s
 }
 

@@ -47,6 +47,9 @@ var (
 	ErrInputBudget = &CloseError{CloseTryAgain, "server input memory full"}
 	// ErrUnmaskedFrame: a client frame without the mask bit (RFC 6455 §5.1).
 	ErrUnmaskedFrame = &CloseError{CloseProtocolError, "unmasked client frame"}
+	// ErrMaskedFrame: a server frame with the mask bit, read by a Reader in
+	// client mode (RFC 6455 §5.1).
+	ErrMaskedFrame = &CloseError{CloseProtocolError, "masked server frame"}
 	// ErrReservedBits: RSV2 or RSV3 set, or RSV1 set without a negotiated
 	// extension, on a control frame or on a continuation frame (§5.2, RFC 7692 §6).
 	ErrReservedBits = &CloseError{CloseProtocolError, "reserved bits set"}

@@ -143,13 +143,23 @@ func (r *Reader) inflate(p []byte, h Handler) error {
 	if st != utf8Accept {
 		return ErrInvalidUTF8
 	}
-	if d := r.cfg.Deflate; !d.ClientNoContextTakeover {
-		r.keepWindow(*out, historySize(d.ClientMaxWindowBits))
+	if noCtx, bits := r.peerDeflate(); !noCtx {
+		r.keepWindow(*out, historySize(bits))
 	}
 	return h.OnMessage(r.op, *out)
 }
 
 const maxInt = int64(^uint(0) >> 1)
+
+// peerDeflate returns the sender's side of the negotiated parameters: the
+// client's on a server connection, the server's with Config.Client.
+func (r *Reader) peerDeflate() (noContextTakeover bool, windowBits int) {
+	d := r.cfg.Deflate
+	if r.cfg.Client {
+		return d.ServerNoContextTakeover, d.ServerMaxWindowBits
+	}
+	return d.ClientNoContextTakeover, d.ClientMaxWindowBits
+}
 
 // historySize is how much of the client's output the Reader keeps for
 // context takeover: the negotiated window, but at least 512 bytes. zlib

@@ -47,6 +47,12 @@ type Config struct {
 	// Budget, when set, bounds the message buffers of all Readers using it
 	// together (see Budget); nil means no common bound.
 	Budget *Budget
+	// Client makes the Readers decode a server's frames, for the client side
+	// of a connection (the gateway's upstream connections): frames must be
+	// unmasked and a masked one is a protocol error (RFC 6455 §5.1), and
+	// compressed messages are inflated with the server's parameters
+	// (ServerNoContextTakeover, ServerMaxWindowBits) instead of the client's.
+	Client bool
 }
 
 // maxMessageSize is the normalised MaxMessageSize.
@@ -80,7 +86,8 @@ const (
 	flagDone                   // a close frame or an error ended the stream
 )
 
-// Reader decodes the client-to-server frames of one connection.
+// Reader decodes the client-to-server frames of one connection (or, with
+// Config.Client, the server-to-client frames of a client connection).
 //
 // The zero value is not ready: call Init. A Reader is not safe for concurrent
 // use (one per connection, used on its event loop). It is 56 bytes and holds
@@ -216,8 +223,10 @@ func (r *Reader) frame(p []byte, h Handler) (int, error) {
 	fin := b0&bitFin != 0
 	rsv1 := b0&bitRsv1 != 0
 	switch {
-	case b1&bitMask == 0: // §5.1: a server must close on an unmasked frame
+	case b1&bitMask == 0 && !r.cfg.Client: // §5.1: a server must close on an unmasked frame
 		return 0, ErrUnmaskedFrame
+	case b1&bitMask != 0 && r.cfg.Client: // §5.1: a client must close on a masked frame
+		return 0, ErrMaskedFrame
 	case b0&(bitRsv2|bitRsv3) != 0:
 		return 0, ErrReservedBits
 	case op.IsReserved():

@@ -32,20 +32,24 @@ import (
 var page []byte
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Args[1:], nil); err != nil {
 		log.SetFlags(0)
 		log.Fatal("clusterdemo: ", err)
 	}
 }
 
-func run() error {
-	gateway := flag.String("gateway", "../bin/wsgate", "the wsgate binary")
-	natsPort := flag.Int("nats-port", 14222, "the NATS server's port on 127.0.0.1")
-	portA := flag.Int("a", 8081, "gateway A's HTTP port")
-	portB := flag.Int("b", 8082, "gateway B's HTTP port")
-	say := flag.Duration("say", 3*time.Second, "how often the client on gateway B says hello (0: never)")
-	duration := flag.Duration("duration", 0, "stop after this long (0: at Ctrl-C)")
-	flag.Parse()
+// run runs the demo until Ctrl-C, -duration, or (when not nil) stop is closed.
+func run(args []string, stop <-chan struct{}) error {
+	fs := flag.NewFlagSet("clusterdemo", flag.ContinueOnError)
+	gateway := fs.String("gateway", "../bin/wsgate", "the wsgate binary")
+	natsPort := fs.Int("nats-port", 14222, "the NATS server's port on 127.0.0.1")
+	portA := fs.Int("a", 8081, "gateway A's HTTP port")
+	portB := fs.Int("b", 8082, "gateway B's HTTP port")
+	say := fs.Duration("say", 3*time.Second, "how often the client on gateway B says hello (0: never)")
+	duration := fs.Duration("duration", 0, "stop after this long (0: at Ctrl-C)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 
 	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: *natsPort, NoSigs: true, NoLog: true})
 	if err != nil {
@@ -103,24 +107,30 @@ func run() error {
 	fmt.Printf("\nOpen http://127.0.0.1:%d/ (gateway A) and http://127.0.0.1:%d/ (gateway B).\n", *portA, *portB)
 	fmt.Println("Type in one; it appears in the other. Ctrl-C stops everything.")
 
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); listen(*portA, done) }()
 	go func() { defer wg.Done(); talk(*portB, *say, done) }()
+	var after <-chan time.Time
 	if *duration > 0 {
-		go func() { time.Sleep(*duration); stop <- os.Interrupt }()
+		after = time.After(*duration)
 	}
-	<-stop
+	select {
+	case <-sig:
+	case <-after:
+	case <-stop:
+	}
 	close(done)
 	wg.Wait()
 	return nil
 }
 
-// config is one gateway's file: the demo page, a broadcast application on /chat, and the
-// cluster.
+// config is one gateway's file: the demo page, a broadcast application on /chat, a pubsub
+// application on /topics (clients may publish), and the cluster.
 func config(name string, port int, root, natsURL string) string {
 	return fmt.Sprintf(`[http]
 listen = "127.0.0.1:%d"
@@ -134,6 +144,12 @@ name = "gateway-%s"
 name = "chat"
 kind = "broadcast"
 path = "/chat"
+
+[[app]]
+name = "topics"
+kind = "pubsub"
+path = "/topics"
+client_publish = true
 `, port, root, natsURL, name)
 }
 

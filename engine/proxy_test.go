@@ -1,0 +1,610 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/handshake"
+	"github.com/wsgate/wsgate/internal/tlsconn"
+)
+
+// wsUpstream is a real WebSocket server (gorilla) behind the gateway. It echoes every
+// message with its type; "close:<code>:<reason>" makes it close with that code and reason;
+// "drop" makes it drop the TCP connection without a close frame.
+type wsUpstream struct {
+	srv      *httptest.Server
+	upgrades atomic.Int64
+	mu       sync.Mutex
+	headers  []http.Header // request headers of every upgrade
+	closes   []string      // "code reason" of every close frame received
+	status   int           // refuse every upgrade with this status when not 0
+}
+
+func newWSUpstream(t *testing.T, compress bool) *wsUpstream {
+	u := &wsUpstream{}
+	up := websocket.Upgrader{Subprotocols: []string{"chat", "superchat"}, EnableCompression: compress,
+		CheckOrigin: func(*http.Request) bool { return true }}
+	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.mu.Lock()
+		u.headers = append(u.headers, r.Header.Clone())
+		status := u.status
+		u.mu.Unlock()
+		if status != 0 {
+			http.Error(w, "no", status)
+			return
+		}
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		u.upgrades.Add(1)
+		defer c.Close()
+		c.SetCloseHandler(func(code int, text string) error {
+			u.mu.Lock()
+			u.closes = append(u.closes, fmt.Sprintf("%d %s", code, text))
+			u.mu.Unlock()
+			return c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+		})
+		for {
+			t, p, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			switch s := string(p); {
+			case strings.HasPrefix(s, "close:"):
+				f := strings.SplitN(s, ":", 3)
+				code, _ := strconv.Atoi(f[1])
+				_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, f[2]), time.Now().Add(time.Second))
+			case s == "drop":
+				c.UnderlyingConn().Close()
+				return
+			default:
+				if err := c.WriteMessage(t, p); err != nil {
+					return
+				}
+			}
+		}
+	}))
+	t.Cleanup(u.srv.Close)
+	return u
+}
+
+// newWSSUpstream is newWSUpstream over TLS; caFile trusts its certificate.
+func newWSSUpstream(t *testing.T) (u *wsUpstream, caFile string) {
+	u = newWSUpstream(t, false)
+	u.srv.Close()
+	h := u.srv.Config.Handler
+	u.srv = httptest.NewUnstartedServer(h)
+	u.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake of a test is expected
+	u.srv.StartTLS()
+	t.Cleanup(u.srv.Close)
+	caFile = filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: u.srv.Certificate().Raw})
+	if err := os.WriteFile(caFile, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return u, caFile
+}
+
+func (u *wsUpstream) url(path string) string {
+	return "ws" + strings.TrimPrefix(u.srv.URL, "http") + path
+}
+
+func (u *wsUpstream) lastHeader() http.Header {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.headers) == 0 {
+		return nil
+	}
+	return u.headers[len(u.headers)-1]
+}
+
+func (u *wsUpstream) waitClose(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		u.mu.Lock()
+		got := slicesContains(u.closes, want)
+		u.mu.Unlock()
+		if got {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	t.Fatalf("the upstream never got close %q; it got %q", want, u.closes)
+}
+
+func slicesContains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// tokenAuth lets in "Bearer <user>" for the users it lists.
+type tokenAuth struct{ users []string }
+
+func (tokenAuth) NeedsSlowCheck([]byte) bool { return false }
+func (a tokenAuth) Verify(authorization []byte, _ [][]byte) (string, error) {
+	user, ok := strings.CutPrefix(string(authorization), "Bearer ")
+	if ok && slicesContains(a.users, user) {
+		return user, nil
+	}
+	return "", handshake.NewError(401, "Unauthorized", "WWW-Authenticate: Bearer\r\n")
+}
+
+// startProxy starts a gateway with one proxy application at /p.
+func startProxy(t *testing.T, spec apps.Spec, cfg ProxyConfig) *Server {
+	t.Helper()
+	px, err := NewProxy(cfg)
+	if err != nil {
+		t.Fatalf("NewProxy: %v", err)
+	}
+	spec.Name, spec.Path = "p", "/p"
+	return startServer(t, nil, func(s *Server) {
+		if err := s.Register(spec, px); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestProxyWebSocketUpstream(t *testing.T) {
+	up := newWSUpstream(t, false)
+	srv := startProxy(t, apps.Spec{Auth: tokenAuth{users: []string{"alice"}}}, ProxyConfig{Upstream: up.url("/ws")})
+	addr := srv.Addr(HTTPService)
+
+	h := http.Header{"Origin": {"https://app.example"}, "Cookie": {"session=42"}, "Authorization": {"Bearer alice"},
+		"X-Private": {"not forwarded"}}
+	c, resp := dial(t, addr, "/p?room=7", h, "nochat", "chat")
+	if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != "chat" {
+		t.Fatalf("client got subprotocol %q, want the upstream's choice %q", got, "chat")
+	}
+	uh := up.lastHeader()
+	for name, want := range map[string]string{
+		"Origin": "https://app.example", "Cookie": "session=42", "Authorization": "Bearer alice",
+		"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Proto": "http", "X-Forwarded-Host": addr,
+		"X-Wsgate-User": "alice", "Sec-Websocket-Protocol": "nochat, chat", "X-Private": "",
+	} {
+		if got := uh.Get(name); got != want {
+			t.Errorf("upstream header %s = %q, want %q", name, got, want)
+		}
+	}
+
+	t.Run("messages keep their type", func(t *testing.T) {
+		for _, m := range []struct {
+			typ  int
+			data []byte
+		}{
+			{websocket.TextMessage, []byte("hello")},
+			{websocket.BinaryMessage, []byte{0, 1, 2, 255}},
+			{websocket.TextMessage, bytes.Repeat([]byte("x"), 200<<10)},
+			{websocket.BinaryMessage, nil},
+		} {
+			if err := c.WriteMessage(m.typ, m.data); err != nil {
+				t.Fatal(err)
+			}
+			typ, got, err := c.ReadMessage()
+			if err != nil || typ != m.typ || !bytes.Equal(got, m.data) {
+				t.Fatalf("echo: type %d (want %d), %d bytes (want %d), err %v", typ, m.typ, len(got), len(m.data), err)
+			}
+		}
+	})
+	t.Run("pings are answered by the gateway", func(t *testing.T) {
+		pong := make(chan string, 1)
+		c.SetPongHandler(func(s string) error { pong <- s; return nil })
+		if err := c.WriteControl(websocket.PingMessage, []byte("p1"), time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WriteMessage(websocket.TextMessage, []byte("after ping")); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := c.ReadMessage(); err != nil || string(got) != "after ping" {
+			t.Fatalf("%q %v", got, err)
+		}
+		select {
+		case s := <-pong:
+			if s != "p1" {
+				t.Fatalf("pong %q", s)
+			}
+		default:
+			t.Fatal("no pong before the next message")
+		}
+	})
+	t.Run("upstream close code reaches the client", func(t *testing.T) {
+		if err := c.WriteMessage(websocket.TextMessage, []byte("close:4001:upstream says bye")); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := c.ReadMessage()
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != 4001 || ce.Text != "upstream says bye" {
+			t.Fatalf("client read %v, want close 4001", err)
+		}
+	})
+
+	t.Run("client close code reaches the upstream", func(t *testing.T) {
+		c2, _ := dial(t, addr, "/p", http.Header{"Authorization": {"Bearer alice"}})
+		msg := websocket.FormatCloseMessage(4002, "client says bye")
+		if err := c2.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		up.waitClose(t, "4002 client says bye")
+	})
+
+	t.Run("no upstream connection without authentication", func(t *testing.T) {
+		before := len(up.headersSnapshot())
+		r := roundTrip(t, addr, upgradeRequest("/p"), 0)
+		if r.status != 401 {
+			t.Fatalf("status %d, want 401", r.status)
+		}
+		if after := len(up.headersSnapshot()); after != before {
+			t.Fatalf("the upstream got %d requests from an unauthenticated client", after-before)
+		}
+	})
+}
+
+func (u *wsUpstream) headersSnapshot() []http.Header {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]http.Header(nil), u.headers...)
+}
+
+func TestProxySecureUpstream(t *testing.T) {
+	up, ca := newWSSUpstream(t)
+	if !strings.HasPrefix(up.url("/"), "wss://") {
+		t.Fatalf("upstream URL %s", up.url("/"))
+	}
+	t.Run("trusted", func(t *testing.T) {
+		// httptest's certificate names 127.0.0.1 and example.com.
+		srv := startProxy(t, apps.Spec{}, ProxyConfig{Upstream: up.url("/secure"), UpstreamTLSCA: ca})
+		c, _ := dial(t, srv.Addr(HTTPService), "/p", nil, "superchat")
+		for i := range 20 {
+			msg := bytes.Repeat([]byte{byte(i)}, 1000*i)
+			if err := c.WriteMessage(websocket.BinaryMessage, msg); err != nil {
+				t.Fatal(err)
+			}
+			if _, got, err := c.ReadMessage(); err != nil || !bytes.Equal(got, msg) {
+				t.Fatalf("echo over wss: %d bytes, %v", len(got), err)
+			}
+		}
+		if got := up.lastHeader().Get("X-Forwarded-Proto"); got != "http" {
+			t.Errorf("X-Forwarded-Proto %q", got)
+		}
+	})
+	t.Run("untrusted certificate", func(t *testing.T) {
+		srv := startProxy(t, apps.Spec{}, ProxyConfig{Upstream: up.url("/secure")})
+		if r := roundTrip(t, srv.Addr(HTTPService), upgradeRequest("/p"), 0); r.status != 502 {
+			t.Fatalf("status %d, want 502", r.status)
+		}
+	})
+}
+
+func TestProxyUpstreamFailsDuringSession(t *testing.T) {
+	up := newWSUpstream(t, false)
+	srv := startProxy(t, apps.Spec{}, ProxyConfig{Upstream: up.url("/")})
+	// A raw client: gorilla/websocket v1.5.3 refuses close code 1014 as invalid, though the
+	// IANA registry has it (RFC 6455 §11.7) and browsers accept it.
+	rc := dialRaw(t, srv.Addr(HTTPService), "/p", 0)
+	if err := rc.Send(0x1, []byte("drop")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, err := rc.ReadUntilClose(5 * time.Second)
+	if err != nil || code != 1014 {
+		t.Fatalf("client got close %d (%v), want 1014", code, err)
+	}
+	if srv.Stats().UpstreamFailures.Load() == 0 {
+		t.Error("UpstreamFailures not counted")
+	}
+}
+
+func TestProxyCompressionPerSide(t *testing.T) {
+	for _, tt := range []struct {
+		name                 string
+		upstream, app, cli   bool
+		wantClientExtensions bool
+	}{
+		{name: "both sides", upstream: true, app: true, cli: true, wantClientExtensions: true},
+		{name: "client side only", upstream: false, app: true, cli: true, wantClientExtensions: true},
+		{name: "upstream side only", upstream: true, app: true, cli: false},
+		{name: "neither", upstream: true, app: false, cli: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			up := newWSUpstream(t, tt.upstream)
+			srv := startProxy(t, apps.Spec{Compression: tt.app}, ProxyConfig{Upstream: up.url("/")})
+			d := websocket.Dialer{EnableCompression: tt.cli, HandshakeTimeout: 3 * time.Second}
+			c, resp, err := d.Dial("ws://"+srv.Addr(HTTPService)+"/p", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if got := resp.Header.Get("Sec-WebSocket-Extensions") != ""; got != tt.wantClientExtensions {
+				t.Fatalf("client extensions %q", resp.Header.Get("Sec-WebSocket-Extensions"))
+			}
+			c.EnableWriteCompression(true)
+			msg := bytes.Repeat([]byte("compress me, "), 1000)
+			for range 3 {
+				if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+					t.Fatal(err)
+				}
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, got, err := c.ReadMessage(); err != nil || !bytes.Equal(got, msg) {
+					t.Fatalf("echo: %d bytes, %v", len(got), err)
+				}
+			}
+			offered := up.lastHeader().Get("Sec-Websocket-Extensions")
+			if (offered != "") != tt.app {
+				t.Fatalf("upstream offer %q with app compression %v", offered, tt.app)
+			}
+		})
+	}
+}
+
+func TestProxyRefusals(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			nc, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer nc.Close()
+		}
+	}()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	notWS := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") }))
+	defer notWS.Close()
+
+	tests := []struct {
+		name     string
+		upstream func(t *testing.T) string
+		status   int
+	}{
+		{name: "upstream 403", upstream: func(t *testing.T) string { u := newWSUpstream(t, false); u.status = 403; return u.url("/") }, status: 403},
+		{name: "upstream 404", upstream: func(t *testing.T) string { u := newWSUpstream(t, false); u.status = 404; return u.url("/") }, status: 404},
+		{name: "upstream 500", upstream: func(t *testing.T) string { u := newWSUpstream(t, false); u.status = 500; return u.url("/") }, status: 502},
+		{name: "upstream 200, not an upgrade", upstream: func(*testing.T) string { return "ws" + strings.TrimPrefix(notWS.URL, "http") }, status: 502},
+		{name: "unreachable ws", upstream: func(*testing.T) string { return "ws://" + closedAddr + "/" }, status: 502},
+		{name: "unreachable tcp", upstream: func(*testing.T) string { return "tcp://" + closedAddr }, status: 502},
+		{name: "unreachable unix", upstream: func(t *testing.T) string { return "unix://" + filepath.Join(t.TempDir(), "none.sock") }, status: 502},
+		{name: "no answer", upstream: func(*testing.T) string { return "ws://" + silent.Addr().String() + "/" }, status: 504},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startProxy(t, apps.Spec{}, ProxyConfig{Upstream: tt.upstream(t), ConnectTimeout: 300 * time.Millisecond})
+			r := roundTrip(t, srv.Addr(HTTPService), upgradeRequest("/p"), 0)
+			if r.status != tt.status || !r.closed {
+				t.Fatalf("status %d closed %v, want %d and closed", r.status, r.closed, tt.status)
+			}
+			if srv.Connections() != 0 {
+				t.Fatalf("%d connections left counted", srv.Connections())
+			}
+			for _, a := range srv.Applications() {
+				if a.Name == "p" && a.Connections != 0 {
+					t.Fatalf("the application's slot was not released: %d", a.Connections)
+				}
+			}
+		})
+	}
+}
+
+// echoServer is a byte-stream echo upstream on network ("tcp" or "unix").
+func echoServer(t *testing.T, network, address string) net.Listener {
+	ln, err := net.Listen(network, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer nc.Close()
+				_, _ = io.Copy(nc, nc)
+			}()
+		}
+	}()
+	return ln
+}
+
+func TestProxyByteStreamUpstreams(t *testing.T) {
+	tcp := echoServer(t, "tcp", "127.0.0.1:0")
+	unixPath := filepath.Join(t.TempDir(), "echo.sock")
+	echoServer(t, "unix", unixPath)
+	for _, tt := range []struct {
+		name     string
+		upstream string
+		messages apps.MessageType
+		want     int
+	}{
+		{name: "tcp binary", upstream: "tcp://" + tcp.Addr().String(), want: websocket.BinaryMessage},
+		{name: "unix binary", upstream: "unix://" + unixPath, want: websocket.BinaryMessage},
+		{name: "tcp text", upstream: "tcp://" + tcp.Addr().String(), messages: apps.Text, want: websocket.TextMessage},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startProxy(t, apps.Spec{Subprotocols: []string{"mqtt"}}, ProxyConfig{Upstream: tt.upstream, StreamMessages: tt.messages})
+			c, resp := dial(t, srv.Addr(HTTPService), "/p", nil, "mqtt")
+			if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != "mqtt" {
+				t.Fatalf("subprotocol %q", got)
+			}
+			// Text and binary messages both become bytes; what comes back is the same bytes,
+			// cut into messages as the upstream's reads fall. "é" tests a rune across messages.
+			var sent bytes.Buffer
+			for i := range 200 {
+				m := []byte(fmt.Sprintf("message %d é ", i))
+				typ := websocket.BinaryMessage
+				if i%2 == 0 {
+					typ = websocket.TextMessage
+				}
+				if err := c.WriteMessage(typ, m); err != nil {
+					t.Fatal(err)
+				}
+				sent.Write(m)
+			}
+			big := bytes.Repeat([]byte("0123456789"), 100<<10)
+			if err := c.WriteMessage(websocket.BinaryMessage, big); err != nil {
+				t.Fatal(err)
+			}
+			sent.Write(big)
+			var got bytes.Buffer
+			for got.Len() < sent.Len() {
+				typ, p, err := c.ReadMessage()
+				if err != nil {
+					t.Fatalf("after %d of %d bytes: %v", got.Len(), sent.Len(), err)
+				}
+				if typ != tt.want {
+					t.Fatalf("message type %d, want %d", typ, tt.want)
+				}
+				got.Write(p)
+			}
+			if !bytes.Equal(got.Bytes(), sent.Bytes()) {
+				t.Fatal("the bytes that came back differ from those sent")
+			}
+		})
+	}
+}
+
+func TestProxyStreamUpstreamCloses(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		nc.Write([]byte("bye"))
+		nc.Close()
+	}()
+	srv := startProxy(t, apps.Spec{}, ProxyConfig{Upstream: "tcp://" + ln.Addr().String()})
+	c, _ := dial(t, srv.Addr(HTTPService), "/p", nil)
+	if _, p, err := c.ReadMessage(); err != nil || string(p) != "bye" {
+		t.Fatalf("%q %v", p, err)
+	}
+	_, _, err = c.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 1000 {
+		t.Fatalf("client read %v, want close 1000", err)
+	}
+}
+
+func TestProxyClientLeavingClosesUpstream(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	eof := make(chan error, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = io.Copy(io.Discard, nc)
+		eof <- err
+	}()
+	srv := startProxy(t, apps.Spec{}, ProxyConfig{Upstream: "tcp://" + ln.Addr().String()})
+	c, _ := dial(t, srv.Addr(HTTPService), "/p", nil)
+	c.WriteMessage(websocket.BinaryMessage, []byte("x"))
+	c.UnderlyingConn().Close() // no close frame: the connection is lost
+	select {
+	case err := <-eof:
+		if err != nil {
+			t.Fatalf("upstream read: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the upstream connection stayed open after the client left")
+	}
+}
+
+func TestProxyConfigErrors(t *testing.T) {
+	for _, tt := range []struct {
+		cfg  ProxyConfig
+		want string
+	}{
+		{ProxyConfig{Upstream: "http://x"}, "scheme"},
+		{ProxyConfig{Upstream: "tcp://host"}, "tcp://host:port"},
+		{ProxyConfig{Upstream: "unix://relative"}, "unix:///path"},
+		{ProxyConfig{Upstream: "ws://"}, "no host"},
+		{ProxyConfig{Upstream: "tcp://h:1", UpstreamTLSInsecure: true}, "wss://"},
+		{ProxyConfig{Upstream: "wss://h", UpstreamTLSCA: "/nonexistent.pem"}, "upstream_tls_ca"},
+		{ProxyConfig{Upstream: "ws://h", ForwardHeaders: []string{"Bad Name"}}, "forward_headers"},
+		{ProxyConfig{Upstream: "ws://h", StreamMessages: 9}, "stream_messages"},
+	} {
+		_, err := NewProxy(tt.cfg)
+		if err == nil || !errors.Is(err, ErrProxyConfig) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("NewProxy(%+v) = %v, want an error naming %q", tt.cfg, err, tt.want)
+		}
+	}
+}
+
+// TestProxySecureClient: a wss:// client of a secure listener proxied to a wss:// upstream,
+// TLS on both sides of the pair on one loop; the upstream is told the client came by https.
+func TestProxySecureClient(t *testing.T) {
+	up, ca := newWSSUpstream(t)
+	px, err := NewProxy(ProxyConfig{Upstream: up.url("/"), UpstreamTLSCA: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile, err := tlsconn.GenerateSelfSigned(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := testOptions()
+	opt.Standalone[0].TLSCert, opt.Standalone[0].TLSKey = certFile, keyFile
+	srv := startServer(t, opt, func(s *Server) {
+		if err := s.Register(apps.Spec{Name: "p", Path: "/p", Scope: []string{"ws"}}, px); err != nil {
+			t.Fatal(err)
+		}
+	})
+	c := dialTLS(t, srv.Addr("ws"), "/p", certPool(t, certFile), tls.VersionTLS13)
+	for i := range 10 {
+		msg := bytes.Repeat([]byte{'a' + byte(i)}, 50000*i+1)
+		if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+			t.Fatal(err)
+		}
+		if typ, got, err := c.ReadMessage(); err != nil || typ != websocket.TextMessage || !bytes.Equal(got, msg) {
+			t.Fatalf("echo %d: %d bytes, %v", i, len(got), err)
+		}
+	}
+	if got := up.lastHeader().Get("X-Forwarded-Proto"); got != "https" {
+		t.Errorf("X-Forwarded-Proto %q, want https", got)
+	}
+}

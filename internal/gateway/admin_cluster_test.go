@@ -1,0 +1,97 @@
+package gateway
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/internal/cluster"
+	"github.com/wsgate/wsgate/internal/clusterbridge"
+	"github.com/wsgate/wsgate/internal/metrics"
+)
+
+// TestAdminWithCluster runs a gateway bridged over an embedded NATS server: the admin
+// listener is ready while the broker is connected, reports it in /api/status and serves
+// the cluster's metric families in a valid exposition; when the broker goes away,
+// /readyz answers 503 with the reason.
+func TestAdminWithCluster(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(5 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	defer ns.Shutdown()
+	url := "nats://" + ns.Addr().(*net.TCPAddr).String()
+
+	cfg, err := config.Parse([]byte(`
+[http]
+listen = "127.0.0.1:0"
+[admin]
+listen = "127.0.0.1:0"
+[cluster]
+nats = "` + url + `"
+name = "gw-test"
+[[app]]
+name = "feed"
+kind = "pubsub"
+path = "/feed"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := cluster.New(ClusterOptions(&cfg.Cluster, quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	gw, err := Build(cfg, nil, quiet, clusterbridge.Hook(node))
+	if err != nil {
+		t.Fatal(err)
+	}
+	adm, err := Admin(cfg, gw, node, "v-test", quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Stop(context.Background())
+	if err := adm.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Shutdown(context.Background())
+	base := "http://" + adm.Addr().String()
+
+	waitFor(t, "ready with the broker", func() bool { code, _ := get(t, base+"/readyz"); return code == 200 })
+	st := status(t, base)
+	if st.Cluster == nil || !st.Cluster.Connected || !strings.HasPrefix(st.Cluster.Broker, "nats://127.0.0.1:") {
+		t.Errorf("cluster in status: %+v", st.Cluster)
+	}
+	_, body := get(t, base+"/metrics")
+	if err := metrics.Lint([]byte(body)); err != nil {
+		t.Fatalf("%v\n%s", err, body)
+	}
+	for _, want := range []string{"\nwsgate_cluster_connected 1\n", "\nwsgate_ready 1\n", `wsgate_cluster_dropped_total{reason="disconnected"} 0`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+
+	ns.Shutdown()
+	waitFor(t, "not ready without the broker", func() bool { code, _ := get(t, base+"/readyz"); return code == 503 })
+	code, reason := get(t, base+"/readyz")
+	if code != 503 || !strings.HasPrefix(reason, "not ready: cluster broker ") {
+		t.Errorf("readyz without the broker: %d %q", code, reason)
+	}
+	if st := status(t, base); st.Ready || st.Cluster == nil || st.Cluster.Connected {
+		t.Errorf("status without the broker: ready %v cluster %+v", st.Ready, st.Cluster)
+	}
+}

@@ -1,0 +1,31 @@
+// Copyright (c) 2026 The Gnet Authors. All rights reserved.
+//
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+//go:build darwin || dragonfly || freebsd || netbsd || openbsd
+
+package netpoll
+
+import "golang.org/x/sys/unix"
+
+// filterFlags are the kevent flags of a filter in ModInterest: added, and enabled or disabled.
+func filterFlags(on, edgeTriggered bool) IOFlags {
+	flags := IOFlags(unix.EV_ADD | unix.EV_DISABLE)
+	if on {
+		flags = unix.EV_ADD | unix.EV_ENABLE
+	}
+	if edgeTriggered {
+		flags |= unix.EV_CLEAR
+	}
+	return flags
+}
