@@ -280,7 +280,9 @@ func (s *Server) planListeners(o *Options, ch *Changes) (*listenerPlan, error) {
 			p.Address = l.address
 			lp.next = append(lp.next, l)
 		default: // a standalone server moves: a new socket, the same index and TLS config
-			nl := &listener{idx: l.idx, name: l.name, address: p.Address, standalone: true, tls: l.tls, tlsFiles: files}
+			// The handshake histogram carries on with the server's name.
+			nl := &listener{idx: l.idx, name: l.name, address: p.Address, standalone: true, tls: l.tls, tlsFiles: files,
+				handshake: l.handshake}
 			lp.next = append(lp.next, nl)
 			lp.bound = append(lp.bound, nl)
 			lp.retire = append(lp.retire, l)
