@@ -155,18 +155,36 @@ func (c *conn) writePendPlain() {
 		case 0:
 			c.advance(int(n))
 			if int(n) < total {
-				c.waitWritable()
+				c.handOffInFlight()
 				return
 			}
 		case unix.EINTR:
 		case unix.EAGAIN:
-			c.waitWritable()
+			c.handOffInFlight()
 			return
 		default: // the connection is gone; gnet's read side reports it and closes
 			c.dropPend(false)
 			_ = c.gc.Close()
 			return
 		}
+	}
+}
+
+// handOffInFlight is called when the socket is full: the next gnetChunk bytes of the piece
+// being written go to gnet, which writes them as soon as the socket takes more and reports
+// the drain (OnDrain, flow.go), which writes on from here. So output moves at the client's
+// pace rather than the ticker's, and gnet holds at most one chunk of copied bytes per
+// connection; the rest waits here, by reference. Loop only.
+func (c *conn) handOffInFlight() {
+	if len(c.pend) > 0 {
+		if rest := c.pend[0].b[c.pendOff:]; len(rest) > 0 {
+			k := min(len(rest), gnetChunk)
+			_, _ = c.gc.Write(rest[:k])
+			c.advance(k)
+		}
+	}
+	if len(c.pend) > 0 {
+		c.waitWritable() // also woken by OnDrain
 	}
 }
 
