@@ -252,6 +252,7 @@ func (s *Server) Start() error {
 			return err
 		}
 	}
+	reserveSpareProc(s.opt().EventLoops)
 	cli, err := gnet.NewClient(&handler{s: s},
 		gnet.WithNumEventLoop(s.opt().EventLoops),
 		gnet.WithTicker(true),

@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +49,7 @@ func monotonic() int64 { return int64(time.Since(epoch)) }
 // deliver writes one publish to the subscriber and reports whether it took it.
 func (c *client) deliver(d *delivery) bool {
 	if c.fn != nil {
-		c.fn(Message{Topic: d.topic, Kind: d.kind, Data: d.data})
+		c.fn(Message{Topic: d.ownTopic(), Kind: d.kind, Data: d.data})
 		return true
 	}
 	if c.raw {
@@ -100,17 +101,48 @@ func (a *App) subscribe(c *client, filter string, ack bool, id []byte) error {
 	defer a.mu.Unlock()
 	c.ack(ack, id)
 	a.retained.Match(filter, c.deliverRetained)
-	_, first, err := a.tree.Subscribe(filter, c)
-	if err != nil {
-		return err
+	a.add(c, filter)
+	return nil
+}
+
+// subscribeURL subscribes c to the URL topics of its upgrade request (valid, allowed,
+// within the limit and distinct: OnHandshake checked them) at once, so that a retained
+// value that several of them match (overlapping filters) arrives once, and every one
+// before any live message. A refusal of the OnSubscribe hook is returned with its filter.
+func (a *App) subscribeURL(c *client, filters []string) (string, error) {
+	if h := a.opts.OnSubscribe; h != nil {
+		for _, f := range filters {
+			if err := h(c.conn, c.user, f); err != nil {
+				return f, err
+			}
+		}
 	}
-	c.filters.add(filter)
-	if first {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, f := range filters {
+		a.retained.Match(f, func(t string, v *stored) {
+			for _, g := range filters[:i] {
+				if topic.Matches(g, t) {
+					return // delivered for an earlier filter
+				}
+			}
+			c.deliverRetained(t, v)
+		})
+	}
+	for _, f := range filters {
+		a.add(c, f)
+	}
+	return "", nil
+}
+
+// add puts filter (valid, not yet c's, not borrowed) in the tree for c; app.mu is held.
+func (a *App) add(c *client, filter string) {
+	if _, first, _ := a.tree.Subscribe(filter, c); first {
 		if bb := a.bridge.Load(); bb != nil {
 			bb.b.Interest(a.opts.Name, filter, true)
 		}
 	}
-	return nil
+	c.filters.add(filter)
 }
 
 // unsubscribe removes filter for c; an unknown filter is not an error.
@@ -174,17 +206,17 @@ func (a *App) OnHandshake(h *apps.Handshake) error {
 		c.env = &envState{}
 	}
 	if len(h.Query) > 0 {
-		q, err := url.ParseQuery(string(h.Query))
-		if err != nil {
+		var retain string
+		var err error
+		if c.urlTopics, retain, err = urlParams(string(h.Query)); err != nil {
 			return apps.Refuse(400, "pubsub: malformed query")
 		}
-		c.urlTopics = q["topic"]
-		switch q.Get("retain") {
+		switch retain {
 		case "", "0", "false":
 		case "1", "true":
 			c.retain = true
 		default:
-			return apps.Refuse(400, "pubsub: retain must be 1 or 0")
+			return apps.Refuse(400, "pubsub: retain must be 1, 0, true or false")
 		}
 	}
 	if max := a.opts.MaxSubscriptions; max > 0 && len(c.urlTopics) > max {
@@ -212,8 +244,8 @@ func (a *App) OnOpen(conn apps.Conn) {
 	}
 	c.conn = conn
 	c.last = monotonic()
-	for _, t := range c.urlTopics {
-		if err := a.subscribe(c, t, false, nil); err != nil { // the hook's refusal
+	if len(c.urlTopics) > 0 {
+		if t, err := a.subscribeURL(c, c.urlTopics); err != nil { // the hook's refusal
 			c.closed = true
 			_ = conn.Close(apps.ClosePolicy, closeReason("topic "+quoteShort(t)+": ", err))
 			return
@@ -281,7 +313,9 @@ func (a *App) OnMessage(conn apps.Conn, t apps.MessageType, data []byte) {
 	case opUnsubscribe:
 		err = a.unsubscribe(c, tp)
 	case opPublish:
-		err = a.clientPublish(c, tp, r)
+		if err = a.clientPublish(c, tp, r); err == nil {
+			return // answered by publish, before the deliveries
+		}
 	}
 	if err != nil {
 		c.answerError(r.id, err)
@@ -326,7 +360,7 @@ func (a *App) clientPublish(c *client, tp string, r *request) error {
 			return err
 		}
 	}
-	_, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, true)
+	_, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, true, c, r.id)
 	*m = Message{}
 	if cap(c.env.text) > maxPooled {
 		c.env.text = nil
@@ -354,7 +388,7 @@ func (a *App) rawSend(c *client, t apps.MessageType, data []byte) {
 			return
 		}
 	}
-	if _, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, true); err != nil {
+	if _, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, true, nil, nil); err != nil {
 		c.closed = true
 		_ = c.conn.Close(apps.ClosePolicy, closeReason("", err))
 	}
@@ -368,6 +402,40 @@ func (a *App) OnClose(conn apps.Conn, _ apps.CloseCode, _ string) {
 	}
 	c.closed = true
 	a.unsubscribeAll(c)
+}
+
+// urlParams reads the parameters of an upgrade request's query that pubsub uses: its
+// distinct topic values, in order, and the first retain value. Unlike url.ParseQuery it
+// takes '+' literally, not as a form-encoded space: in a topic it is the MQTT wildcard,
+// written by hand as "?topic=sensors/+/temp" and sent so by browsers (a space is %20).
+// A malformed percent-escape is an error; other parameters are ignored.
+func urlParams(q string) (topics []string, retain string, err error) {
+	seenRetain := false
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k, err = url.PathUnescape(k); err != nil {
+			return nil, "", err
+		}
+		switch k {
+		case "topic":
+			if v, err = url.PathUnescape(v); err != nil {
+				return nil, "", err
+			}
+			if !slices.Contains(topics, v) {
+				topics = append(topics, v)
+			}
+		case "retain":
+			if v, err = url.PathUnescape(v); err != nil {
+				return nil, "", err
+			}
+			if !seenRetain {
+				retain, seenRetain = v, true
+			}
+		}
+	}
+	return topics, retain, nil
 }
 
 // allow takes one token from the connection's bucket (burst = rate) and reports whether

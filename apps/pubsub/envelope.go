@@ -157,7 +157,7 @@ func (d *decoder) decode(p []byte, r *request) error {
 }
 
 func skipWS(p []byte, i int) int {
-	for i < len(p) && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
+	for i < len(p) && isJSONSpace(p[i]) {
 		i++
 	}
 	return i
@@ -344,7 +344,9 @@ func appendString(dst []byte, s []byte) []byte {
 func appendData(dst []byte, k Kind, data []byte) []byte {
 	switch {
 	case k == JSON && len(data) > 0:
-		return append(dst, data...)
+		// The value without the whitespace around it (a body ending in a newline): every
+		// envelope stays one line. Raw receivers get the payload as it is.
+		return append(dst, trimJSONSpace(data)...)
 	case k == Binary:
 		dst = append(dst, `{"base64":"`...)
 		dst = base64.StdEncoding.AppendEncode(dst, data)
@@ -352,6 +354,20 @@ func appendData(dst []byte, k Kind, data []byte) []byte {
 	}
 	return appendString(dst, data)
 }
+
+// trimJSONSpace is p without the JSON whitespace (RFC 8259 §2) at either end.
+func trimJSONSpace(p []byte) []byte {
+	i, j := 0, len(p)
+	for i < j && isJSONSpace(p[i]) {
+		i++
+	}
+	for j > i && isJSONSpace(p[j-1]) {
+		j--
+	}
+	return p[i:j]
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // appendMessage appends the message envelope of one publish.
 func appendMessage(dst []byte, t string, k Kind, data []byte, retained bool) []byte {

@@ -237,3 +237,29 @@ func TestGoSubscribe(t *testing.T) {
 }
 
 var _ = http.Header{}
+
+// A Go subscriber may keep m.Topic (a string): it must not change when the client that
+// published sends its next request.
+func TestGoSubscriberKeepsTopic(t *testing.T) {
+	g := startGateway(t, pubsub.Options{ClientPublish: true})
+	var mu sync.Mutex
+	var topics []string
+	cancel, err := g.app.Subscribe("k/#", func(m pubsub.Message) {
+		mu.Lock()
+		topics = append(topics, m.Topic)
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	c := g.dialEnv(t, "", nil)
+	c.request(`{"type":"publish","topic":"k/aaaa","data":1,"id":1}`, `{"type":"ack","id":1}`)
+	c.request(`{"type":"publish","topic":"k/bb","data":2,"id":2}`, `{"type":"ack","id":2}`)
+	c.request(`{"type":"subscribe","topic":"zzzzzzzz","id":3}`, `{"type":"ack","id":3}`)
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"k/aaaa", "k/bb"}; !slices.Equal(topics, want) {
+		t.Errorf("kept topics %q, want %q", topics, want)
+	}
+}

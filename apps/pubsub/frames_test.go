@@ -90,3 +90,46 @@ func TestFramesOnTheWire(t *testing.T) {
 		t.Errorf("raw receiver without compression: %+v %d bytes", h, len(p))
 	}
 }
+
+// A JSON payload reaches raw receivers byte for byte, surrounding whitespace included (a
+// body sent with curl --data-binary @file ends with a newline); the envelope holds the
+// value without it, so that every envelope is one line.
+func TestJSONPayloadWhitespace(t *testing.T) {
+	g := startGateway(t, pubsub.Options{})
+	raw, err := wstest.Dial(g.addr, "/ps?topic=w", wstest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	env, err := wstest.Dial(g.addr, "/ps?topic=w", wstest.Options{Header: []string{"Sec-WebSocket-Protocol: " + pubsub.Subprotocol}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	g.waitSubscriptions(t, 2)
+	for _, tt := range []struct{ body, envelope string }{
+		{"{\"v\": [1, 2]}\n", `{"type":"message","topic":"w","data":{"v": [1, 2]}}`},
+		{" \t\r\n\"s\" \r\n", `{"type":"message","topic":"w","data":"s"}`},
+		{"7", `{"type":"message","topic":"w","data":7}`},
+	} {
+		g.publish(t, "w", pubsub.JSON, tt.body, false)
+		if _, p := rawFrame(t, raw); string(p) != tt.body {
+			t.Errorf("raw receiver got %q, want %q", p, tt.body)
+		}
+		if _, p := rawFrame(t, env); string(p) != tt.envelope {
+			t.Errorf("envelope receiver got %q, want %q", p, tt.envelope)
+		}
+	}
+	// A retained value too.
+	g.publish(t, "w", pubsub.JSON, "true\n", true)
+	rawFrame(t, raw)
+	rawFrame(t, env)
+	late, err := wstest.Dial(g.addr, "/ps?topic=w", wstest.Options{Header: []string{"Sec-WebSocket-Protocol: " + pubsub.Subprotocol}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Close()
+	if _, p := rawFrame(t, late); string(p) != `{"type":"message","topic":"w","data":true,"retained":true}` {
+		t.Errorf("retained envelope %q", p)
+	}
+}

@@ -41,19 +41,24 @@ func PublishHandler(lookup func(app string) *App) http.Handler {
 			answer(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
 			return
 		}
-		q := r.URL.Query()
-		t := q.Get("topic")
-		if t == "" {
+		// '+' is the wildcard here too, not a space (see urlParams).
+		topics, retainParam, err := urlParams(r.URL.RawQuery)
+		if err != nil {
+			answer(w, http.StatusBadRequest, "malformed query")
+			return
+		}
+		if len(topics) == 0 || topics[0] == "" {
 			answer(w, http.StatusBadRequest, "missing topic parameter")
 			return
 		}
+		t := topics[0]
 		retain := false
-		switch q.Get("retain") {
+		switch retainParam {
 		case "", "0", "false":
 		case "1", "true":
 			retain = true
 		default:
-			answer(w, http.StatusBadRequest, "retain must be 1 or 0")
+			answer(w, http.StatusBadRequest, "retain must be 1, 0, true or false")
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxPublishBody))

@@ -56,10 +56,11 @@ func TestPublishHandler(t *testing.T) {
 		{"unknown app", "POST", "/api/apps/nope/publish?topic=t", "text/plain", "x", 404, `{"error":"unknown pubsub application \"nope\""}`, "", 0, ""},
 		{"no topic", "POST", "/api/apps/ps/publish", "text/plain", "x", 400, `{"error":"missing topic parameter"}`, "", 0, ""},
 		{"wildcard topic", "POST", "/api/apps/ps/publish?topic=t/%2B", "text/plain", "x", 400, `{"error":"wildcard in a publish topic"}`, "", 0, ""},
+		{"+ as written is the wildcard", "POST", "/api/apps/ps/publish?topic=t/+", "text/plain", "x", 400, `{"error":"wildcard in a publish topic"}`, "", 0, ""},
 		{"bad JSON", "POST", "/api/apps/ps/publish?topic=t/7", "application/json", "{nope", 400, `{"error":"payload of kind JSON is not a JSON value in UTF-8"}`, "", 0, ""},
 		{"JSON not UTF-8", "POST", "/api/apps/ps/publish?topic=t/7", "application/json", "\"\xff\"", 400, `{"error":"payload of kind JSON is not a JSON value in UTF-8"}`, "", 0, ""},
 		{"text not UTF-8", "POST", "/api/apps/ps/publish?topic=t/7", "text/plain", "\xff", 400, `{"error":"payload of kind Text is not valid UTF-8"}`, "", 0, ""},
-		{"bad retain", "POST", "/api/apps/ps/publish?topic=t/7&retain=yes", "text/plain", "x", 400, `{"error":"retain must be 1 or 0"}`, "", 0, ""},
+		{"bad retain", "POST", "/api/apps/ps/publish?topic=t/7&retain=yes", "text/plain", "x", 400, `{"error":"retain must be 1, 0, true or false"}`, "", 0, ""},
 		{"GET", "GET", "/api/apps/ps/publish?topic=t/7", "", "", 405, `{"error":"method not allowed: use POST"}`, "", 0, ""},
 		{"other path", "POST", "/api/apps/ps/other", "", "", 404, `{"error":"not found"}`, "", 0, ""},
 	}

@@ -123,9 +123,10 @@ type Options struct {
 	// makes (the connection's value, Conn.Value, belongs to the App: leave it alone),
 	// after the built-in checks (topic, ACL, limits) passed. A non-nil error refuses
 	// the request: an error answer with the error's text, or close 1008 in raw mode.
-	// OnPublish may change m (Data, Kind, Topic, Retain) before it is published; it must
-	// not keep m.Data, which is borrowed. Both run on the connection's event loop and must
-	// not block.
+	// OnPublish may change m (Data, Kind, Topic, Retain) before it is published. The
+	// filter and m.Data and m.Topic may be borrowed from the client's frame: copy them
+	// (strings.Clone) to keep them past the call. Both run on the connection's event loop
+	// and must not block.
 	OnSubscribe func(c apps.Conn, user, filter string) error
 	OnPublish   func(c apps.Conn, user string, m *Message) error
 	// Logger receives the application's log lines (default slog.Default()).
@@ -241,15 +242,15 @@ func (a *App) SetBridge(b Bridge) {
 // clears it); ErrRetainedFull when the store is full, and then nothing is delivered. The
 // client_publish option does not apply. data is copied before Publish returns.
 func (a *App) Publish(t string, kind Kind, data []byte, retain bool) (int, error) {
-	return a.publish(t, kind, data, retain, true)
+	return a.publish(t, kind, data, retain, true, nil, nil)
 }
 
 // DeliverRemote delivers a message that came from another gateway to local subscribers only (never forwarded again); returns local deliveries.
 // A retained message also updates the local retained value, when the store has room.
 func (a *App) DeliverRemote(m Message) int {
-	n, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, false)
+	n, err := a.publish(m.Topic, m.Kind, m.Data, m.Retain, false, nil, nil)
 	if errors.Is(err, ErrRetainedFull) {
-		n, _ = a.publish(m.Topic, m.Kind, m.Data, false, false)
+		n, _ = a.publish(m.Topic, m.Kind, m.Data, false, false, nil, nil)
 	} else if err != nil {
 		a.badLog.log(a.log, "remote message dropped", "topic", m.Topic, "err", err)
 	}
@@ -287,8 +288,10 @@ func checkPayload(k Kind, data []byte) error {
 
 // publish is every publish's path: validate, update the retained value, match, deliver to
 // local receivers with one encoding per receiver mode, and hand a copy to the bridge when
-// forward is set. t may be borrowed (unsafe.String over a frame): nothing keeps it.
-func (a *App) publish(t string, kind Kind, data []byte, retain, forward bool) (int, error) {
+// forward is set. t may be borrowed (unsafe.String over a frame): nothing keeps it. With
+// from, an envelope client's request, from gets its ack (carrying id) once the publish is
+// accepted and before any delivery: the answer before the copy it brings back to from.
+func (a *App) publish(t string, kind Kind, data []byte, retain, forward bool, from *client, id []byte) (int, error) {
 	if err := topic.ValidTopic(t); err != nil {
 		return 0, topicError{err}
 	}
@@ -309,6 +312,9 @@ func (a *App) publish(t string, kind Kind, data []byte, retain, forward bool) (i
 		a.mu.Unlock()
 	} else {
 		d.subs = a.tree.Match(t, d.subs[:0])
+	}
+	if from != nil {
+		from.ack(true, id)
 	}
 	n := 0
 	for _, c := range d.subs {
@@ -338,6 +344,16 @@ type delivery struct {
 	raw, env     apps.PreparedMessage
 	rawOK, envOK bool
 	buf          []byte // the envelope being encoded
+	owned        string // a copy of topic for Go subscribers, made on first use
+}
+
+// ownTopic is the topic as a string of its own: d.topic may be borrowed from a client's
+// request, and a Go subscriber may keep the Message's Topic.
+func (d *delivery) ownTopic() string {
+	if d.owned == "" {
+		d.owned = strings.Clone(d.topic)
+	}
+	return d.owned
 }
 
 func (a *App) getDelivery(t string, kind Kind, data []byte) *delivery {
@@ -356,7 +372,7 @@ const maxPooled = 1 << 20
 func (a *App) putDelivery(d *delivery) {
 	clear(d.subs)
 	d.subs = d.subs[:0]
-	d.topic, d.data = "", nil
+	d.topic, d.data, d.owned = "", nil, ""
 	if cap(d.buf) > maxPooled || cap(d.raw.Data()) > maxPooled || cap(d.env.Data()) > maxPooled {
 		return // let a huge one go
 	}

@@ -183,13 +183,13 @@ func TestEnvelope(t *testing.T) {
 	c.expect(`{"type":"error","error":"binary frames are not part of wsgate.pubsub.v1"}`)
 
 	// publish: D is any JSON value; the publisher is answered, subscribers get the message
-	// (the publisher too, being subscribed).
+	// (the publisher too, being subscribed: after its ack).
 	for i, d := range []string{`{"temp":21.5,"tags":["a","b"]}`, `[1,null,true]`, `-0.5e3`, `"text \"quoted\" ✓"`, `null`} {
 		id := string(rune('a' + i))
 		c.send(`{"type":"publish","topic":"room/1","data":` + d + `,"id":"` + id + `"}`)
 		want := `{"type":"message","topic":"room/1","data":` + d + `}`
-		c.expect(want)
 		c.expect(`{"type":"ack","id":"` + id + `"}`)
+		c.expect(want)
 		other.expect(want)
 	}
 	// unsubscribe stops the messages.

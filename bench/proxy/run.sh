@@ -5,6 +5,7 @@
 # scenario (RSS growth per proxied pair); the figures are the proxy's own process.
 #
 #   bash bench/proxy/run.sh            # needs: go, nginx (apt-get install -y nginx)
+#   ROUNDS=5 DURATION=3s bash bench/proxy/run.sh   # alternating rounds; quote medians
 #
 # nginx runs as one process (master_process off, one worker): the CPU and RSS sampled are
 # all of it. wsgate runs with its default loops (one per CPU). Both share the machine's cores
@@ -94,14 +95,24 @@ sleep 1
 
 conns=${CONNS:-1000}
 idle=${IDLE:-5000}
+rounds=${ROUNDS:-1}
+secs=${DURATION:-5s}
+target() { if [ "$1" = wsgate ]; then addr=127.0.0.1:$GW pid=$gwpid; else addr=127.0.0.1:$NG pid=$ngpid; fi; }
 for who in wsgate nginx; do
-	if [ $who = wsgate ]; then addr=127.0.0.1:$GW pid=$gwpid; else addr=127.0.0.1:$NG pid=$ngpid; fi
+	target $who
 	# First, on the fresh process: memory freed by a load run would be reused by the pairs
 	# and hide what they cost.
 	echo "== $who: idle, $idle proxied pairs (RSS per pair)"
 	"$work/wsbench" run -scenario idle -addr "$addr" -path /echo -conns "$idle" -pid "$pid"
-	echo "== $who: echo, $conns connections x 64 B through the proxy"
-	"$work/wsbench" run -scenario echo -addr "$addr" -path /echo -conns "$conns" -size 64 -duration 5s -pid "$pid"
-	echo "== $who: echo, 100 connections x 4 KiB"
-	"$work/wsbench" run -scenario echo -addr "$addr" -path /echo -conns 100 -size 4096 -duration 5s -pid "$pid"
+done
+# ROUNDS=n repeats the load runs, alternating the two proxies, so that both meet the same
+# background load: on a shared machine compare the medians.
+for round in $(seq 1 "$rounds"); do
+	for who in wsgate nginx; do
+		target $who
+		echo "== round $round, $who: echo, $conns connections x 64 B through the proxy"
+		"$work/wsbench" run -scenario echo -addr "$addr" -path /echo -conns "$conns" -size 64 -duration "$secs" -pid "$pid"
+		echo "== round $round, $who: echo, 100 connections x 4 KiB"
+		"$work/wsbench" run -scenario echo -addr "$addr" -path /echo -conns 100 -size 4096 -duration "$secs" -pid "$pid"
+	done
 done

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -31,6 +32,10 @@ func (s *Server) routes() {
 	s.Handle("GET /metrics", http.HandlerFunc(s.metrics))
 	s.Handle("GET /api/status", http.HandlerFunc(s.status))
 	s.Handle("POST /api/apps/{app}/publish", http.HandlerFunc(s.publish))
+	s.Handle("/api/apps/{app}/publish", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		jsonError(w, http.StatusMethodNotAllowed, "admin: method not allowed: publish with POST")
+	}))
 	s.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		jsonError(w, http.StatusNotFound, "admin: no such API endpoint")
 	}))
@@ -158,7 +163,10 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusNotImplemented, "admin: publishing is not available in this gateway")
 		return
 	}
-	q := r.URL.Query()
+	// '+' is taken literally, not as a form-encoded space: in a topic it is the MQTT
+	// wildcard, and "?topic=a/+" must be refused as one rather than publish to "a/ "
+	// (a space is %20). The WebSocket URL's ?topic= reads it the same way (apps/pubsub).
+	q, _ := url.ParseQuery(strings.ReplaceAll(r.URL.RawQuery, "+", "%2B"))
 	topic := q.Get("topic")
 	if topic == "" {
 		jsonError(w, http.StatusBadRequest, "admin: the topic query parameter is required")

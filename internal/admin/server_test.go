@@ -51,6 +51,8 @@ func TestRoutes(t *testing.T) {
 		{"open metrics", open, "GET", "/metrics", "", 200, "text/plain", "wsgate_ready 1"},
 		{"open status", open, "GET", "/api/status", "", 200, "application/json", `"version":"devel"`},
 		{"no publisher", open, "POST", "/api/apps/echo/publish?topic=t", "", 501, "application/json", "not available"},
+		{"publish with GET", protected, "GET", "/api/apps/echo/publish?topic=t", opsToken, 405, "application/json", "POST"},
+		{"publish with GET unauthenticated", protected, "GET", "/api/apps/echo/publish?topic=t", "", 401, "application/json", "bearer token"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -184,6 +186,8 @@ func TestPublish(t *testing.T) {
 			&publishCall{"chat", "news", "application/json", `{"a":1}`, false}},
 		{"retained", "/api/apps/chat/publish?topic=a/b&retain=1", "text/plain", "hi", 0, nil, 200, `{"delivered":3}` + "\n",
 			&publishCall{"chat", "a/b", "text/plain", "hi", true}},
+		{"+ is the wildcard, not a space", "/api/apps/chat/publish?topic=a/+/b+c%20d", "text/plain", "hi", 0, nil, 200, `{"delivered":3}` + "\n",
+			&publishCall{"chat", "a/+/b+c d", "text/plain", "hi", false}},
 		{"no topic", "/api/apps/chat/publish", "", "x", 0, nil, 400, `{"error":"admin: the topic query parameter is required"}` + "\n", nil},
 		{"bad retain", "/api/apps/chat/publish?topic=t&retain=maybe", "", "x", 0, nil, 400, `{"error":"admin: retain must be 1, 0, true or false"}` + "\n", nil},
 		{"too large", "/api/apps/chat/publish?topic=t", "", strings.Repeat("x", 17), 0, nil, 413, `{"error":"admin: body larger than 16 bytes"}` + "\n", nil},

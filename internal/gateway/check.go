@@ -7,15 +7,16 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/wsgate/wsgate/apps/pubsub"
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/internal/auth"
 	"github.com/wsgate/wsgate/internal/tlsconn"
 )
 
 // CheckFiles opens every file cfg names, as the server would at start: each certificate
-// and key pair (parsed and matched), each application's credentials file, the admin
-// listener's token file, the cluster's credentials and CA files, and the static root. It returns the problems joined, each naming
-// its field. It binds nothing.
+// and key pair (parsed and matched), each application's credentials file and ACL, the
+// admin listener's token file, the cluster's credentials and CA files, and the static
+// root. It returns the problems joined, each naming its field. It binds nothing.
 func CheckFiles(cfg *config.Config) error {
 	var errs []error
 	pair := func(field, cert, key string) {
@@ -41,6 +42,11 @@ func CheckFiles(cfg *config.Config) error {
 	for i := range cfg.Apps {
 		if _, err := Authenticator(&cfg.Apps[i], quiet); err != nil {
 			errs = append(errs, fmt.Errorf("app[%d].credentials: %w", i, err))
+		}
+		if acl := cfg.Apps[i].ACL; acl != "" {
+			if _, err := pubsub.LoadACL(acl); err != nil {
+				errs = append(errs, fmt.Errorf("app[%d].acl: %w", i, err))
+			}
 		}
 	}
 	cl := &cfg.Cluster

@@ -70,8 +70,8 @@ acl = "` + acl + `"
 		{`{"type":"subscribe","topic":"sensors/#","id":3}`, `{"type":"ack","id":3}`},
 		{`{"type":"subscribe","topic":"sensors/x/+","id":4}`, `{"type":"error","id":4,"error":"subscription limit reached"}`},
 		{`{"type":"publish","topic":"sensors/bob","data":1,"id":5}`, `{"type":"error","id":5,"error":"not allowed"}`},
-		{`{"type":"publish","topic":"sensors/alice","data":2,"id":6}`, `{"type":"message","topic":"sensors/alice","data":2}`},
-		{"", `{"type":"ack","id":6}`},
+		{`{"type":"publish","topic":"sensors/alice","data":2,"id":6}`, `{"type":"ack","id":6}`},
+		{"", `{"type":"message","topic":"sensors/alice","data":2}`},
 	}
 	for _, st := range steps {
 		if st.req != "" {
@@ -122,5 +122,13 @@ func TestPubSubBadACL(t *testing.T) {
 	_, err = New(cfg, nil, quiet)
 	if err == nil || !strings.Contains(err.Error(), `app[0] "t": acl: `) || !strings.Contains(err.Error(), "line 1") {
 		t.Fatalf("New = %v", err)
+	}
+	// wsgate -check opens the ACL too, so that it says what start would.
+	if err := CheckFiles(cfg); err == nil || !strings.Contains(err.Error(), "app[0].acl: ") || !strings.Contains(err.Error(), "line 1") {
+		t.Fatalf("CheckFiles = %v", err)
+	}
+	os.Remove(acl)
+	if err := CheckFiles(cfg); err == nil || !strings.Contains(err.Error(), "app[0].acl: ") {
+		t.Fatalf("CheckFiles without the file = %v", err)
 	}
 }
