@@ -7,8 +7,10 @@ import (
 
 // PreparedMessage is a message encoded once and sent to many connections: the frame is
 // built once and, for connections with permessage-deflate and no server context takeover,
-// compressed at most once too. Conn.WritePrepared copies the encoded bytes before it
-// returns, so a PreparedMessage may be reused (Reset) once a fan-out loop is done. A
+// compressed at most once too. The engine's connections queue a reference to the encoded
+// frame, not a copy (one frame in memory however many receivers wait for it), and the frame
+// lives until the last of them has sent it; so a PreparedMessage may be reused (Reset) once
+// a fan-out loop is done: Reset lets go of the old frame and builds a new one. A
 // PreparedMessage is safe for concurrent WritePrepared calls, but Reset must not race them.
 type PreparedMessage struct {
 	typ MessageType

@@ -85,6 +85,15 @@ type WebSocket struct {
 	MaxTargetBytes Size `toml:"max_target_bytes"`
 	// MaxPendingBytes bounds the output queued for one connection (slow consumers); default 256KiB.
 	MaxPendingBytes Size `toml:"max_pending_bytes"`
+	// MaxHandshakingPerSource caps the connections from one address counted in
+	// MaxHandshaking; default 256. Over it the newest is closed.
+	MaxHandshakingPerSource int `toml:"max_handshaking_per_source"`
+	// MaxOutputMemory bounds the output queued for all connections together (a frame shared
+	// by many receivers counts once); default 1GiB. Over it the largest backlogs close 1008.
+	MaxOutputMemory Size `toml:"max_output_memory"`
+	// MaxInputMemory bounds the input buffered for all connections together (messages in
+	// progress); default 1GiB. The connection whose buffer would pass it closes 1013.
+	MaxInputMemory Size `toml:"max_input_memory"`
 }
 
 // Log configures logging ([log]).
@@ -315,6 +324,11 @@ const (
 	DefaultLogFormat        = "text"
 	DefaultAuth             = "none"
 	DefaultAdminMaxConns    = 64
+
+	DefaultMaxHandshakingPerSource = 256
+	DefaultMaxOutputMemory         = 1 * GiB
+	DefaultMaxInputMemory          = 1 * GiB
+
 	// HTTPServer is the scope name of the HTTP service.
 	HTTPServer = "http"
 )
@@ -465,6 +479,9 @@ func (c *Config) normalizeServer() {
 	setDefault(&w.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	setDefault(&w.MaxTargetBytes, DefaultMaxTargetBytes)
 	setDefault(&w.MaxPendingBytes, DefaultMaxPendingBytes)
+	setDefault(&w.MaxHandshakingPerSource, DefaultMaxHandshakingPerSource)
+	setDefault(&w.MaxOutputMemory, DefaultMaxOutputMemory)
+	setDefault(&w.MaxInputMemory, DefaultMaxInputMemory)
 	setDefault(&w.HandshakeTimeout, DefaultHandshakeTimeout)
 	setDefault(&w.ShutdownTimeout, DefaultShutdownTimeout)
 	setDefault(&w.CloseTimeout, DefaultCloseTimeout)

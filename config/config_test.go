@@ -28,6 +28,9 @@ handshake_timeout = "2s"
 max_header_bytes = "16KiB"
 max_target_bytes = "2 KiB"
 max_pending_bytes = "1MB"
+max_handshaking_per_source = 32
+max_output_memory = "64MiB"
+max_input_memory = "32MiB"
 max_handshaking = 50
 shutdown_timeout = "10s"
 close_timeout = "500ms"
@@ -70,6 +73,7 @@ func fullConfig() *Config {
 			Enabled: false, PingInterval: time.Minute,
 			MaxConnections: 100, MaxConnectionsPerApp: 10, MaxHandshaking: 50,
 			MaxMessageSize: 2048, MaxHeaderBytes: 16 * KiB, MaxTargetBytes: 2 * KiB, MaxPendingBytes: 1e6,
+			MaxHandshakingPerSource: 32, MaxOutputMemory: 64 * MiB, MaxInputMemory: 32 * MiB,
 			HandshakeTimeout: 2 * time.Second, ShutdownTimeout: 10 * time.Second, CloseTimeout: 500 * time.Millisecond,
 		},
 		Log:   Log{Level: "debug", Format: "json"},
@@ -332,6 +336,8 @@ func TestNormalize(t *testing.T) {
 		w.MaxMessageSize != DefaultMaxMessageSize || w.MaxHeaderBytes != DefaultMaxHeaderBytes ||
 		w.MaxTargetBytes != DefaultMaxTargetBytes || w.MaxPendingBytes != DefaultMaxPendingBytes ||
 		w.MaxHandshaking != DefaultMaxHandshaking || w.HandshakeTimeout != DefaultHandshakeTimeout ||
+		w.MaxHandshakingPerSource != DefaultMaxHandshakingPerSource ||
+		w.MaxOutputMemory != DefaultMaxOutputMemory || w.MaxInputMemory != DefaultMaxInputMemory ||
 		w.ShutdownTimeout != DefaultShutdownTimeout || w.CloseTimeout != DefaultCloseTimeout ||
 		c.Log != (Log{Level: "info", Format: "text"}) {
 		t.Errorf("Normalize left zeros: %+v", c)

@@ -51,6 +51,9 @@ func (c *Config) Validate() error {
 	v.limit("websocket.max_header_bytes", int64(w.MaxHeaderBytes), true)
 	v.limit("websocket.max_target_bytes", int64(w.MaxTargetBytes), true)
 	v.limit("websocket.max_pending_bytes", int64(w.MaxPendingBytes), true)
+	v.limit("websocket.max_handshaking_per_source", int64(w.MaxHandshakingPerSource), true)
+	v.limit("websocket.max_output_memory", int64(w.MaxOutputMemory), true)
+	v.limit("websocket.max_input_memory", int64(w.MaxInputMemory), true)
 
 	v.oneOf("log.level", c.Log.Level, logLevels)
 	v.oneOf("log.format", c.Log.Format, logFormats)

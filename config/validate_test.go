@@ -82,6 +82,9 @@ var validateCases = []struct {
 	{"max header bytes negative", func(c *Config) { c.WebSocket.MaxHeaderBytes = -1 }, "websocket.max_header_bytes", "must be > 0"},
 	{"max target bytes zero", func(c *Config) { c.WebSocket.MaxTargetBytes = 0 }, "websocket.max_target_bytes", "must be > 0"},
 	{"max pending bytes zero", func(c *Config) { c.WebSocket.MaxPendingBytes = 0 }, "websocket.max_pending_bytes", "must be > 0"},
+	{"max handshaking per source zero", func(c *Config) { c.WebSocket.MaxHandshakingPerSource = 0 }, "websocket.max_handshaking_per_source", "must be > 0"},
+	{"max output memory negative", func(c *Config) { c.WebSocket.MaxOutputMemory = -1 }, "websocket.max_output_memory", "must be > 0"},
+	{"max input memory zero", func(c *Config) { c.WebSocket.MaxInputMemory = 0 }, "websocket.max_input_memory", "must be > 0"},
 	// Log.
 	{"log level unknown", func(c *Config) { c.Log.Level = "verbose" }, "log.level", `"verbose": want one of debug, info, warn, error`},
 	{"log level upper case", func(c *Config) { c.Log.Level = "INFO" }, "log.level", "want one of"},

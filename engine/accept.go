@@ -28,16 +28,24 @@ const (
 // at most once per logEvery for the whole server, with the count of those not logged.
 func (s *Server) accept(l *listener) {
 	defer s.acceptWG.Done()
+	spare := newSpareFD() // sparefd.go
+	defer spare.release()
 	var backoff time.Duration
 	for {
-		nc, err := l.ln.Accept()
+		var nc net.Conn
+		err := errNoSpare
+		if spare.hold() {
+			nc, err = l.ln.Accept()
+		}
 		if err == nil {
 			if s.stopping.Load() {
 				nc.Close()
 				continue
 			}
 			s.stats.Accepted.Add(1)
-			// EnrollContext closes nc in every case.
+			// EnrollContext closes nc in every case; the spare's descriptor is there for
+			// its duplicate.
+			spare.release()
 			if _, err = s.cli.EnrollContext(nc, l); err == nil {
 				backoff = 0
 				continue
@@ -56,6 +64,9 @@ func (s *Server) accept(l *listener) {
 		s.sleepUnlessStopping(backoff)
 	}
 }
+
+// errNoSpare: the spare descriptor could not be taken again; accepting waits for one.
+var errNoSpare = errors.New("engine: no descriptor for the spare; not accepting")
 
 // handOffError is a failure to hand an accepted socket to a loop.
 type handOffError struct{ err error }

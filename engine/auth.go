@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"runtime"
 	"slices"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -29,6 +31,7 @@ type authVerdict struct {
 // authJob is one slow check; Run delivers its verdict on the connection's loop.
 type authJob struct {
 	c             *conn
+	src           netip.Addr // the source admitted by authGuard
 	a             apps.Authenticator
 	authorization []byte
 	protocols     [][]byte
@@ -36,17 +39,30 @@ type authJob struct {
 	err           error
 }
 
-// authWorkers bounds the bcrypt comparisons running at once; authQueue bounds those waiting.
+// authWorkers bounds the bcrypt comparisons running at once; authQueue bounds those waiting
+// in each queue; authReserved workers serve only sources that have not failed (authguard.go).
 var (
-	authWorkers = max(1, runtime.NumCPU())
-	authQueue   = 256
+	authWorkers  = max(2, runtime.NumCPU())
+	authReserved = max(1, authWorkers/2)
+	authQueue    = 256
 )
 
 // startAuthWorkers starts the pool of slow-check workers.
 func (s *Server) startAuthWorkers() {
 	s.authJobs = make(chan *authJob, authQueue)
+	s.authSuspect = make(chan *authJob, authQueue)
 	s.authDone = make(chan struct{})
-	for range authWorkers {
+	run := func(j *authJob) {
+		j.user, j.err = j.a.Verify(j.authorization, j.protocols)
+		s.authGuard.done(j.src, j.err != nil, time.Now().UnixNano())
+		// An error means the loops are stopping; the connection closes with them.
+		_ = j.c.lp.el.Execute(context.Background(), j)
+	}
+	for i := range authWorkers {
+		suspect := s.authSuspect
+		if i < authReserved {
+			suspect = nil // never ready: this worker serves only sources that have not failed
+		}
 		s.authWG.Add(1)
 		go func() {
 			defer s.authWG.Done()
@@ -55,9 +71,9 @@ func (s *Server) startAuthWorkers() {
 				case <-s.authDone:
 					return
 				case j := <-s.authJobs:
-					j.user, j.err = j.a.Verify(j.authorization, j.protocols)
-					// An error means the loops are stopping; the connection closes with them.
-					_ = j.c.lp.el.Execute(context.Background(), j)
+					run(j)
+				case j := <-suspect:
+					run(j)
 				}
 			}
 		}()
@@ -95,13 +111,29 @@ func (c *conn) authenticate(rt *route.Route, req *handshake.Request) (user strin
 		user, err := a.Verify(req.Authorization, req.Protocols)
 		return user, true, authRefusal(err)
 	}
-	j := &authJob{c: c, a: a, authorization: slices.Clone(req.Authorization), protocols: cloneAll(req.Protocols)}
+	s := c.lp.s
+	src := sourceOf(c.remote)
+	suspect, refusal := s.authGuard.admit(src, s.now.Load())
+	if refusal != nil {
+		s.stats.AuthThrottled.Add(1)
+		return "", true, refusal
+	}
+	j := &authJob{c: c, src: src, a: a, authorization: slices.Clone(req.Authorization), protocols: cloneAll(req.Protocols)}
+	queue := s.authJobs
+	if suspect {
+		queue = s.authSuspect
+	}
 	select {
-	case c.lp.s.authJobs <- j:
+	case queue <- j:
 		c.auth = &authVerdict{pending: true}
 		return "", false, nil
 	default:
-		c.lp.s.log.Warn("authentication queue full; refusing", "app", rt.Spec.Name, "remote", c.remote)
+		s.authGuard.cancel(src)
+		s.stats.AuthThrottled.Add(1)
+		if ok, held := s.g.authLog.allow(s.now.Load()); ok {
+			s.log.Warn("authentication queue full; refusing", "app", rt.Spec.Name, "remote", c.remote,
+				"suspect", suspect, "refused_since_last_line", held)
+		}
 		return "", true, handshake.ErrBusy
 	}
 }

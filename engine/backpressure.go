@@ -36,27 +36,56 @@ func (s *Server) transitBound() int {
 // (the 1008 tells the client it lost messages), but control frames are not: a pong owed to
 // the client, our ping, or a close an application queued concurrently go out, in order,
 // before our close frame.
-func (c *conn) closeSlow(out []byte) {
+func (c *conn) closeSlow(out []byte, refs []outRef) {
 	s := c.lp.s
-	s.stats.SlowClosed.Add(1)
-	if ok, held := s.g.slowLog.allow(s.now.Load()); ok {
-		s.log.Info("slow consumer: output bound reached; closing with 1008", "conn", c.id, "app", c.App(),
-			"remote", c.remote, "pending", c.gc.OutboundBuffered(), "bound", int64(s.opt().MaxPendingBytes),
-			"also_closed_since_last_line", held)
+	c.mu.Lock()
+	overBudget := c.overBudget
+	c.mu.Unlock()
+	if !overBudget {
+		s.stats.SlowClosed.Add(1)
+		if ok, held := s.g.slowLog.allow(s.now.Load()); ok {
+			s.log.Info("slow consumer: output bound reached; closing with 1008", "conn", c.id, "app", c.App(),
+				"remote", c.remote, "pending", c.backlog(), "bound", int64(s.opt().MaxPendingBytes),
+				"also_closed_since_last_line", held)
+		}
 	}
+	// Shared frames are data frames: they all go. Of the pending output, a frame partly
+	// written is finished; the rest keeps only its control frames.
+	dropQueued(nil, refs)
+	if overBudget && c.pendOff > 0 {
+		// The memory is wanted now: finishing the frame in flight to say 1008 would keep
+		// it. Drop everything and reset the connection instead.
+		c.dropPend(false)
+		c.mu.Lock()
+		more, moreRefs := c.takeQueuedLocked()
+		c.closing = true
+		c.mu.Unlock()
+		dropQueued(out, refs[:0])
+		dropQueued(more, moreRefs)
+		c.closeCode, c.closeText = apps.ClosePolicy, "server output memory full"
+		_ = c.gc.Close()
+		return
+	}
+	c.dropPend(true)
 	kept := keepControlFrames(out)
 	c.mu.Lock()
-	if more := keepControlFrames(c.out); len(more) > 0 { // queued since the flush took out
+	more, moreRefs := c.takeQueuedLocked() // queued since the flush took out
+	dropQueued(nil, moreRefs)
+	if more = keepControlFrames(more); len(more) > 0 {
 		kept = append(bufpool.Grow(kept, len(more)), more...)
 	}
-	bufpool.Put(c.out)
+	bufpool.Put(more)
 	if len(kept) == 0 {
 		bufpool.Put(kept)
 		kept = nil
 	}
 	c.out = kept
 	if !c.closing {
-		c.closeFrameLocked(apps.ClosePolicy, "output bound reached")
+		reason := "output bound reached"
+		if overBudget {
+			reason = "server output memory full"
+		}
+		c.closeFrameLocked(apps.ClosePolicy, reason)
 	}
 	c.mu.Unlock()
 	c.flush()

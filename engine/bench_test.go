@@ -6,6 +6,7 @@ import (
 	"context"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,8 +15,10 @@ import (
 	"github.com/wsgate/wsgate/internal/wstest"
 )
 
-// fakeConn is an in-memory gnet.Conn for benchmarks of the connection code without sockets:
-// Peek/Discard read from in, Write appends to nothing but counts.
+// fakeConn is an in-memory gnet.Conn for benchmarks of the connection code without
+// network sockets: Peek/Discard read from in, Write appends to nothing but counts. The
+// pending output the connection writes itself (writev on Fd) goes to one end of a local
+// socket pair whose other end drain reads and counts.
 type fakeConn struct {
 	gnet.Conn // methods not overridden here are not used by the paths benchmarked
 	in        []byte
@@ -23,6 +26,30 @@ type fakeConn struct {
 	written   int
 	ctx       any
 	el        *fakeLoop
+	fd, peer  int // the socket pair; fd -1 without one
+	scratch   [64 << 10]byte
+}
+
+// newFakeConn returns a fakeConn with a socket pair for the connection's own writes.
+func newFakeConn(tb testing.TB, ctx any) *fakeConn {
+	sp, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	syscall.SetsockoptInt(sp[0], syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4<<20)
+	tb.Cleanup(func() { syscall.Close(sp[0]); syscall.Close(sp[1]) })
+	return &fakeConn{el: &fakeLoop{}, ctx: ctx, fd: sp[0], peer: sp[1]}
+}
+
+// drain reads and counts what the connection wrote to its socket.
+func (f *fakeConn) drain() {
+	for f.fd >= 0 {
+		n, err := syscall.Read(f.peer, f.scratch[:])
+		if n <= 0 || err != nil {
+			return
+		}
+		f.written += n
+	}
 }
 
 func (f *fakeConn) Peek(n int) ([]byte, error) {
@@ -47,7 +74,7 @@ func (f *fakeConn) Context() any                { return f.ctx }
 func (f *fakeConn) SetContext(v any)            { f.ctx = v }
 func (f *fakeConn) EventLoop() gnet.EventLoop   { return f.el }
 func (f *fakeConn) RemoteAddr() net.Addr        { return fakeAddr }
-func (f *fakeConn) Fd() int                     { return -1 }
+func (f *fakeConn) Fd() int                     { return f.fd }
 func (f *fakeConn) Close() error                { return nil }
 
 var fakeAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
@@ -84,7 +111,7 @@ type echoConn struct {
 
 func newEchoConn(tb testing.TB, input []byte) *echoConn {
 	srv, h := benchServer(tb)
-	fc := &fakeConn{el: &fakeLoop{}, ctx: srv.listeners[1]}
+	fc := newFakeConn(tb, srv.listeners[1])
 	h.OnOpen(fc)
 	fc.in = []byte(upgradeRequest("/echo"))
 	h.OnTraffic(fc)
@@ -98,6 +125,7 @@ func (e *echoConn) turn() {
 	copy(e.in, e.input)
 	e.fc.in, e.fc.off = e.in, 0
 	e.h.OnTraffic(e.fc)
+	e.fc.drain()
 }
 
 // letters returns n bytes of lower-case text.
@@ -115,7 +143,7 @@ func BenchmarkUpgrade(b *testing.B) {
 	srv, h := benchServer(b)
 	req := []byte(upgradeRequest("/echo", "Origin: http://gw.test", "Sec-WebSocket-Protocol: chat, echo.v1",
 		"User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"))
-	fc := &fakeConn{el: &fakeLoop{}}
+	fc := &fakeConn{el: &fakeLoop{}, fd: -1}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(req)))
 	for b.Loop() {
@@ -175,7 +203,7 @@ func BenchmarkEchoDeflate(b *testing.B) {
 	registerDefaults(b, srv, false) // echo offers compression
 	srv.now.Store(time.Now().UnixNano())
 	h := &handler{s: srv}
-	fc := &fakeConn{el: &fakeLoop{}, ctx: srv.listeners[1]}
+	fc := newFakeConn(b, srv.listeners[1])
 	h.OnOpen(fc)
 	fc.in = []byte(upgradeRequest("/echo", "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover"))
 	h.OnTraffic(fc)
@@ -198,6 +226,7 @@ func BenchmarkEchoDeflate(b *testing.B) {
 		copy(in, frame)
 		fc.in, fc.off = in, 0
 		h.OnTraffic(fc)
+		fc.drain()
 	}
 	if fc.written == start || srv.Connections() != 1 {
 		b.Fatal("nothing echoed, or the connection failed")

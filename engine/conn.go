@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -14,9 +15,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/bufpool"
 	"github.com/wsgate/wsgate/internal/prepared"
 	"github.com/wsgate/wsgate/internal/route"
+	"github.com/wsgate/wsgate/internal/static"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
@@ -42,9 +45,11 @@ type conn struct {
 	value    atomic.Pointer[any]
 	tls      *tlsState    // nil on a plain listener
 	auth     *authVerdict // a slow authentication check in progress or just finished
-	accepted int64        // unix nanos of OnOpen, for the handshake latency
-	up       *upstream    // a proxied connection's upstream and pair state (upstream.go); loop only
-	held     uint8        // flow.go: slow_consumer = "pause" (holdPause), and whether reading is paused for it (holdPaused); loop only
+	src      netip.Addr   // source address, counted in Server.adm while inSource (admission.go)
+	inSource bool
+	accepted int64     // unix nanos of OnOpen, for the handshake latency
+	up       *upstream // a proxied connection's upstream and pair state (upstream.go); loop only
+	held     uint8     // flow.go: slow_consumer = "pause" (holdPause), and whether reading is paused for it (holdPaused); loop only
 
 	// Loop only.
 	state         uint8
@@ -72,6 +77,25 @@ type conn struct {
 	upgraded bool   // the 101 was sent: the connection belongs to an application
 	sentCode apps.CloseCode
 	sentText string
+
+	// Also guarded by mu: shared frames queued between the bytes of out (output.go).
+	refs       []outRef
+	refsSpare  []outRef
+	overBudget bool // slow because of max_output_memory, not its own bound
+
+	// Output and response bodies on their way out (output.go, stream.go); loop only.
+	head         handshake.Scanner // how far the request head in the buffer has been looked at
+	body         static.Body       // the rest of a static response, sent at the client's pace
+	closeAfter   bool              // drain once body is sent: the response said Connection: close
+	waitingWrite bool              // on lp.stalled; guarded by lp.mu
+	pend         []seg             // output taken from the queue, not yet written
+	pendOff      int               // bytes of pend[0] already written
+	pendBytes    int               // bytes of pend not yet written
+
+	// backlogSeen is the client's backlog (pending output and gnet's buffer) as of the
+	// loop's last write, for writers on other goroutines to judge before they queue; 0 for
+	// connections under flow control (flow.go), which gnet's buffer bounds.
+	backlogSeen atomic.Int64
 }
 
 // connExtra holds the strings of the upgrade request a connection keeps when they are not
@@ -170,18 +194,15 @@ func (c *conn) WritePrepared(m *apps.PreparedMessage) error {
 	}
 	pm := prepared.Of(m)
 	c.countOut(len(pm.Data()))
-	var frame []byte
 	switch {
 	case c.deflate == nil:
-		frame = pm.Frame()
+		c.queueSharedLocked(pm.SharedFrame())
 	case c.deflateShared:
-		frame = pm.DeflatedFrame(deflateShared)
+		c.queueSharedLocked(pm.SharedDeflatedFrame(deflateShared))
 	default:
 		c.out = bufpool.Grow(c.out, len(pm.Frame())+64)
 		c.out = wsproto.AppendDeflatedFrame(c.out, pm.Op(), pm.Data(), c.deflate)
-		return c.queuedLocked()
 	}
-	c.out = append(bufpool.Grow(c.out, len(frame)), frame...)
 	return c.queuedLocked()
 }
 
@@ -191,20 +212,30 @@ func deflateShared(dst []byte, op wsproto.OpCode, p []byte) []byte {
 	return wsproto.AppendDeflatedFrame(dst, op, p, nil)
 }
 
-// writableLocked checks that a data message may be queued. The bound applies to what is
-// already queued, so one message larger than it still goes out; past it the connection is
-// marked slow, and the flush closes it with 1008. This is the transit queue's bound; the
-// client's backlog is judged at the flush (backpressure.go).
+// writableLocked checks that a data message may be queued. The bounds apply to what is
+// already queued and to the client's backlog as the loop last saw it (c.held), so one
+// message larger than them still goes out; past either the message is refused, the
+// connection is marked slow, and the flush closes it with 1008 (backpressure.go).
 func (c *conn) writableLocked() error {
 	if c.closing {
 		return apps.ErrClosed
 	}
-	if max := c.lp.s.transitBound(); max > 0 && len(c.out) > max && c.up == nil { // proxied: flow.go
+	// Proxied connections are bounded by flow control instead (flow.go).
+	if max := c.lp.s.transitBound(); max > 0 && c.up == nil && (c.transitLocked() > max || c.backlogSeen.Load() > int64(c.lp.s.opt().MaxPendingBytes)) {
 		c.slow = true
 		c.markDirtyLocked()
 		return apps.ErrClosed
 	}
 	return nil
+}
+
+// transitLocked is the size of the transit queue; c.mu is held.
+func (c *conn) transitLocked() int {
+	n := len(c.out)
+	for _, r := range c.refs {
+		n += len(r.f.B)
+	}
+	return n
 }
 
 // queuedLocked finishes a write by scheduling the flush.
@@ -259,27 +290,26 @@ func (c *conn) shutdown() {
 // flush writes the pending output; loop only.
 func (c *conn) flush() {
 	c.mu.Lock()
-	out := c.out
-	c.out, c.dirty = nil, false
+	out, refs := c.takeQueuedLocked()
+	c.dirty = false
 	closing, slow := c.closing, c.slow
 	sentCode, sentText := c.sentCode, c.sentText
 	c.mu.Unlock()
 	if c.state == stateClosed || c.state == stateDraining {
-		bufpool.Put(out)
+		dropQueued(out, refs)
+		c.writePend() // what was taken before goes on
 		return
 	}
-	// The backlog gnet still holds from earlier writes decides, before this write.
-	if max := int(c.lp.s.opt().MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
+	// The backlog the client left from earlier writes decides, before this write.
+	if max := int(c.lp.s.opt().MaxPendingBytes); max > 0 && c.backlog() > max {
 		slow = true
 	}
 	if c.state == stateOpen && slow && !closing && c.up == nil && !c.holdSlow(c.slow) { // flow.go may pause instead
-		c.closeSlow(out)
+		c.closeSlow(out, refs)
 		return
 	}
-	if len(out) > 0 {
-		c.write(out)
-		bufpool.Put(out)
-	}
+	c.pendQueued(out, refs)
+	c.writePend()
 	if closing && c.state == stateOpen {
 		c.state = stateClosing
 		if c.closeCode == 0 {
@@ -312,7 +342,10 @@ func (c *conn) drain() gnet.Action {
 // shutWhenWritten shuts the write side once gnet has written all it holds; until then the
 // sweep wakes the connection to look again, while deadline keeps the drain's end; loop only.
 func (c *conn) shutWhenWritten(now int64) gnet.Action {
-	if c.gc.OutboundBuffered() > 0 {
+	if len(c.pend) > 0 {
+		c.writePend()
+	}
+	if c.backlog() > 0 {
 		c.due.Store(now + 1)
 		return gnet.None
 	}
@@ -331,6 +364,9 @@ const drainTimeout = 2 * time.Second
 // when the sweep woke it; loop only.
 func (c *conn) serve() gnet.Action {
 	now := c.lp.s.now.Load()
+	if len(c.pend) > 0 {
+		c.writePend() // woken to write more (output.go)
+	}
 	if c.deadline != 0 && now >= c.deadline {
 		if a := c.onTimer(now); a != gnet.None {
 			return a
@@ -410,8 +446,16 @@ func (c *conn) serveWS(now int64) gnet.Action {
 		var ce *wsproto.CloseError
 		switch {
 		case errors.As(err, &ce):
-			c.lp.s.stats.ProtocolErrors.Add(1)
-			c.lp.s.log.Info("protocol error", "conn", c.id, "app", c.appName(), "remote", c.remote, "code", ce.Code, "reason", ce.Reason)
+			s := c.lp.s
+			if ce == wsproto.ErrInputBudget {
+				s.stats.InputBudgetClosed.Add(1)
+			} else {
+				s.stats.ProtocolErrors.Add(1)
+			}
+			if ok, held := s.g.protocolLog.allow(now); ok {
+				s.log.Info("protocol error", "conn", c.id, "app", c.appName(), "remote", c.remote, "code", ce.Code,
+					"reason", ce.Reason, "errors_since_last_line", held)
+			}
 			return c.fail(apps.CloseCode(ce.Code), ce.Reason)
 		case errors.Is(err, errAppPanic):
 			return c.fail(apps.CloseInternal, "internal error")

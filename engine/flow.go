@@ -67,6 +67,9 @@ func (h *handler) OnDrain(gc gnet.Conn) gnet.Action {
 	case *upstream:
 		x.resumeClient()
 	case *conn:
+		if len(x.pend) > 0 {
+			x.writePend() // output waiting by reference (output.go)
+		}
 		if x.held&holdPaused != 0 {
 			x.held &^= holdPaused
 			x.lastRead = x.lp.s.now.Load()

@@ -8,7 +8,9 @@ import (
 
 // guard is the server's self-protection state: logs for events that come in floods (accept
 // errors under EMFILE, connections refused at max_handshaking, slow consumers, slow
-// callbacks), limited to one line per interval, and the watch on application callbacks and
+// callbacks, and every line a client can cause per request: refusals, protocol errors, TLS
+// failures, a full authentication queue, application failures), limited to one line per
+// interval with the count of those held back, and the watch on application callbacks and
 // event loops.
 //
 // Callbacks are timed with the coarse clock (Server.now, advanced every clockInterval by the
@@ -18,14 +20,17 @@ import (
 // ticker queues a probe task on each loop every stuckLoop/2, and a probe not run within
 // stuckLoop means the loop is blocked; that is logged once while it lasts.
 type guard struct {
-	acceptLog, handshakeLog, slowLog, callbackLog rateLog
+	acceptLog, handshakeLog, slowLog, callbackLog   rateLog
+	refuseLog, protocolLog, tlsLog, authLog, appLog rateLog
 
 	// slowCallback and stuckLoop are the thresholds above; 0 means the default. Internal
 	// knobs, for tests.
 	slowCallback time.Duration
 	stuckLoop    time.Duration
 
-	nextSweep int64 // next connection sweep (unix nanos); ticker only
+	nextSweep int64   // next connection sweep (unix nanos); ticker only
+	woken     []*conn // scratch of wakeWriters; ticker only
+	shed      []*conn // scratch of shedOutput; ticker only
 }
 
 const (

@@ -6,7 +6,6 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/wsgate/wsgate/apps"
-	"github.com/wsgate/wsgate/internal/bufpool"
 	"github.com/wsgate/wsgate/internal/tlsconn"
 )
 
@@ -42,6 +41,9 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		}
 		return nil, gnet.Close
 	}
+	if !c.admitSource() {
+		return nil, gnet.Close
+	}
 	c.lastRead = s.now.Load()
 	c.setDeadline(c.lastRead + int64(s.opt().HandshakeTimeout))
 	return nil, gnet.None
@@ -66,9 +68,11 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.closing = true
 	upgraded := c.upgraded
 	sentCode, sentText := c.sentCode, c.sentText
-	bufpool.Put(c.out)
-	c.out = nil
+	out, refs := c.takeQueuedLocked()
 	c.mu.Unlock()
+	dropQueued(out, refs)
+	c.dropPend(false)
+	c.body.Close()
 	c.reader.Release()
 	if c.tls != nil {
 		c.tls.release()
@@ -79,6 +83,7 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	}
 	if !upgraded {
 		s.inHS.Add(-1)
+		c.leaveSource()
 		if c.up != nil {
 			c.up.abandon()
 		}
@@ -127,6 +132,8 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	now := time.Now().UnixNano()
 	s.now.Store(now)
 	s.watchLoops(now)
+	s.wakeWriters()
+	s.shedOutput()
 	every := s.tickInterval()
 	if now >= s.g.nextSweep {
 		s.g.nextSweep = now + int64(every)

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
@@ -22,6 +23,7 @@ type loop struct {
 	spare       []*conn // the previous dirty slice, reused
 	dispatching bool    // the loop is inside OnTraffic and will flush when it returns
 	scheduled   bool    // a flush task is queued on the loop
+	stalled     []*conn // waiting for gnet's buffer to drain, woken by the ticker (stream.go)
 
 	// Connections of this loop, for the sweep and for shutdown.
 	connsMu sync.Mutex
@@ -37,6 +39,8 @@ type loop struct {
 	extScratch [256]byte
 	proto      []byte
 	sealed     []byte // TLS records being written
+	chunk      [chunkSize]byte
+	iov        [iovMax]unix.Iovec // writev of pending output (output.go)
 	px         proxyScratch
 }
 

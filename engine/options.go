@@ -58,6 +58,19 @@ type Options struct {
 	// MaxPendingBytes bounds the output a client has not read, in bytes; beyond it the
 	// connection is closed with 1008. Default 256 KiB; negative: no bound.
 	MaxPendingBytes int
+	// MaxHandshakingPerSource bounds the connections from one source address that count
+	// toward MaxHandshaking (not yet upgraded, or in an HTTP exchange); beyond it the newest
+	// is closed at once, and other addresses are not affected. Default 256; negative: no
+	// bound.
+	MaxHandshakingPerSource int
+	// MaxOutputMemory bounds the output queued for all clients together, in bytes (a frame
+	// shared by many receivers counts once); beyond it the connections with the largest
+	// backlogs are closed with 1008 until it is met. Default 1 GiB; negative: no bound.
+	MaxOutputMemory int64
+	// MaxInputMemory bounds the input buffered for all clients together, in bytes (messages
+	// in progress: fragmented, or split across reads); a connection whose buffer would pass
+	// it is closed with 1013 (try again later). Default 1 GiB; negative: no bound.
+	MaxInputMemory int64
 
 	// EventLoops is the number of gnet event loops. Default: the number of CPUs.
 	EventLoops int
@@ -89,6 +102,10 @@ const (
 	DefaultMaxHeaderBytes   = 8 << 10
 	DefaultMaxTargetBytes   = 4 << 10
 	DefaultMaxPendingBytes  = 256 << 10
+
+	DefaultMaxHandshakingPerSource = 256
+	DefaultMaxOutputMemory         = 1 << 30
+	DefaultMaxInputMemory          = 1 << 30
 )
 
 // normalize returns o with every default applied and every "off" turned into 0, the value
@@ -125,6 +142,16 @@ func (o Options) normalize() Options {
 		o.MaxTargetBytes = DefaultMaxTargetBytes
 	}
 	def(&o.MaxPendingBytes, DefaultMaxPendingBytes)
+	def(&o.MaxHandshakingPerSource, DefaultMaxHandshakingPerSource)
+	def64 := func(p *int64, d int64) {
+		if *p == 0 {
+			*p = d
+		} else if *p < 0 {
+			*p = 0
+		}
+	}
+	def64(&o.MaxOutputMemory, DefaultMaxOutputMemory)
+	def64(&o.MaxInputMemory, DefaultMaxInputMemory)
 	o.MaxConnectionsPerApp = max(o.MaxConnectionsPerApp, 0)
 	if o.MaxMessageSize <= 0 {
 		o.MaxMessageSize = DefaultMaxMessageSize

@@ -17,15 +17,35 @@ import (
 // requests on the HTTP service are answered in turn (keep-alive, pipelining); loop only.
 func (c *conn) serveHTTP() gnet.Action {
 	s, lp := c.lp.s, c.lp
-	for c.state == stateHTTP {
+	for served := 0; c.state == stateHTTP; served++ {
+		if c.body.Len() > 0 {
+			if done, a := c.pump(); !done {
+				return a
+			}
+		}
+		if c.closeAfter {
+			return c.drain()
+		}
 		buf := c.input()
 		if len(buf) == 0 {
 			return gnet.None
 		}
+		if served == requestsPerWake {
+			s.stats.HTTPYields.Add(1)
+			_ = c.gc.Wake(nil) // the rest after the loop's other connections (stream.go)
+			return gnet.None
+		}
+		if !c.head.Ready(buf, s.opt().limits) {
+			return gnet.None // nothing Parse could decide yet (handshake.Scanner)
+		}
+		s.stats.HeadParses.Add(1)
 		req := &lp.req
 		n, err := handshake.Parse(buf, req, s.opt().limits)
 		if errors.Is(err, handshake.ErrNeedMore) {
 			return gnet.None // the handshake deadline set at open bounds the wait
+		}
+		if err == nil {
+			err = handshake.CheckVersion(req)
 		}
 		if err != nil {
 			return c.refuse(err, "bad request head")
@@ -39,18 +59,23 @@ func (c *conn) serveHTTP() gnet.Action {
 			// Status rows 4 and 5 (docs/routing.md): a standalone server is not an HTTP server.
 			return c.refuse(handshake.ErrUpgradeFailed, "not an upgrade to an application here")
 		}
+		if err := handshake.CheckHTTP(req); err != nil {
+			return c.refuse(err, "bad request head")
+		}
 		if c.unreadHTTP() {
 			return gnet.Close
 		}
-		out, keep := s.static.Load().Respond(lp.resp[:0], req)
+		out, keep := s.static.Load().Serve(lp.resp[:0], req, &c.body)
 		s.stats.HTTPRequests.Add(1)
 		c.write(out)
 		if cap(out) <= 64<<10 {
 			lp.resp = out[:0] // keep a grown scratch, but not a huge one
 		}
 		c.consume(n)
+		c.head.Reset()
 		if !keep {
-			return c.drain()
+			c.closeAfter = true // after the body, at the top of the loop
+			continue
 		}
 		// A kept-alive connection gets a new handshake_timeout to send its next request.
 		c.setDeadline(s.now.Load() + int64(s.opt().HandshakeTimeout))
@@ -65,9 +90,12 @@ func (c *conn) refuse(err error, why string) gnet.Action {
 	if !errors.As(err, &he) {
 		he = handshake.ErrBadRequest
 	}
-	c.lp.s.stats.Refused.Add(1)
-	c.lp.s.log.Info("request refused", "listener", c.l.name, "remote", c.remote, "status", he.Status,
-		"reason", he.Reason, "why", why)
+	s := c.lp.s
+	s.stats.Refused.Add(1)
+	if ok, held := s.g.refuseLog.allow(s.now.Load()); ok {
+		s.log.Info("request refused", "listener", c.l.name, "remote", c.remote, "status", he.Status,
+			"reason", he.Reason, "why", why, "refused_since_last_line", held)
+	}
 	c.write(he.Response())
 	return c.drain()
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/wsgate/wsgate/internal/route"
 	"github.com/wsgate/wsgate/internal/static"
 	"github.com/wsgate/wsgate/internal/tlsconn"
+	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
 // Errors of the engine.
@@ -58,6 +59,14 @@ type Server struct {
 	authWG   sync.WaitGroup
 	stopOnce sync.Once
 	stopErr  error
+
+	// Bounds under abuse (admission.go, output.go).
+	adm             admission      // connections in the HTTP phase per source address
+	outMem          atomic.Int64   // queued output of all connections, a shared frame once
+	maxOutputMemory int64          // max_output_memory; 0 = no bound
+	inMem           wsproto.Budget // message buffers of all connections: max_input_memory
+	authGuard       authGuard      // slow checks per source (authguard.go)
+	authSuspect     chan *authJob  // slow checks from sources that have failed
 }
 
 // listener is one bound address: the HTTP service (index 0) or a standalone server.
@@ -81,6 +90,10 @@ type listener struct {
 func New(opt Options) (*Server, error) {
 	opt = opt.normalize()
 	s := &Server{log: opt.Logger}
+	// The bounds under abuse are taken at start; a reload keeps them.
+	s.adm.max = int32(opt.MaxHandshakingPerSource)
+	s.maxOutputMemory = opt.MaxOutputMemory
+	s.inMem.Max = opt.MaxInputMemory
 	s.debug = s.log.Enabled(context.Background(), slog.LevelDebug)
 	names, err := listenerNames(opt)
 	if err != nil {
@@ -94,7 +107,7 @@ func New(opt Options) (*Server, error) {
 		s.listeners = append(s.listeners, l)
 	}
 	s.reg = route.NewRegistry(names, opt.MaxConnectionsPerApp)
-	s.set.Store(newSettings(opt))
+	s.set.Store(s.newSettings(opt))
 	if opt.StaticRoot != "" {
 		st, err := static.New(opt.StaticRoot, nil)
 		if err != nil {

@@ -18,11 +18,11 @@ type settings struct {
 }
 
 // newSettings derives the settings from normalized options.
-func newSettings(o Options) *settings {
+func (s *Server) newSettings(o Options) *settings {
 	return &settings{
 		Options: o,
 		limits:  handshake.Limits{MaxHeaderBytes: o.MaxHeaderBytes, MaxTargetBytes: o.MaxTargetBytes},
-		wsPlain: wsproto.Config{MaxMessageSize: o.MaxMessageSize},
+		wsPlain: wsproto.Config{MaxMessageSize: o.MaxMessageSize, Budget: &s.inMem},
 	}
 }
 

@@ -15,13 +15,19 @@ type Stats struct {
 	Accepted          atomic.Int64
 	AcceptErrors      atomic.Int64
 	HTTPRequests      atomic.Int64
+	HTTPYields        atomic.Int64 // times a connection's pipelined requests gave its loop back (stream.go)
+	HeadParses        atomic.Int64 // request heads parsed, including attempts on incomplete ones
 	Upgrades          atomic.Int64
 	Refused           atomic.Int64
 	LimitRefused      atomic.Int64
+	SourceRefused     atomic.Int64 // connections closed at max_handshaking_per_source
 	HandshakeTimeouts atomic.Int64
 	PingTimeouts      atomic.Int64
 	ProtocolErrors    atomic.Int64
 	SlowClosed        atomic.Int64
+	BudgetClosed      atomic.Int64 // closed with 1008 because queued output passed max_output_memory
+	InputBudgetClosed atomic.Int64 // closed with 1013 because buffered input passed max_input_memory
+	AuthThrottled     atomic.Int64 // slow authentication checks refused: source in backoff, or its queue full
 	AppPanics         atomic.Int64
 	SlowCallbacks     atomic.Int64 // application callbacks that held their loop past the threshold
 	LoopStalls        atomic.Int64 // times an event loop was found blocked
@@ -49,12 +55,16 @@ func (st *Stats) errorKinds() []struct {
 		{"slow_callback", "wsgate_slow_callbacks_total", "Application callbacks that held their event loop too long.", st.SlowCallbacks.Load()},
 		{"loop_stall", "wsgate_loop_stalls_total", "Times an event loop was found blocked.", st.LoopStalls.Load()},
 		{"upstream", "wsgate_upstream_failures_total", "Proxied clients refused or closed because of their upstream.", st.UpstreamFailures.Load()},
+		{"source_refused", "wsgate_source_refused_total", "Connections closed at max_handshaking_per_source.", st.SourceRefused.Load()},
+		{"budget_closed", "wsgate_budget_closed_total", "Connections closed because queued output passed max_output_memory.", st.BudgetClosed.Load()},
+		{"input_budget_closed", "wsgate_input_budget_closed_total", "Connections closed because buffered input passed max_input_memory.", st.InputBudgetClosed.Load()},
+		{"auth_throttled", "wsgate_auth_throttled_total", "Slow authentication checks refused for their source (backoff, queue share).", st.AuthThrottled.Load()},
 	}
 }
 
 // Errors returns the failure counters by kind: accept, refused, limit_refused,
 // handshake_timeout, ping_timeout, protocol, slow_closed, app_panic, slow_callback,
-// loop_stall, upstream.
+// loop_stall, upstream, source_refused, budget_closed, input_budget_closed, auth_throttled.
 func (s *Server) Errors() map[string]uint64 {
 	out := map[string]uint64{}
 	for _, e := range s.stats.errorKinds() {
@@ -150,6 +160,9 @@ func (s *Server) WriteMetrics(w *metrics.Writer) {
 		{"wsgate_http_requests_total", "Ordinary HTTP requests answered.", st.HTTPRequests.Load()},
 		{"wsgate_upgrades_total", "WebSocket upgrades completed.", st.Upgrades.Load()},
 		{"wsgate_flow_pauses_total", "Times one side of a proxied pair stopped being read until the other drained.", st.FlowPauses.Load()},
+		{"wsgate_http_yields_total", "Times pipelined requests gave their event loop back.", st.HTTPYields.Load()},
+		{"wsgate_head_parses_total", "Request head parses, including attempts on incomplete heads.", st.HeadParses.Load()},
+		{"wsgate_static_read_bytes_total", "Bytes read from static files.", s.staticRead()},
 	} {
 		w.Family(c.name, metrics.TypeCounter, c.help)
 		w.Int(c.name, c.v)
@@ -247,6 +260,14 @@ func writeProcessGauges(w *metrics.Writer) {
 		w.Family(p.name, metrics.TypeGauge, p.help)
 		w.Uint(p.name, samples[i].Value.Uint64())
 	}
+}
+
+// staticRead is the bytes the current static responder has read from files.
+func (s *Server) staticRead() int64 {
+	if st := s.static.Load(); st != nil {
+		return st.BytesRead()
+	}
+	return 0
 }
 
 func b2i(b bool) int64 {

@@ -104,7 +104,10 @@ func (c *conn) readTLS() gnet.Action {
 	case errors.Is(err, tlsconn.ErrNotTLS):
 		// A plain-HTTP client on a TLS port: tell it in clear text, then close.
 		c.lp.s.stats.Refused.Add(1)
-		c.lp.s.log.Info("plain HTTP on a TLS listener refused", "listener", c.l.name, "remote", c.remote)
+		if ok, held := c.lp.s.g.tlsLog.allow(c.lp.s.now.Load()); ok {
+			c.lp.s.log.Info("plain HTTP on a TLS listener refused", "listener", c.l.name, "remote", c.remote,
+				"tls_failures_since_last_line", held)
+		}
 		_, _ = c.gc.Write(errPlainOnTLS.Response())
 		c.tls.release()
 		c.tls = nil
@@ -112,7 +115,10 @@ func (c *conn) readTLS() gnet.Action {
 	case errors.Is(err, io.EOF):
 		return gnet.Close // close_notify
 	default:
-		c.lp.s.log.Info("tls error", "listener", c.l.name, "remote", c.remote, "err", err)
+		if ok, held := c.lp.s.g.tlsLog.allow(c.lp.s.now.Load()); ok {
+			c.lp.s.log.Info("tls error", "listener", c.l.name, "remote", c.remote, "err", err,
+				"tls_failures_since_last_line", held)
+		}
 		return gnet.Close // crypto/tls has queued its alert in out, written above
 	}
 }

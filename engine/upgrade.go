@@ -77,15 +77,19 @@ accepted:
 		case errors.As(err, &he): // apps.Refuse
 			return c.refuse(he, "application refused")
 		}
-		s.log.Warn("application failed the handshake", "app", rt.Spec.Name, "err", err)
+		if ok, held := s.g.appLog.allow(s.now.Load()); ok {
+			s.log.Warn("application failed the handshake", "app", rt.Spec.Name, "err", err, "held_since_last_line", held)
+		}
 		return c.refuse(handshake.ErrFailed, "application failed")
 	}
 	value := hs.Value()
 	hs.SetValue(nil) // the loop's scratch must not keep it
 	proto := hs.Subprotocol
 	if proto != "" && !slices.ContainsFunc(lp.offered, func(o []byte) bool { return string(o) == proto }) {
-		s.log.Warn("application chose a subprotocol the client did not offer; none answered",
-			"app", rt.Spec.Name, "subprotocol", proto)
+		if ok, held := s.g.appLog.allow(s.now.Load()); ok {
+			s.log.Warn("application chose a subprotocol the client did not offer; none answered",
+				"app", rt.Spec.Name, "subprotocol", proto, "held_since_last_line", held)
+		}
 		proto = ""
 	}
 
@@ -97,7 +101,7 @@ accepted:
 		var ok bool
 		ext, params, ok = wsproto.Negotiate(lp.extScratch[:0], req.Extensions, s.deflatePolicy())
 		if ok {
-			cfg = &wsproto.Config{MaxMessageSize: cfg.MaxMessageSize, Deflate: &params}
+			cfg = &wsproto.Config{MaxMessageSize: cfg.MaxMessageSize, Deflate: &params, Budget: &s.inMem}
 			c.deflate = wsproto.NewCompressor(&params)
 			c.deflateShared = params.Shareable()
 		} else {
@@ -142,6 +146,7 @@ accepted:
 	c.reader.Init(cfg)
 	c.state = stateOpen
 	s.inHS.Add(-1)
+	c.leaveSource()
 	s.stats.Upgrades.Add(1)
 	c.l.conns.Add(1)
 	rt.Counters().Opened(c.l.idx)

@@ -26,6 +26,12 @@ func TestAllocations(t *testing.T) {
 		fn   func()
 	}{
 		{name: "Parse browser request", fn: func() { Parse(browser, &r, Limits{}) }},
+		{name: "Scanner over a dribbled head", fn: func() {
+			var s Scanner
+			for end := 1; end <= len(browser); end += 16 {
+				s.Ready(browser[:end], Limits{})
+			}
+		}},
 		{name: "Parse every case", fn: func() {
 			for i, tc := range parseCases {
 				Parse(all[i], &r, tc.lim)

@@ -59,6 +59,27 @@ func Check(r *Request) error {
 	return nil
 }
 
+// CheckVersion rejects an HTTP/1 minor version past 1.1 with ErrHTTPVersion
+// (505); it applies to every request, upgrade or not, before routing.
+func CheckVersion(r *Request) error {
+	if r.ProtoMinor > 1 {
+		return ErrHTTPVersion
+	}
+	return nil
+}
+
+// CheckHTTP validates an ordinary (not upgrade) HTTP/1.1 request beyond its
+// syntax: it must carry a Host line, else ErrNoHost (400; RFC 9112 §3.2: "A
+// server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1
+// request message that lacks a Host header field"). An empty value is valid
+// there. It never allocates.
+func CheckHTTP(r *Request) error {
+	if r.ProtoMinor >= 1 && !r.HasHost {
+		return ErrNoHost
+	}
+	return nil
+}
+
 // validKey reports whether key is base64 (with padding) of exactly 16 bytes.
 func validKey(key []byte) bool {
 	if len(key) != 24 {

@@ -185,3 +185,36 @@ func BenchmarkCheck(b *testing.B) {
 		})
 	}
 }
+
+// TestCheckHTTP: the checks every ordinary request gets: HTTP/1.0 or 1.1 (505 past it), and
+// a Host line on HTTP/1.1 (400 without one; an empty value is valid, RFC 9112 §3.2).
+func TestCheckHTTP(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		version error
+		host    error
+	}{
+		{name: "1.1 with host", in: "GET / HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{name: "1.1 empty host", in: "GET / HTTP/1.1\r\nHost:\r\n\r\n"},
+		{name: "1.1 absolute form", in: "GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{name: "1.1 without host", in: "GET / HTTP/1.1\r\n\r\n", host: ErrNoHost},
+		{name: "1.0 without host", in: "GET / HTTP/1.0\r\n\r\n"},
+		{name: "1.2", in: "GET / HTTP/1.2\r\nHost: h\r\n\r\n", version: ErrHTTPVersion},
+		{name: "1.9 without host", in: "GET / HTTP/1.9\r\n\r\n", version: ErrHTTPVersion, host: ErrNoHost},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r Request
+			if _, err := Parse([]byte(tc.in), &r, Limits{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := CheckVersion(&r); err != tc.version {
+				t.Errorf("CheckVersion = %v, want %v", err, tc.version)
+			}
+			if err := CheckHTTP(&r); err != tc.host {
+				t.Errorf("CheckHTTP = %v, want %v", err, tc.host)
+			}
+		})
+	}
+}

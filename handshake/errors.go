@@ -157,8 +157,13 @@ var (
 	ErrUpgradeFailed = NewError(404, "Websockets upgrade failed", "")
 	// ErrMethod: a matched upgrade whose method is not GET (row 6; RFC 6455 §4.1).
 	ErrMethod = NewError(405, "Method Not Allowed", "Allow: GET\r\n")
-	// ErrNoHost: an HTTP/1.1 upgrade without Host (row 7; RFC 9112 §3.2).
+	// ErrNoHost: an HTTP/1.1 upgrade without Host (row 7; RFC 9112 §3.2), or an
+	// ordinary HTTP/1.1 request without a Host line (CheckHTTP).
 	ErrNoHost = NewError(400, "Missing Host header", "")
+	// ErrHTTPVersion: an HTTP/1 minor version past 1.1, which the server does not
+	// speak (RFC 9110 §15.6.6). Parse answers HTTP/0.x and HTTP/2 and up with
+	// ErrBadRequest: they are not HTTP/1 request lines.
+	ErrHTTPVersion = NewError(505, "HTTP Version Not Supported", "")
 	// ErrBody: an upgrade request that announces a body (row 7).
 	ErrBody = NewError(400, "Request body not allowed", "")
 	// ErrBadKey: Sec-WebSocket-Key missing, repeated, not base64 or not 16

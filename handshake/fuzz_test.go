@@ -45,6 +45,35 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("prefix %d: %d, %v; whole: %d, %v", k, pn, perr, n, err)
 		}
 
+		// Fed through a Scanner in pieces of k bytes, Parse runs a few times and
+		// decides as it does on the whole input.
+		if step := max(1, k); true {
+			var sc Scanner
+			var sr Request
+			sn, serr, runs := 0, ErrNeedMore, 0
+			for end := step; serr == ErrNeedMore; end += step {
+				end = min(end, len(data))
+				if sc.Ready(data[:end:end], Limits{}) {
+					runs++
+					sn, serr = Parse(data[:end:end], &sr, Limits{})
+				}
+				if end == len(data) {
+					break
+				}
+			}
+			// Undecided is allowed only for a head broken after the first piece that
+			// never ends (no empty line after the request line; under the limit).
+			rest := bytes.TrimLeft(data, "\r\n")
+			ends := bytes.Contains(rest, []byte("\n\n")) || bytes.Contains(rest, []byte("\n\r\n"))
+			undecided := serr == ErrNeedMore && err != ErrNeedMore && !ends
+			if serr != ErrNeedMore && (sn != n || serr != err) || serr == ErrNeedMore && err != ErrNeedMore && !undecided {
+				t.Fatalf("through a Scanner by %d: %d, %v; whole: %d, %v", step, sn, serr, n, err)
+			}
+			if runs > 4 {
+				t.Fatalf("through a Scanner by %d: Parse ran %d times", step, runs)
+			}
+		}
+
 		if err != nil {
 			return
 		}

@@ -47,6 +47,7 @@ type Broadcast struct {
 	members []apps.Conn // index kept in each member's slot
 	index   map[apps.Conn]int
 	pool    sync.Pool // *apps.PreparedMessage
+	lists   sync.Pool // *[]apps.Conn: snapshots of members for a fan-out
 	bridge  atomic.Pointer[bridgeBox]
 }
 
@@ -89,14 +90,7 @@ func (b *Broadcast) DeliverRemote(t apps.MessageType, data []byte) int {
 		m = &apps.PreparedMessage{}
 	}
 	m.Reset(t, data)
-	n := 0
-	b.mu.RLock()
-	for _, c := range b.members {
-		if c.WritePrepared(m) == nil {
-			n++
-		}
-	}
-	b.mu.RUnlock()
+	n := b.fanOut(m, nil)
 	b.pool.Put(m)
 	return n
 }
@@ -150,17 +144,33 @@ func (b *Broadcast) OnMessage(from apps.Conn, t apps.MessageType, data []byte) {
 		m = &apps.PreparedMessage{}
 	}
 	m.Reset(t, data)
-	b.mu.RLock()
-	for _, c := range b.members {
-		if c != from {
-			_ = c.WritePrepared(m) // a closed member is removed by its OnClose
-		}
-	}
-	b.mu.RUnlock()
+	b.fanOut(m, from)
 	b.pool.Put(m)
 	if bb := b.bridge.Load(); bb != nil {
 		bb.b.Forward(bb.name, t, data)
 	}
+}
+
+// fanOut writes m to every member but except and returns how many took it. The members are
+// copied under the lock and written to after it: a write takes the receiver's lock and
+// judges its backlog, and a long fan-out must not hold up joins and leaves.
+func (b *Broadcast) fanOut(m *apps.PreparedMessage, except apps.Conn) int {
+	list, _ := b.lists.Get().(*[]apps.Conn)
+	if list == nil {
+		list = new([]apps.Conn)
+	}
+	b.mu.RLock()
+	*list = append((*list)[:0], b.members...)
+	b.mu.RUnlock()
+	n := 0
+	for _, c := range *list {
+		if c != except && c.WritePrepared(m) == nil { // a closed member is removed by its OnClose
+			n++
+		}
+	}
+	clear(*list)
+	b.lists.Put(list)
+	return n
 }
 
 // Members is the number of connected clients.

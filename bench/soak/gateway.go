@@ -31,6 +31,7 @@ const (
 const gatewayTOML = `# written by wssoak
 [http]
 listen = "127.0.0.1:0"
+root = %q
 
 [websocket]
 ping_interval = "30s"
@@ -55,6 +56,20 @@ name = "broadcast"
 kind = "broadcast"
 path = "/broadcast"
 scope = ["http", "ws"]
+
+[[app]]
+name = "fanout"
+kind = "broadcast"
+path = "/fanout"
+scope = ["ws"]
+
+[[app]]
+name = "private"
+kind = "echo"
+path = "/private"
+scope = ["ws"]
+auth = "basic"
+credentials = %q
 
 [admin]
 listen = %q
@@ -86,8 +101,12 @@ func startGateway(bin, dir string) (*gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	root, creds, err := attackFiles(dir)
+	if err != nil {
+		return nil, err
+	}
 	cfgFile := filepath.Join(dir, "wsgate.toml")
-	cfg := fmt.Sprintf(gatewayTOML, handshakeTimeout, closeTimeout, shutdownTimeout, maxMessageSize, maxPendingBytes, metricsAddr)
+	cfg := fmt.Sprintf(gatewayTOML, root, handshakeTimeout, closeTimeout, shutdownTimeout, maxMessageSize, maxPendingBytes, creds, metricsAddr)
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}

@@ -147,6 +147,7 @@ func (l *load) echoClient(ctx context.Context, i int) {
 func (l *load) echoLoop(ctx context.Context, c *websocket.Conn, rng *rand.Rand) error {
 	return l.atRate(ctx, func() error {
 		msg := makeMessage(rng, 16+rng.IntN(8<<10))
+		start := time.Now()
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if err := c.WriteMessage(websocket.BinaryMessage, msg); err != nil {
 			return err
@@ -160,6 +161,7 @@ func (l *load) echoLoop(ctx context.Context, c *websocket.Conn, rng *rand.Rand) 
 			return fmt.Errorf("%w: echo of %d bytes came back as %d different bytes", ErrCorrupt, len(msg), len(got))
 		}
 		l.t.echoed.Add(1)
+		l.t.echoLatency(time.Since(start))
 		return nil
 	})
 }

@@ -40,6 +40,7 @@ type Config struct {
 	Slow        int           // broadcast subscribers that stop reading; default 4
 	SlowStall   time.Duration // how long a slow reader stalls between looks; default 20s
 	Malformed   int           // hostile clients; default 4
+	NoAttackers bool          // leave out the attackers of attack.go
 }
 
 func (c *Config) normalize() error {
@@ -175,6 +176,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	spawn(cfg.Churn, l.churner)
 	spawn(cfg.Slow, l.slowReader)
 	spawn(cfg.Malformed, func(ctx context.Context, i int) { l.malformed(ctx, i*len(malformedCases)/max(1, cfg.Malformed)) })
+	if !cfg.NoAttackers {
+		l.attackers(loadCtx, &wg)
+	}
 
 	tick := time.NewTicker(cfg.Every)
 	for loadCtx.Err() == nil {
@@ -257,6 +261,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		last.metrics["wsgate_slow_closed_total"], last.metrics["wsgate_protocol_errors_total"], last.metrics["wsgate_handshake_timeouts_total"],
 		last.metrics["wsgate_refused_total"], last.metrics["wsgate_app_panics_total"], last.metrics["wsgate_slow_callbacks_total"],
 		last.metrics["wsgate_accept_errors_total"])
+	fmt.Fprintf(out, "bystander echo round trips: p50 %v, p99 %v, p99.9 %v, max %v\n",
+		t.echoPercentile(0.5).Round(10*time.Microsecond), t.echoPercentile(0.99).Round(10*time.Microsecond),
+		t.echoPercentile(0.999).Round(10*time.Microsecond), t.echoPercentile(1).Round(10*time.Microsecond))
+	fmt.Fprintf(out, "closes by reason: output bound 1008 %.0f, output memory budget 1008 %.0f, input memory budget 1013 %.0f, protocol errors %.0f, per-source handshaking %.0f, auth throttled %.0f, handshake timeouts %.0f; attackers' non-readers seen closed 1008: %d\n",
+		last.metrics["wsgate_slow_closed_total"], last.metrics["wsgate_budget_closed_total"], last.metrics["wsgate_input_budget_closed_total"],
+		last.metrics["wsgate_protocol_errors_total"], last.metrics["wsgate_source_refused_total"], last.metrics["wsgate_auth_throttled_total"],
+		last.metrics["wsgate_handshake_timeouts_total"], t.attackClosed.Load())
+	fmt.Fprintf(out, "static: %.0f requests, %.0f yields of pipelined requests, %.1f MiB read from files\n",
+		last.metrics["wsgate_http_requests_total"], last.metrics["wsgate_http_yields_total"], last.metrics["wsgate_static_read_bytes_total"]/(1<<20))
 	t.write(out)
 	peak := peakOf(rep.Samples)
 	fmt.Fprintf(out, "resources: baseline rss %.1f MiB, goroutines %d, fds %d; peak rss %.1f MiB, heap %.1f MiB, goroutines %d, fds %d, connections %d; after the load goroutines %d, fds %d\n",

@@ -27,6 +27,11 @@ type tally struct {
 	churned    atomic.Int64 // complete connect/message/close cycles
 	latencyMax atomic.Int64 // worst broadcast delivery latency, nanoseconds
 
+	attackClosed atomic.Int64 // attackers' non-readers the gateway closed with 1008
+
+	latMu  sync.Mutex
+	echoNs []int64 // echo round trips of the bystanders, nanoseconds (at most maxLatencies)
+
 	mu     sync.Mutex
 	errors map[string]int64
 	events map[string]int64
@@ -62,6 +67,29 @@ func (t *tally) event(kind string) {
 func (t *tally) latency(d time.Duration) {
 	for cur := t.latencyMax.Load(); int64(d) > cur && !t.latencyMax.CompareAndSwap(cur, int64(d)); cur = t.latencyMax.Load() {
 	}
+}
+
+const maxLatencies = 1 << 20
+
+// echoLatency records one echo round trip.
+func (t *tally) echoLatency(d time.Duration) {
+	t.latMu.Lock()
+	if len(t.echoNs) < maxLatencies {
+		t.echoNs = append(t.echoNs, int64(d))
+	}
+	t.latMu.Unlock()
+}
+
+// echoPercentile is the q-quantile (0..1) of the echo round trips.
+func (t *tally) echoPercentile(q float64) time.Duration {
+	t.latMu.Lock()
+	defer t.latMu.Unlock()
+	if len(t.echoNs) == 0 {
+		return 0
+	}
+	s := append([]int64(nil), t.echoNs...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return time.Duration(s[min(len(s)-1, int(q*float64(len(s))))])
 }
 
 // eventCount is the number of expected outcomes of kind.

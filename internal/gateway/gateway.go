@@ -96,6 +96,10 @@ func Options(cfg *config.Config) engine.Options {
 		MaxHeaderBytes:       int(w.MaxHeaderBytes),
 		MaxTargetBytes:       int(w.MaxTargetBytes),
 		MaxPendingBytes:      int(w.MaxPendingBytes),
+
+		MaxHandshakingPerSource: w.MaxHandshakingPerSource,
+		MaxOutputMemory:         int64(w.MaxOutputMemory),
+		MaxInputMemory:          int64(w.MaxInputMemory),
 	}
 	if o.PingInterval == 0 {
 		o.PingInterval = -1

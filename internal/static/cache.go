@@ -69,18 +69,26 @@ func (s *Responder) load(key string, old *entry, now time.Time) (*entry, int) {
 	if size > int64(s.maxFile) {
 		return nil, 413
 	}
+	etag := `"` + strconv.FormatInt(fi.ModTime().UnixNano(), 16) + "-" + strconv.FormatInt(size, 16) + `"`
+	if size > int64(s.maxCachedFile) {
+		// Too large to cache: nothing is read here (HEAD and 304 need only the metadata);
+		// a GET reads the file as it is sent (Body).
+		if old != nil {
+			s.drop(key, old)
+		}
+		e := newSizedEntry(name, nil, size, etag, fi.ModTime())
+		e.checked = now
+		return e, 0
+	}
 	body := make([]byte, size)
-	if _, err := io.ReadFull(f, body); err != nil {
+	n, err := io.ReadFull(f, body)
+	s.read.Add(int64(n))
+	if err != nil {
 		return nil, 500
 	}
-	etag := `"` + strconv.FormatInt(fi.ModTime().UnixNano(), 16) + "-" + strconv.FormatInt(size, 16) + `"`
 	e := newEntry(name, body, etag, fi.ModTime())
 	e.checked = now
-	if size <= int64(s.maxCachedFile) {
-		s.store(key, e)
-	} else if old != nil {
-		s.drop(key, old)
-	}
+	s.store(key, e)
 	return e, 0
 }
 

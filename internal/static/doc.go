@@ -7,14 +7,20 @@
 // maxCachedFile are read once and served from memory (0 allocations on a
 // hit), their modification time is re-checked at most once a second, and
 // the cache as a whole is bounded. Files between maxCachedFile and maxFile
-// are read on each request; larger ones are refused with 500 "File too
-// large". Paths are resolved inside the root with os.Root, so neither ".."
+// are never held whole: Serve hands their body over as a Body that the
+// caller reads in chunks as the client takes them (HEAD and 304 only stat
+// the file); larger ones are refused with 500 "File too large". Paths are resolved inside the root with os.Root, so neither ".."
 // nor a symlink can reach outside it; dot-segments and hidden names (other
 // than ".well-known") are answered 404.
 //
 //	s, err := static.New(cfg.Root, page)
 //	...
-//	out, keep := s.Respond(out[:0], &req) // req parsed by handshake.Parse
+//	var body static.Body
+//	out, keep := s.Serve(out[:0], &req, &body) // req parsed by handshake.Parse
 //	conn.Write(out)
+//	for body.Len() > 0 { // at the pace the client reads
+//		chunk, err := body.Next(scratch, room)
+//		...
+//	}
 //	if !keep { conn.Close() }
 package static

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wsgate/wsgate/handshake"
@@ -16,6 +17,7 @@ const (
 	maxCachedFile  = 1 << 20  // files up to this size are cached after first use
 	maxFile        = 8 << 20  // larger files are refused with 500 "File too large"
 	maxCacheBytes  = 16 << 20 // total cached body bytes
+	inlineBody     = 16 << 10 // cached bodies up to this size are appended to the head
 	recheckEvery   = time.Second
 	allowedMethods = "GET, HEAD"
 )
@@ -40,6 +42,8 @@ type Responder struct {
 	cache map[string]*entry // by cleaned request path
 	total int               // cached body bytes
 
+	read atomic.Int64 // bytes read from files, for the gateway's metrics
+
 	// Bounds, fields so that tests can shrink them.
 	maxCachedFile, maxFile, maxCacheBytes int
 	recheck                               time.Duration
@@ -49,7 +53,8 @@ type Responder struct {
 // in the cache, except checked.
 type entry struct {
 	head    []byte // status line and fixed headers of the 200, without Date/Connection/blank line
-	body    []byte
+	body    []byte // nil for a file too large to cache: read from name as it is sent
+	name    string // the file under the root
 	etag    string
 	modTime time.Time
 	size    int64
@@ -91,6 +96,10 @@ func New(root string, page []byte) (*Responder, error) {
 	return s, nil
 }
 
+// BytesRead is the number of bytes read from files so far: what serving costs the disk
+// (a cached file is read once, HEAD and 304 read nothing). Safe from any goroutine.
+func (s *Responder) BytesRead() int64 { return s.read.Load() }
+
 // Close releases the root directory. Respond must not be called after it.
 func (s *Responder) Close() error {
 	if s.root == nil {
@@ -103,11 +112,16 @@ func (s *Responder) Close() error {
 // Content-Type), its body, ETag and modification time (zero: no
 // Last-Modified).
 func newEntry(name string, body []byte, etag string, mod time.Time) *entry {
-	e := &entry{body: body, etag: etag, modTime: mod, size: int64(len(body))}
+	return newSizedEntry(name, body, int64(len(body)), etag, mod)
+}
+
+// newSizedEntry is newEntry for a body of size bytes, nil when it is not held in memory.
+func newSizedEntry(name string, body []byte, size int64, etag string, mod time.Time) *entry {
+	e := &entry{body: body, name: name, etag: etag, modTime: mod, size: size}
 	h := append([]byte(nil), "HTTP/1.1 200 OK\r\nContent-Type: "...)
 	h = append(h, contentType(name)...)
 	h = append(h, "\r\nContent-Length: "...)
-	h = strconv.AppendInt(h, int64(len(body)), 10)
+	h = strconv.AppendInt(h, size, 10)
 	h = append(h, "\r\n"...)
 	if !mod.IsZero() {
 		h = append(h, "Last-Modified: "...)
@@ -121,16 +135,38 @@ func newEntry(name string, body []byte, etag string, mod time.Time) *entry {
 	return e
 }
 
-// Respond appends a complete HTTP/1.1 response for r to dst and reports
-// whether the connection may stay open afterwards: HTTP/1.1 without
-// "Connection: close", or HTTP/1.0 with "keep-alive", and no request body
-// (a request announcing a body is answered and the connection closed, since
-// the body is never read).
+// Respond appends a complete HTTP/1.1 response for r to dst, body included, and reports
+// whether the connection may stay open afterwards; see Serve for what it answers. It is for
+// callers that want the whole response at once (tests, small sites); the event loop uses
+// Serve and sends the body at the client's pace.
+func (s *Responder) Respond(dst []byte, r *handshake.Request) (out []byte, keepAlive bool) {
+	var b Body
+	out, keepAlive = s.Serve(dst, r, &b)
+	if b.Len() > 0 {
+		var scratch [32 << 10]byte
+		for b.Len() > 0 {
+			p, err := b.Next(scratch[:], len(scratch))
+			out = append(out, p...)
+			if err != nil {
+				return out, false
+			}
+		}
+	}
+	return out, keepAlive
+}
+
+// Serve appends the head of an HTTP/1.1 response for r to dst (with the one-line body of
+// an error answer, or a cached body of at most 16 KiB), sets body to the file's body that
+// follows it (nothing for HEAD, 304 and the error answers), and reports whether the connection may
+// stay open afterwards: HTTP/1.1 without "Connection: close", or HTTP/1.0 with
+// "keep-alive", and no request body (a request announcing a body is answered and the
+// connection closed, since the body is never read).
 //
 //   - GET and HEAD of an existing file: 200 with Content-Type (by
 //     extension), Content-Length, Last-Modified and ETag, and the body for
 //     GET; 304 when If-None-Match matches the ETag. "/" and any directory
-//     serve its index.html; a directory without one is 404.
+//     serve its index.html; a directory without one is 404. HEAD and 304
+//     never read the file's contents.
 //   - Missing or unservable paths: 404 text/plain "Not Found", for every
 //     method. A malformed percent-escape: 400 "Bad Request".
 //   - Other methods on an existing resource: 405 with "Allow: GET, HEAD".
@@ -139,8 +175,9 @@ func newEntry(name string, body []byte, etag string, mod time.Time) *entry {
 //
 // Every response carries Date and, when the connection is to close,
 // "Connection: close". r and its borrowed bytes are only read during the
-// call. A hit on a cached file allocates nothing when dst has room.
-func (s *Responder) Respond(dst []byte, r *handshake.Request) (out []byte, keepAlive bool) {
+// call. A hit on a cached file allocates nothing when dst has room. body must be
+// empty; the caller sends it after out and closes it if it does not finish.
+func (s *Responder) Serve(dst []byte, r *handshake.Request, body *Body) (out []byte, keepAlive bool) {
 	keepAlive = r.KeepAlive() && !r.HasBody()
 	get := string(r.Method) == "GET"
 	head := string(r.Method) == "HEAD"
@@ -186,10 +223,22 @@ func (s *Responder) Respond(dst []byte, r *handshake.Request) (out []byte, keepA
 		}
 		return appendTail(dst, r, keepAlive), keepAlive
 	}
+	if get && e.size > 0 {
+		if e.body == nil {
+			// Not cached: the file is read as it is sent.
+			f, _, status := s.open(e.name)
+			if status != 0 {
+				return s.appendPlain(dst, r, keepAlive, 500, "Internal Server Error", "", "Internal Server Error"), keepAlive
+			}
+			*body = Body{f: f, n: e.size, read: &s.read}
+		} else if e.size > inlineBody {
+			*body = Body{data: e.body, n: e.size}
+		}
+	}
 	dst = append(dst, e.head...)
 	dst = appendTail(dst, r, keepAlive)
-	if get {
-		dst = append(dst, e.body...)
+	if get && body.Len() == 0 {
+		dst = append(dst, e.body...) // small enough to go with the head
 	}
 	return dst, keepAlive
 }

@@ -42,6 +42,9 @@ func (e *CloseError) Error() string {
 // Errors returned by Feed. The *CloseError values are compared by identity
 // (errors.Is); their Code is what the server sends before closing.
 var (
+	// ErrInputBudget: the message buffer would pass the Config's Budget shared by
+	// all connections; the server is short of memory, the client may retry.
+	ErrInputBudget = &CloseError{CloseTryAgain, "server input memory full"}
 	// ErrUnmaskedFrame: a client frame without the mask bit (RFC 6455 §5.1).
 	ErrUnmaskedFrame = &CloseError{CloseProtocolError, "unmasked client frame"}
 	// ErrMaskedFrame: a server frame with the mask bit, read by a Reader in

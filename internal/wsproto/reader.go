@@ -44,6 +44,9 @@ type Config struct {
 	// Deflate holds the permessage-deflate parameters negotiated for the
 	// connection; nil means no compression (RSV1 is then a protocol error).
 	Deflate *DeflateParams
+	// Budget, when set, bounds the message buffers of all Readers using it
+	// together (see Budget); nil means no common bound.
+	Budget *Budget
 	// Client makes the Readers decode a server's frames, for the client side
 	// of a connection (the gateway's upstream connections): frames must be
 	// unmasked and a masked one is a protocol error (RFC 6455 §5.1), and
@@ -131,8 +134,13 @@ func (r *Reader) Release() {
 }
 
 // dropMessage returns the message buffer, if any.
+// With a Budget, the capacity of msg is what the Reader has counted in it: growth is judged
+// before it is made and counted after.
 func (r *Reader) dropMessage() {
 	if r.msg != nil {
+		if b := r.cfg.Budget; b != nil {
+			b.Used.Add(-int64(cap(*r.msg)))
+		}
 		bufpool.PutPtr(r.msg)
 		r.msg = nil
 	}
@@ -307,7 +315,15 @@ func (r *Reader) frame(p []byte, h Handler) (int, error) {
 	if length > 0 {
 		r.flags |= flagPayload
 		if r.msg == nil {
-			r.msg = bufpool.GetPtr(int(min(length, preallocLimit)))
+			// What arrived, not what the header announced: the peer may never send it.
+			n := int(min(length, int64(len(p)-hn), preallocLimit))
+			if b := r.cfg.Budget; b != nil && !b.fits(int64(max(n, 512))) {
+				return 0, ErrInputBudget
+			}
+			r.msg = bufpool.GetPtr(n)
+			if b := r.cfg.Budget; b != nil {
+				b.Used.Add(int64(cap(*r.msg)))
+			}
 		}
 	} else if fin {
 		return hn, r.finish(h)
@@ -370,7 +386,19 @@ func (r *Reader) payload(p []byte) error {
 			return ErrInvalidUTF8
 		}
 	}
+	b := r.cfg.Budget
+	if b == nil {
+		bufpool.AppendPtr(&r.msg, p)
+		return nil
+	}
+	old := int64(cap(*r.msg))
+	if need := int64(len(*r.msg) + len(p)); need > old && !b.fits(max(need, 2*old)-old) {
+		return ErrInputBudget // judged before growing: AppendPtr doubles
+	}
 	bufpool.AppendPtr(&r.msg, p)
+	if grown := int64(cap(*r.msg)) - old; grown != 0 {
+		b.Used.Add(grown)
+	}
 	return nil
 }
 

@@ -43,6 +43,7 @@ func run(args []string) error {
 	fs.IntVar(&cfg.Slow, "slow", 0, "slow readers (default 4)")
 	fs.DurationVar(&cfg.SlowStall, "slow-stall", 0, "how long a slow reader stalls between looks (default 20s)")
 	fs.IntVar(&cfg.Malformed, "malformed", 0, "malformed clients (default 4)")
+	fs.BoolVar(&cfg.NoAttackers, "no-attackers", false, "leave out the attackers (static stalls, pipelined HEADs, fan-out hog, one-address flood, auth flood)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

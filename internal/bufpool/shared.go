@@ -1,0 +1,67 @@
+package bufpool
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Shared is a pooled buffer with a reference count, for bytes many owners hold at once
+// without copying them (one encoded frame queued for every receiver of a broadcast). The
+// creator holds the first reference; each other holder takes one with Retain and gives it
+// back with Release; the last Release returns the buffer to the pool. B must not be
+// modified once a second reference exists.
+type Shared struct {
+	B      []byte
+	refs   atomic.Int32
+	queued atomic.Int32                 // references taken by Enqueue and not yet dropped
+	budget atomic.Pointer[atomic.Int64] // where len(B) is counted while queued > 0
+}
+
+var sharedPool = sync.Pool{New: func() any { return new(Shared) }}
+
+// NewShared returns a Shared with room for n bytes (B empty) and one reference.
+func NewShared(n int) *Shared {
+	s := sharedPool.Get().(*Shared)
+	s.B = Get(n)
+	s.refs.Store(1)
+	return s
+}
+
+// Retain takes another reference.
+func (s *Shared) Retain() { s.refs.Add(1) }
+
+// Enqueue takes a reference for an output queue and counts len(B) in budget while any
+// queue holds it: queued output is counted once per buffer, not once per receiver. Every
+// caller passes the same budget. Dequeue gives the reference back.
+func (s *Shared) Enqueue(budget *atomic.Int64) {
+	s.refs.Add(1)
+	s.budget.Store(budget)
+	if s.queued.Add(1) == 1 {
+		budget.Add(int64(len(s.B)))
+	}
+}
+
+// Dequeue gives back a reference taken by Enqueue.
+func (s *Shared) Dequeue() {
+	if s.queued.Add(-1) == 0 {
+		s.budget.Load().Add(-int64(len(s.B)))
+	}
+	s.Release()
+}
+
+// Release gives back a reference; the last one frees the buffer. s must not be used by
+// this holder afterwards.
+func (s *Shared) Release() {
+	switch n := s.refs.Add(-1); {
+	case n > 0:
+		return
+	case n < 0:
+		panic("bufpool: Shared released more often than retained")
+	}
+	Put(s.B)
+	s.B = nil
+	sharedPool.Put(s)
+}
+
+// Refs is the number of references held, for tests.
+func (s *Shared) Refs() int32 { return s.refs.Load() }
