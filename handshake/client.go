@@ -104,22 +104,11 @@ func ParseResponse(buf []byte, r *Response, lim Limits) (n int, err error) {
 			}
 			return next, nil
 		}
-		start := i
-		for i < len(b) && octets[b[i]]&octToken != 0 {
-			i++
-		}
-		if i == len(b) {
-			return 0, short
-		}
-		if b[i] != ':' || i == start {
-			return 0, ErrBadResponse
-		}
-		name := b[start:i]
-		end, next := scanValue(b, i+1)
+		name, value, next := scanField(b, i)
 		if next == 0 {
 			return 0, short
 		}
-		if next < 0 || !r.setField(name, trimOWS(b[i+1:end])) {
+		if next < 0 || !r.setField(name, value) {
 			return 0, ErrBadResponse
 		}
 		i = next

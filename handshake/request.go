@@ -242,31 +242,38 @@ func Parse(buf []byte, r *Request, lim Limits) (n int, err error) {
 			return 0, ErrBadRequest
 		}
 
-		start = i
-		for i < len(b) && octets[b[i]]&octToken != 0 {
-			i++
-		}
-		if i == len(b) {
-			return 0, short
-		}
-		if b[i] != ':' || i == start {
-			return 0, ErrBadRequest // includes whitespace before the colon (RFC 9112 §5.1)
-		}
-		name := b[start:i]
-		i++
-
-		end, next := scanValue(b, i)
+		name, value, next := scanField(b, i)
 		if next == 0 {
 			return 0, short
 		}
-		if next < 0 {
-			return 0, ErrBadRequest // CTL, DEL or a bare CR (RFC 9110 §5.5)
-		}
-		if !r.setField(name, trimOWS(b[i:end])) {
+		if next < 0 || !r.setField(name, value) {
 			return 0, ErrBadRequest
 		}
 		i = next
 	}
+}
+
+// scanField scans the field line starting at b[i] (RFC 9112 §5: field-name ":" OWS
+// field-value OWS, then CRLF or LF) and returns its name, its value without the OWS, and the
+// index after the line end; next is 0 when b ends first and negative when the line is not a
+// field line: an empty name, whitespace before the colon (RFC 9112 §5.1), or a CTL, DEL or
+// bare CR in the value (RFC 9110 §5.5). The request and the response parsers both use it.
+func scanField(b []byte, i int) (name, value []byte, next int) {
+	start := i
+	for i < len(b) && octets[b[i]]&octToken != 0 {
+		i++
+	}
+	if i == len(b) {
+		return nil, nil, 0
+	}
+	if b[i] != ':' || i == start {
+		return nil, nil, -1
+	}
+	end, next := scanValue(b, i+1)
+	if next <= 0 {
+		return nil, nil, next
+	}
+	return b[start:i], trimOWS(b[i+1 : end]), next
 }
 
 // scanValue scans the field value starting at b[i] to the end of its line,
