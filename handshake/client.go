@@ -90,28 +90,13 @@ func ParseResponse(buf []byte, r *Response, lim Limits) (n int, err error) {
 	case i < 0:
 		return 0, ErrBadResponse
 	}
-	for {
-		if i == len(b) {
-			return 0, short
-		}
-		if b[i] == '\r' || b[i] == '\n' {
-			next, ok := lineEnd(b, i)
-			if !ok {
-				return 0, short
-			}
-			if next < 0 {
-				return 0, ErrBadResponse
-			}
-			return next, nil
-		}
-		name, value, next := scanField(b, i)
-		if next == 0 {
-			return 0, short
-		}
-		if next < 0 || !r.setField(name, value) {
-			return 0, ErrBadResponse
-		}
-		i = next
+	switch n := scanFields(b, i, r.setField); {
+	case n == 0:
+		return 0, short
+	case n < 0:
+		return 0, ErrBadResponse
+	default:
+		return n, nil
 	}
 }
 

@@ -222,32 +222,40 @@ func Parse(buf []byte, r *Request, lim Limits) (n int, err error) {
 	}
 
 	// *( field-line CRLF ) CRLF
+	switch n := scanFields(b, i, r.setField); {
+	case n == 0:
+		return 0, short
+	case n < 0:
+		return 0, ErrBadRequest
+	default:
+		return n, nil
+	}
+}
+
+// scanFields scans the field lines from b[i] through the empty line that ends the head
+// (RFC 9112 §2.1: *( field-line CRLF ) CRLF), hands each name and value to set, and returns
+// the head's length: 0 when b ends first, negative when a line is not a field line (see
+// scanField; a line that starts with whitespace, an obs-fold (RFC 9112 §5.2) or whitespace
+// after the start line (§2.2), is one) or set refuses it. The request and the response
+// parsers both use it.
+func scanFields(b []byte, i int, set func(name, value []byte) bool) int {
 	for {
 		if i == len(b) {
-			return 0, short
+			return 0
 		}
-		switch b[i] {
-		case '\r', '\n':
-			i, ok = lineEnd(b, i)
+		if b[i] == '\r' || b[i] == '\n' {
+			next, ok := lineEnd(b, i)
 			if !ok {
-				return 0, short
+				return 0
 			}
-			if i < 0 {
-				return 0, ErrBadRequest
-			}
-			return i, nil
-		case ' ', '\t':
-			// obs-fold (RFC 9112 §5.2), or whitespace between the request
-			// line and the first field (§2.2): reject.
-			return 0, ErrBadRequest
+			return next
 		}
-
 		name, value, next := scanField(b, i)
-		if next == 0 {
-			return 0, short
+		if next <= 0 {
+			return next
 		}
-		if next < 0 || !r.setField(name, value) {
-			return 0, ErrBadRequest
+		if !set(name, value) {
+			return -1
 		}
 		i = next
 	}
