@@ -21,6 +21,7 @@ import (
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/admin"
 	"github.com/wsgate/wsgate/internal/cluster"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 func quiet(o *engine.Options) {
@@ -133,20 +134,11 @@ func writeFile(t *testing.T, dir, name, content string) string {
 // echoTCP runs a tcp echo server on loopback until the test ends and returns its address.
 func echoTCP(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := wstest.Serve(func(nc net.Conn) { defer nc.Close(); io.Copy(nc, nc) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer nc.Close(); io.Copy(nc, nc) }()
-		}
-	}()
 	return ln.Addr().String()
 }
 
