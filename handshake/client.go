@@ -49,12 +49,7 @@ func ParseResponse(buf []byte, r *Response, lim Limits) (n int, err error) {
 	maxHead, _ := lim.normalize()
 	*r = Response{}
 	r.Extensions = r.extBuf[:0]
-	b := buf
-	short := ErrNeedMore
-	if len(b) >= maxHead {
-		b = b[:maxHead]
-		short = ErrHeaderTooLarge
-	}
+	b, short := window(buf, maxHead)
 	// HTTP-version SP 3DIGIT SP [reason-phrase] CRLF (RFC 9112 §4).
 	const prefix = len("HTTP/1.1 200 ")
 	if len(b) < prefix {
@@ -90,14 +85,7 @@ func ParseResponse(buf []byte, r *Response, lim Limits) (n int, err error) {
 	case i < 0:
 		return 0, ErrBadResponse
 	}
-	switch n := scanFields(b, i, r.setField); {
-	case n == 0:
-		return 0, short
-	case n < 0:
-		return 0, ErrBadResponse
-	default:
-		return n, nil
-	}
+	return headLength(scanFields(b, i, r.setField), short, ErrBadResponse)
 }
 
 func (r *Response) setField(name, value []byte) bool {

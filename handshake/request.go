@@ -147,15 +147,7 @@ func Parse(buf []byte, r *Request, lim Limits) (n int, err error) {
 	r.Protocols = r.protoBuf[:0]
 	r.Extensions = r.extBuf[:0]
 
-	// Scan only the window the limit allows. Running out of the window means
-	// "need more" while the buffer is shorter than the limit, and "too large"
-	// once it is not.
-	b := buf
-	short := ErrNeedMore
-	if len(b) >= maxHead {
-		b = b[:maxHead]
-		short = ErrHeaderTooLarge
-	}
+	b, short := window(buf, maxHead)
 
 	i := 0
 	// RFC 9112 §2.2: a server SHOULD ignore at least one empty line before
@@ -222,14 +214,29 @@ func Parse(buf []byte, r *Request, lim Limits) (n int, err error) {
 	}
 
 	// *( field-line CRLF ) CRLF
-	switch n := scanFields(b, i, r.setField); {
+	return headLength(scanFields(b, i, r.setField), short, ErrBadRequest)
+}
+
+// window returns the part of buf a parser scans, at most maxHead bytes, and what running
+// out of it means: ErrNeedMore while buf is shorter than the limit, ErrHeaderTooLarge once
+// it is not.
+func window(buf []byte, maxHead int) ([]byte, error) {
+	if len(buf) >= maxHead {
+		return buf[:maxHead], ErrHeaderTooLarge
+	}
+	return buf, ErrNeedMore
+}
+
+// headLength maps scanFields' result to what Parse and ParseResponse return: the head's
+// length n, short (ErrNeedMore or ErrHeaderTooLarge) when n is 0, bad when n is negative.
+func headLength(n int, short, bad error) (int, error) {
+	switch {
 	case n == 0:
 		return 0, short
 	case n < 0:
-		return 0, ErrBadRequest
-	default:
-		return n, nil
+		return 0, bad
 	}
+	return n, nil
 }
 
 // scanFields scans the field lines from b[i] through the empty line that ends the head
