@@ -404,17 +404,23 @@ func TestExampleCoversSchema(t *testing.T) {
 
 func TestMarshalRoundTrip(t *testing.T) {
 	for _, c := range []*Config{Default(), fullConfig(), base()} {
-		b, err := c.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := Parse(b)
-		if err != nil {
-			t.Fatalf("Parse(Marshal()): %v\n%s", err, b)
-		}
-		if !reflect.DeepEqual(got, c) {
-			t.Errorf("round trip:\n%+v\nwant\n%+v\n%s", got, c, b)
-		}
+		roundTrip(t, c)
+	}
+}
+
+// roundTrip marshals c, parses the text and fails tb unless it reads c back.
+func roundTrip(tb testing.TB, c *Config) {
+	tb.Helper()
+	out, err := c.Marshal()
+	if err != nil {
+		tb.Fatalf("Marshal: %v", err)
+	}
+	back, err := Parse(out)
+	if err != nil {
+		tb.Fatalf("Parse(Marshal()): %v\n%s", err, out)
+	}
+	if !reflect.DeepEqual(back, c) {
+		tb.Fatalf("round trip changed the config:\n%+v\nwant\n%+v\n%s", back, c, out)
 	}
 }
 

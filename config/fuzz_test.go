@@ -40,17 +40,7 @@ func FuzzParse(f *testing.F) {
 		if !reflect.DeepEqual(&n, c) {
 			t.Fatalf("Parse result is not normalized:\n%+v\n%+v", c, &n)
 		}
-		out, err := c.Marshal()
-		if err != nil {
-			t.Fatalf("Marshal: %v", err)
-		}
-		back, err := Parse(out)
-		if err != nil {
-			t.Fatalf("Parse(Marshal()): %v\n%s", err, out)
-		}
-		if !reflect.DeepEqual(back, c) {
-			t.Fatalf("round trip changed the config:\n%+v\n%+v\n%s", c, back, out)
-		}
+		roundTrip(t, c)
 	})
 }
 

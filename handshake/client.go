@@ -49,12 +49,7 @@ func ParseResponse(buf []byte, r *Response, lim Limits) (n int, err error) {
 	maxHead, _ := lim.normalize()
 	*r = Response{}
 	r.Extensions = r.extBuf[:0]
-	b := buf
-	short := ErrNeedMore
-	if len(b) >= maxHead {
-		b = b[:maxHead]
-		short = ErrHeaderTooLarge
-	}
+	b, short := window(buf, maxHead)
 	// HTTP-version SP 3DIGIT SP [reason-phrase] CRLF (RFC 9112 §4).
 	const prefix = len("HTTP/1.1 200 ")
 	if len(b) < prefix {
@@ -90,40 +85,7 @@ func ParseResponse(buf []byte, r *Response, lim Limits) (n int, err error) {
 	case i < 0:
 		return 0, ErrBadResponse
 	}
-	for {
-		if i == len(b) {
-			return 0, short
-		}
-		if b[i] == '\r' || b[i] == '\n' {
-			next, ok := lineEnd(b, i)
-			if !ok {
-				return 0, short
-			}
-			if next < 0 {
-				return 0, ErrBadResponse
-			}
-			return next, nil
-		}
-		start := i
-		for i < len(b) && octets[b[i]]&octToken != 0 {
-			i++
-		}
-		if i == len(b) {
-			return 0, short
-		}
-		if b[i] != ':' || i == start {
-			return 0, ErrBadResponse
-		}
-		name := b[start:i]
-		end, next := scanValue(b, i+1)
-		if next == 0 {
-			return 0, short
-		}
-		if next < 0 || !r.setField(name, trimOWS(b[i+1:end])) {
-			return 0, ErrBadResponse
-		}
-		i = next
-	}
+	return headLength(scanFields(b, i, r.setField), short, ErrBadResponse)
 }
 
 func (r *Response) setField(name, value []byte) bool {

@@ -147,15 +147,7 @@ func Parse(buf []byte, r *Request, lim Limits) (n int, err error) {
 	r.Protocols = r.protoBuf[:0]
 	r.Extensions = r.extBuf[:0]
 
-	// Scan only the window the limit allows. Running out of the window means
-	// "need more" while the buffer is shorter than the limit, and "too large"
-	// once it is not.
-	b := buf
-	short := ErrNeedMore
-	if len(b) >= maxHead {
-		b = b[:maxHead]
-		short = ErrHeaderTooLarge
-	}
+	b, short := window(buf, maxHead)
 
 	i := 0
 	// RFC 9112 §2.2: a server SHOULD ignore at least one empty line before
@@ -222,51 +214,81 @@ func Parse(buf []byte, r *Request, lim Limits) (n int, err error) {
 	}
 
 	// *( field-line CRLF ) CRLF
+	return headLength(scanFields(b, i, r.setField), short, ErrBadRequest)
+}
+
+// window returns the part of buf a parser scans, at most maxHead bytes, and what running
+// out of it means: ErrNeedMore while buf is shorter than the limit, ErrHeaderTooLarge once
+// it is not.
+func window(buf []byte, maxHead int) ([]byte, error) {
+	if len(buf) >= maxHead {
+		return buf[:maxHead], ErrHeaderTooLarge
+	}
+	return buf, ErrNeedMore
+}
+
+// headLength maps scanFields' result to what Parse and ParseResponse return: the head's
+// length n, short (ErrNeedMore or ErrHeaderTooLarge) when n is 0, bad when n is negative.
+func headLength(n int, short, bad error) (int, error) {
+	switch {
+	case n == 0:
+		return 0, short
+	case n < 0:
+		return 0, bad
+	}
+	return n, nil
+}
+
+// scanFields scans the field lines from b[i] through the empty line that ends the head
+// (RFC 9112 §2.1: *( field-line CRLF ) CRLF), hands each name and value to set, and returns
+// the head's length: 0 when b ends first, negative when a line is not a field line (see
+// scanField; a line that starts with whitespace, an obs-fold (RFC 9112 §5.2) or whitespace
+// after the start line (§2.2), is one) or set refuses it. The request and the response
+// parsers both use it.
+func scanFields(b []byte, i int, set func(name, value []byte) bool) int {
 	for {
 		if i == len(b) {
-			return 0, short
+			return 0
 		}
-		switch b[i] {
-		case '\r', '\n':
-			i, ok = lineEnd(b, i)
+		if b[i] == '\r' || b[i] == '\n' {
+			next, ok := lineEnd(b, i)
 			if !ok {
-				return 0, short
+				return 0
 			}
-			if i < 0 {
-				return 0, ErrBadRequest
-			}
-			return i, nil
-		case ' ', '\t':
-			// obs-fold (RFC 9112 §5.2), or whitespace between the request
-			// line and the first field (§2.2): reject.
-			return 0, ErrBadRequest
+			return next
 		}
-
-		start = i
-		for i < len(b) && octets[b[i]]&octToken != 0 {
-			i++
+		name, value, next := scanField(b, i)
+		if next <= 0 {
+			return next
 		}
-		if i == len(b) {
-			return 0, short
-		}
-		if b[i] != ':' || i == start {
-			return 0, ErrBadRequest // includes whitespace before the colon (RFC 9112 §5.1)
-		}
-		name := b[start:i]
-		i++
-
-		end, next := scanValue(b, i)
-		if next == 0 {
-			return 0, short
-		}
-		if next < 0 {
-			return 0, ErrBadRequest // CTL, DEL or a bare CR (RFC 9110 §5.5)
-		}
-		if !r.setField(name, trimOWS(b[i:end])) {
-			return 0, ErrBadRequest
+		if !set(name, value) {
+			return -1
 		}
 		i = next
 	}
+}
+
+// scanField scans the field line starting at b[i] (RFC 9112 §5: field-name ":" OWS
+// field-value OWS, then CRLF or LF) and returns its name, its value without the OWS, and the
+// index after the line end; next is 0 when b ends first and negative when the line is not a
+// field line: an empty name, whitespace before the colon (RFC 9112 §5.1), or a CTL, DEL or
+// bare CR in the value (RFC 9110 §5.5). The request and the response parsers both use it.
+func scanField(b []byte, i int) (name, value []byte, next int) {
+	start := i
+	for i < len(b) && octets[b[i]]&octToken != 0 {
+		i++
+	}
+	if i == len(b) {
+		return nil, nil, 0
+	}
+	if b[i] != ':' || i == start {
+		return nil, nil, -1
+	}
+	end, next := scanValue(b, i+1)
+	if next <= 0 {
+		return nil, nil, next
+	}
+	return b[start:i], trimOWS(b[i+1 : end]), next
 }
 
 // scanValue scans the field value starting at b[i] to the end of its line,

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // fakeServer is a small echo server whose faults a test chooses, to show
@@ -136,20 +138,11 @@ func (fs *fakeServer) serve(nc net.Conn) {
 
 // start listens on loopback and serves every connection with fs.
 func (fs *fakeServer) start(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := wstest.Serve(fs.serve)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go fs.serve(nc)
-		}
-	}()
 	return ln.Addr().String()
 }
 

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"net"
 	"strings"
 	"testing"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
-	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/internal/cluster"
 	"github.com/wsgate/wsgate/internal/clusterbridge"
 	"github.com/wsgate/wsgate/internal/metrics"
@@ -28,47 +26,16 @@ func TestAdminWithCluster(t *testing.T) {
 	if !ns.ReadyForConnections(5 * time.Second) {
 		t.Fatal("nats server not ready")
 	}
-	defer ns.Shutdown()
+	t.Cleanup(ns.Shutdown)
 	url := "nats://" + ns.Addr().(*net.TCPAddr).String()
 
-	cfg, err := config.Parse([]byte(`
-[http]
-listen = "127.0.0.1:0"
-[admin]
-listen = "127.0.0.1:0"
-[cluster]
-nats = "` + url + `"
-name = "gw-test"
-[[app]]
-name = "feed"
-kind = "pubsub"
-path = "/feed"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := parse(t, httpOnly+adminListener+"[cluster]\nnats = \""+url+"\"\nname = \"gw-test\"\n"+app("feed", "pubsub", "/feed"))
 	node, err := cluster.New(ClusterOptions(&cfg.Cluster, quietLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer node.Close()
-	gw, err := Build(cfg, nil, quiet, clusterbridge.Hook(node))
-	if err != nil {
-		t.Fatal(err)
-	}
-	adm, err := Admin(cfg, gw, node, "v-test", quietLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := gw.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Stop(context.Background())
-	if err := adm.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer adm.Shutdown(context.Background())
-	base := "http://" + adm.Addr().String()
+	t.Cleanup(func() { node.Close() })
+	_, base := startAdmin(t, cfg, node, clusterbridge.Hook(node))
 
 	waitFor(t, "ready with the broker", func() bool { code, _ := get(t, base+"/readyz"); return code == 200 })
 	st := status(t, base)

@@ -2,11 +2,7 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +11,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/internal/admin"
 	"github.com/wsgate/wsgate/internal/metrics"
 )
@@ -24,67 +19,16 @@ import (
 // connects real WebSocket clients to both listeners, exchanges messages, and reads the
 // admin's /api/status, /metrics and /readyz: every count is the traffic the test made.
 func TestAdminOverRealGateway(t *testing.T) {
-	cfg, err := config.Parse([]byte(`
-[http]
-listen = "127.0.0.1:0"
-[[standalone]]
-name = "ws"
-listen = "127.0.0.1:0"
-[admin]
-listen = "127.0.0.1:0"
-[[app]]
-name = "echo"
-kind = "echo"
-path = "/echo"
-[[app]]
-name = "news"
-kind = "broadcast"
-path = "/news"
-scope = ["ws"]
-[[app]]
-name = "feed"
-kind = "pubsub"
-path = "/feed"
-scope = ["http"]
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := Build(cfg, nil, quiet, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := gw.Server
-	adm, err := Admin(cfg, gw, nil, "v-test", quietLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := adm.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Stop(ctx)
-		adm.Shutdown(ctx)
-	}()
-	base := "http://" + adm.Addr().String()
+	cfg := parse(t, listeners+adminListener+app("echo", "echo", "/echo")+
+		app("news", "broadcast", "/news", `scope = ["ws"]`)+app("feed", "pubsub", "/feed", `scope = ["http"]`))
+	srv, base := startAdmin(t, cfg, nil, nil)
 	if status, body := get(t, base+"/readyz"); status != 200 || body != "ready\n" {
 		t.Fatalf("readyz: %d %q", status, body)
 	}
 
 	dial := func(listener, path string) *websocket.Conn {
 		t.Helper()
-		c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr(listener)+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		c.SetReadDeadline(time.Now().Add(10 * time.Second))
-		return c
+		return mustDial(t, srv.Addr(listener), path, nil)
 	}
 	// echo: 2 clients on http, 1 on ws; 5 messages of 10 bytes each from each.
 	var echoes []*websocket.Conn
@@ -171,28 +115,16 @@ scope = ["http"]
 	// The publish API reaches the pubsub application's subscribers (raw mode: ?topic=).
 	subs := []*websocket.Conn{dial("http", "/feed?topic=alerts/disk"), dial("http", "/feed?topic=alerts/%2B")}
 	waitFor(t, "2 feed subscribers", func() bool { return appOf(t, base, "feed").Connections == 2 })
-	res, err := http.Post(base+"/api/apps/feed/publish?topic=alerts/disk", "text/plain", strings.NewReader("90% full"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 200 || string(answer) != `{"delivered":2}`+"\n" {
-		t.Fatalf("publish: %d %s", res.StatusCode, answer)
+	if code, answer := post(t, base+"/api/apps/feed/publish?topic=alerts/disk", "90% full"); code != 200 || answer != `{"delivered":2}`+"\n" {
+		t.Fatalf("publish: %d %s", code, answer)
 	}
 	for _, c := range subs {
 		if typ, got, err := c.ReadMessage(); err != nil || typ != websocket.TextMessage || string(got) != "90% full" {
 			t.Fatalf("subscriber got %d %q %v", typ, got, err)
 		}
 	}
-	res, err = http.Post(base+"/api/apps/echo/publish?topic=x", "text/plain", strings.NewReader("x"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, _ = io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 404 || !strings.HasPrefix(string(answer), `{"error":"pubsub: unknown pubsub application \"echo\""`) {
-		t.Errorf("publish to a non-pubsub application: %d %s", res.StatusCode, answer)
+	if code, answer := post(t, base+"/api/apps/echo/publish?topic=x", "x"); code != 404 || !strings.HasPrefix(answer, `{"error":"pubsub: unknown pubsub application \"echo\""`) {
+		t.Errorf("publish to a non-pubsub application: %d %s", code, answer)
 	}
 
 	// Closing clients is seen per listener and application.
@@ -206,60 +138,10 @@ scope = ["http"]
 	}
 }
 
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, string(b)
-}
-
-func status(t *testing.T, base string) admin.Status {
-	t.Helper()
-	code, body := get(t, base+"/api/status")
-	var st admin.Status
-	if err := json.Unmarshal([]byte(body), &st); code != 200 || err != nil {
-		t.Fatalf("status: %d %v %s", code, err, body)
-	}
-	return st
-}
-
-func appOf(t *testing.T, base, name string) admin.App {
-	t.Helper()
-	for _, a := range status(t, base).Apps {
-		if a.Name == name {
-			return a
-		}
-	}
-	t.Fatalf("no application %q", name)
-	return admin.App{}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // TestAdminSourceReadiness: not ready before Start and after Stop; with a cluster hook,
 // not ready while the broker is disconnected, with the reason.
 func TestAdminSourceReadiness(t *testing.T) {
-	cfg, err := config.Parse([]byte("[http]\nlisten = \"127.0.0.1:0\"\n[[app]]\nname = \"e\"\nkind = \"echo\"\npath = \"/e\"\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := parse(t, httpOnly+app("e", "echo", "/e"))
 	srv, err := New(cfg, nil, quiet)
 	if err != nil {
 		t.Fatal(err)

@@ -130,11 +130,7 @@ func Spec(a *config.App) apps.Spec {
 // (nil: Builtin()). The server is not started. Errors name the field or the application.
 // A program that reloads its file uses Build, which keeps what Gateway.Reload needs.
 func New(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*engine.Server, error) {
-	g, err := Build(cfg, kinds, tune, nil)
-	if err != nil {
-		return nil, err
-	}
-	return g.Server, nil
+	return NewWithHook(cfg, kinds, tune, nil)
 }
 
 // NewWithHook is New, and calls built (when not nil) with each application's name and

@@ -2,45 +2,20 @@ package gateway
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/config"
-	"github.com/wsgate/wsgate/engine"
 )
-
-func quiet(o *engine.Options) {
-	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	o.EventLoops = 1
-}
 
 // TestCustomKind: a program that adds its own kind runs a file that names it; the built-in
 // kinds alone reject that file, naming the field.
 func TestCustomKind(t *testing.T) {
-	cfg, err := config.Parse([]byte(`
-[http]
-listen = "127.0.0.1:0"
-[[standalone]]
-name = "ws"
-listen = "127.0.0.1:0"
-[[app]]
-name = "shout"
-kind = "shout"
-path = "/shout"
-scope = ["ws"]
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := parse(t, listeners+app("shout", "shout", "/shout", `scope = ["ws"]`))
 	if _, err := New(cfg, nil, quiet); err == nil || !strings.Contains(err.Error(), `config: app[0].kind: unknown kind "shout" (have broadcast, echo, proxy, pubsub)`) {
 		t.Fatalf("built-in kinds: %v", err)
 	}
@@ -48,20 +23,7 @@ scope = ["ws"]
 	kinds["shout"] = func(*config.App) (apps.Application, error) {
 		return apps.Funcs{Message: func(c apps.Conn, t apps.MessageType, p []byte) { c.WriteMessage(t, bytes.ToUpper(p)) }}, nil
 	}
-	srv, err := New(cfg, kinds, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop(context.Background())
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr("ws")+"/shout", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c := mustDial(t, startWith(t, cfg, kinds, nil).Addr("ws"), "/shout", nil)
 	c.WriteMessage(websocket.TextMessage, []byte("hi"))
 	if _, msg, err := c.ReadMessage(); err != nil || string(msg) != "HI" {
 		t.Fatalf("%q %v", msg, err)
@@ -97,52 +59,12 @@ func TestBadCredentials(t *testing.T) {
 // TestProxyKind: kind = "proxy" from a file relays to its upstream, here a tcp:// echo
 // server, with the keys as written (text messages, slow_consumer); bad keys name the field.
 func TestProxyKind(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer nc.Close(); io.Copy(nc, nc) }()
-		}
-	}()
-	cfg, err := config.Parse([]byte(`
-[http]
-listen = "127.0.0.1:0"
-[[app]]
-name = "relay"
-kind = "proxy"
-path = "/relay"
-upstream = "tcp://` + ln.Addr().String() + `"
-stream_messages = "text"
-connect_timeout = "2s"
-slow_consumer = "pause"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(cfg, nil, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop(context.Background())
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr("http")+"/relay", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	g := startGateway(t, httpOnly+app("relay", "proxy", "/relay", `upstream = "tcp://`+echoTCP(t)+`"`,
+		`stream_messages = "text"`, `connect_timeout = "2s"`, `slow_consumer = "pause"`))
+	c := mustDial(t, g.Addr("http"), "/relay", nil)
 	if err := c.WriteMessage(websocket.BinaryMessage, []byte("héllo")); err != nil {
 		t.Fatal(err)
 	}
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	typ, p, err := c.ReadMessage()
 	if err != nil || typ != websocket.TextMessage || string(p) != "héllo" {
 		t.Fatalf("type %d %q %v, want the bytes back as text", typ, p, err)

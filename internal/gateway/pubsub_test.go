@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +9,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgate/wsgate/apps/pubsub"
-	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/internal/auth"
 )
 
@@ -20,40 +17,10 @@ import (
 // subprotocol is offered, and the gateway's directory publishes to it.
 func TestPubSubFromConfig(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	tokens := write("tokens", "alice:"+auth.HashToken("alice-token")+"\n")
-	acl := write("acl", "* sub sensors/#\n%u pub sensors/%u\nalice pub sensors/alice\n")
-	cfg, err := config.Parse([]byte(`
-[http]
-listen = "127.0.0.1:0"
-[[app]]
-name = "telemetry"
-kind = "pubsub"
-path = "/telemetry"
-auth = "token"
-credentials = "` + tokens + `"
-client_publish = true
-max_subscriptions = 2
-max_retained = 1
-acl = "` + acl + `"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := Build(cfg, nil, quiet, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer g.Stop(t.Context())
+	tokens := writeFile(t, dir, "tokens", "alice:"+auth.HashToken("alice-token")+"\n")
+	acl := writeFile(t, dir, "acl", "* sub sensors/#\n%u pub sensors/%u\nalice pub sensors/alice\n")
+	g := startGateway(t, httpOnly+app("telemetry", "pubsub", "/telemetry", `auth = "token"`, `credentials = "`+tokens+`"`,
+		"client_publish = true", "max_subscriptions = 2", "max_retained = 1", `acl = "`+acl+`"`))
 	d := websocket.Dialer{Subprotocols: []string{pubsub.Subprotocol}, HandshakeTimeout: 3 * time.Second}
 	c, _, err := d.Dial("ws://"+g.Addr("http")+"/telemetry", http.Header{"Authorization": {"Bearer alice-token"}})
 	if err != nil {
@@ -110,16 +77,11 @@ acl = "` + acl + `"
 
 // A broken ACL file stops the gateway with an error naming the application and the file.
 func TestPubSubBadACL(t *testing.T) {
-	acl := filepath.Join(t.TempDir(), "acl")
-	os.WriteFile(acl, []byte("alice read x\n"), 0o600)
-	tokens := filepath.Join(t.TempDir(), "tokens")
-	os.WriteFile(tokens, []byte("alice:"+auth.HashToken("t")+"\n"), 0o600)
-	cfg, err := config.Parse([]byte("[http]\nlisten = \"127.0.0.1:0\"\n[[app]]\nname = \"t\"\nkind = \"pubsub\"\npath = \"/t\"\n" +
-		"auth = \"token\"\ncredentials = \"" + tokens + "\"\nacl = \"" + acl + "\"\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = New(cfg, nil, quiet)
+	dir := t.TempDir()
+	acl := writeFile(t, dir, "acl", "alice read x\n")
+	tokens := writeFile(t, dir, "tokens", "alice:"+auth.HashToken("t")+"\n")
+	cfg := parse(t, httpOnly+app("t", "pubsub", "/t", `auth = "token"`, `credentials = "`+tokens+`"`, `acl = "`+acl+`"`))
+	_, err := New(cfg, nil, quiet)
 	if err == nil || !strings.Contains(err.Error(), `app[0] "t": acl: `) || !strings.Contains(err.Error(), "line 1") {
 		t.Fatalf("New = %v", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -23,113 +22,7 @@ import (
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/apps/builtin"
 	"github.com/wsgate/wsgate/config"
-	"github.com/wsgate/wsgate/engine"
 )
-
-// listeners is the head of the test files: the HTTP service and the standalone server "ws"
-// on ephemeral loopback ports.
-const listeners = `
-[http]
-listen = "127.0.0.1:0"
-[[standalone]]
-name = "ws"
-listen = "127.0.0.1:0"
-`
-
-// app is one [[app]] table; extra lines are added as they are.
-func app(name, kind, path string, extra ...string) string {
-	return fmt.Sprintf("[[app]]\nname = %q\nkind = %q\npath = %q\n%s\n", name, kind, path, strings.Join(extra, "\n"))
-}
-
-func parse(t *testing.T, text string) *config.Config {
-	t.Helper()
-	cfg, err := config.Parse([]byte(text))
-	if err != nil {
-		t.Fatalf("%v\n%s", err, text)
-	}
-	return cfg
-}
-
-// startGateway opens and starts the gateway of text; it stops when the test ends.
-func startGateway(t *testing.T, text string) *Gateway {
-	t.Helper()
-	g, err := Build(parse(t, text), nil, func(o *engine.Options) { quiet(o); o.EventLoops = 2 }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.Server.Stop(t.Context()) })
-	return g
-}
-
-func reload(t *testing.T, g *Gateway, text string) Summary {
-	t.Helper()
-	sum, err := g.Reload(parse(t, text))
-	if err != nil {
-		t.Fatalf("reload: %v", err)
-	}
-	return sum
-}
-
-func dial(addr, path string, hdr http.Header) (*websocket.Conn, *http.Response, error) {
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
-	c, resp, err := d.Dial("ws://"+addr+path, hdr)
-	if err == nil {
-		c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	}
-	return c, resp, err
-}
-
-func mustDial(t *testing.T, addr, path string, hdr http.Header) *websocket.Conn {
-	t.Helper()
-	c, _, err := dial(addr, path, hdr)
-	if err != nil {
-		t.Fatalf("dial %s%s: %v", addr, path, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// status dials and returns the HTTP status of the answer (101 on success).
-func upgradeStatus(t *testing.T, addr, path string, hdr http.Header) int {
-	t.Helper()
-	c, resp, err := dial(addr, path, hdr)
-	if err == nil {
-		c.Close()
-		return http.StatusSwitchingProtocols
-	}
-	if resp == nil {
-		t.Fatalf("dial %s%s: %v", addr, path, err)
-	}
-	return resp.StatusCode
-}
-
-// echoes checks one round trip on an echo client.
-func echoes(c *websocket.Conn, msg string) error {
-	if err := c.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
-		return err
-	}
-	_, got, err := c.ReadMessage()
-	if err == nil && string(got) != msg {
-		err = fmt.Errorf("echo %q, want %q", got, msg)
-	}
-	return err
-}
-
-// closeCode reads until the connection ends and returns the close code the server sent.
-func closeCode(c *websocket.Conn) int {
-	for {
-		if _, _, err := c.ReadMessage(); err != nil {
-			var ce *websocket.CloseError
-			if errors.As(err, &ce) {
-				return ce.Code
-			}
-			return -1
-		}
-	}
-}
 
 // TestReloadUnderLoad: 200 clients of three applications while one is removed and one
 // added. A publisher of the broadcast application sends throughout the reload and each of
@@ -472,9 +365,7 @@ func TestReloadSettings(t *testing.T) {
 
 	// A static root set by a reload serves its files; a root that does not open changes nothing.
 	root := t.TempDir()
-	if err := os.WriteFile(filepath.Join(root, "hello.txt"), []byte("hello"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, root, "hello.txt", "hello")
 	withRoot := func(dir string) string {
 		return strings.Replace(listeners, "[http]\n", fmt.Sprintf("[http]\nroot = %q\n", dir), 1) + app("echo", "echo", "/echo")
 	}
@@ -484,14 +375,8 @@ func TestReloadSettings(t *testing.T) {
 	if sum := reload(t, g, withRoot(root)); !slices.Contains(sum.SettingsChanged, "http.root") {
 		t.Fatalf("summary: %+v", sum)
 	}
-	resp, err := http.Get("http://" + httpAddr + "/hello.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || string(body) != "hello" {
-		t.Fatalf("static file after the reload: %d %q", resp.StatusCode, body)
+	if code, body := get(t, "http://"+httpAddr+"/hello.txt"); code != http.StatusOK || body != "hello" {
+		t.Fatalf("static file after the reload: %d %q", code, body)
 	}
 }
 
@@ -560,14 +445,7 @@ func TestReloadReconfigurer(t *testing.T) {
 				return p, nil
 			}
 			cfg := parse(t, listeners+app("p", "picky", "/p"))
-			g, err := Build(cfg, kinds, func(o *engine.Options) { quiet(o); o.EventLoops = 2 }, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := g.Server.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { g.Server.Stop(t.Context()) })
+			g := startWith(t, cfg, kinds, nil)
 			c := mustDial(t, g.Server.Addr("ws"), "/p", nil)
 			next, err := config.Parse([]byte(listeners + app("p", "picky", "/p", `origins = ["https://a.example"]`)))
 			if err == nil {

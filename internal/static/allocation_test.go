@@ -11,15 +11,8 @@ import (
 // TestAllocations asserts that answering from the cache allocates nothing
 // when dst has room: the cached file, the default page, 404, 405 and 304.
 func TestAllocations(t *testing.T) {
-	files, err := New(site(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer files.Close()
-	pages, err := New("", []byte(page))
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := responder(t, site(t), nil)
+	pages := responder(t, "", []byte(page))
 	tests := []struct {
 		name string
 		s    *Responder

@@ -60,15 +60,8 @@ func FuzzRespond(f *testing.F) {
 	for _, tc := range pageCases {
 		f.Add([]byte(tc.req))
 	}
-	files, err := New(site(f), nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer files.Close()
-	pages, err := New("", []byte(page))
-	if err != nil {
-		f.Fatal(err)
-	}
+	files := responder(f, site(f), nil)
+	pages := responder(f, "", []byte(page))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var r handshake.Request
 		if _, err := handshake.Parse(data, &r, handshake.Limits{}); err != nil {

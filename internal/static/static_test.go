@@ -22,6 +22,17 @@ const page = "<!doctype html><title>wsgate</title><h1>wsgate</h1>\n"
 
 // site writes a small document root into a temporary directory and returns
 // its path. Next to it lies secret.txt, outside the root, for escape tests.
+// responder opens New(root, page) and closes it when tb ends.
+func responder(tb testing.TB, root string, page []byte) *Responder {
+	tb.Helper()
+	s, err := New(root, page)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
 func site(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -243,19 +254,12 @@ func rawHeader(raw, name string) []string {
 }
 
 func TestRespondPage(t *testing.T) {
-	s, err := New("", []byte(page))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := responder(t, "", []byte(page))
 	runCases(t, s, pageCases)
 }
 
 func TestRespondFiles(t *testing.T) {
-	s, err := New(site(t), []byte("unused"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := responder(t, site(t), []byte("unused"))
 	runCases(t, s, fileCases)
 	// Twice: the second round is served from the cache.
 	runCases(t, s, fileCases)
@@ -267,11 +271,7 @@ func TestRespondFileHeaders(t *testing.T) {
 	if err := os.Chtimes(filepath.Join(root, "style.css"), mod, mod); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(root, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := responder(t, root, nil)
 	res := respond(t, s, req("GET", "/style.css"))
 	if lm := strings.Join(rawHeader(res.raw, "Last-Modified"), ","); lm != "Mon, 06 May 2024 07:08:09 GMT" {
 		t.Fatalf("Last-Modified %q", lm)
@@ -288,11 +288,7 @@ func TestRespondFileHeaders(t *testing.T) {
 
 func TestRespondReloadsChangedFiles(t *testing.T) {
 	root := site(t)
-	s, err := New(root, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := responder(t, root, nil)
 	s.recheck = 0 // compare with the file system on every request
 	name := filepath.Join(root, "style.css")
 
@@ -322,11 +318,7 @@ func TestRespondReloadsChangedFiles(t *testing.T) {
 
 func TestRespondServesCachedWithinRecheck(t *testing.T) {
 	root := site(t)
-	s, err := New(root, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := responder(t, root, nil)
 	s.recheck = time.Hour
 	respond(t, s, req("GET", "/style.css"))
 	if err := os.Remove(filepath.Join(root, "style.css")); err != nil {
@@ -344,11 +336,7 @@ func TestRespondSizeLimits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s, err := New(root, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := responder(t, root, nil)
 	s.maxCachedFile, s.maxFile, s.maxCacheBytes = 50, 500, 60
 
 	tests := []struct {
@@ -384,11 +372,7 @@ func TestCacheBound(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s, err := New(root, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := responder(t, root, nil)
 	s.maxCacheBytes = 35
 	for i := range 20 {
 		if res := respond(t, s, req("GET", fmt.Sprintf("/f%d.txt", i))); res.status != 200 {
@@ -439,11 +423,7 @@ func TestNew(t *testing.T) {
 // would) answer requests while files change under them; run with -race.
 func TestRespondConcurrent(t *testing.T) {
 	root := site(t)
-	s, err := New(root, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := responder(t, root, nil)
 	s.recheck = 0
 	s.maxCacheBytes = 20 // forces evictions
 	var wg sync.WaitGroup
@@ -492,15 +472,8 @@ func TestContentType(t *testing.T) {
 
 func BenchmarkRespond(b *testing.B) {
 	root := site(b)
-	s, err := New(root, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	page, err := New("", []byte(page))
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := responder(b, root, nil)
+	page := responder(b, "", []byte(page))
 	for _, bc := range []struct {
 		name string
 		s    *Responder

@@ -29,11 +29,7 @@ func TestShrink(t *testing.T) {
 	cfg := testConfig(t, "ecdsa-p256")
 	for _, v := range versions {
 		t.Run(v.name, func(t *testing.T) {
-			p := newMemPair(cfg, clientConfig(cfg, v.v))
-			defer p.release()
-			if err := p.handshake(); err != nil {
-				t.Fatal(err)
-			}
+			p := established(t, cfg, clientConfig(cfg, v.v))
 			if raw, hand := readBufferCaps(p.server); raw > keepBuffer || hand > keepBuffer {
 				t.Errorf("after the handshake: rawInput %d, hand %d bytes; want them trimmed", raw, hand)
 			}

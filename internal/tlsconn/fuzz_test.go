@@ -164,11 +164,7 @@ func FuzzFeedEstablished(f *testing.F) {
 	cfg := testConfig(f, "ecdsa-p256")
 	ccfg := clientConfig(cfg, 0)
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint16) {
-		p := newMemPair(cfg, ccfg)
-		defer p.release()
-		if err := p.handshake(); err != nil {
-			t.Fatal(err)
-		}
+		p := established(t, cfg, ccfg)
 		size := int(chunk)%64 + 1
 		var out, plain []byte
 		var err error

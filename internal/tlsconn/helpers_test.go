@@ -209,6 +209,36 @@ func (p *memPair) handshake() error {
 	return errors.New("handshake did not finish in 20 round trips")
 }
 
+// established returns the pair of cfg and ccfg with its handshake done; it is released
+// when tb ends.
+func established(tb testing.TB, cfg *Config, ccfg *tls.Config) *memPair {
+	tb.Helper()
+	p := newMemPair(cfg, ccfg)
+	tb.Cleanup(p.release)
+	if err := p.handshake(); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// runner is *testing.T or *testing.B.
+type runner[T any] interface {
+	testing.TB
+	Run(name string, f func(T)) bool
+}
+
+// eachSize runs f in a subtest or sub-benchmark per TLS version and message size (named
+// "version/size"), with an established pair of cfg and a zero message of that size.
+func eachSize[T runner[T]](tb T, cfg *Config, f func(tb T, p *memPair, msg []byte)) {
+	for _, v := range versions {
+		for _, sc := range sizeCases {
+			tb.Run(v.name+"/"+sc.name, func(tb T) {
+				f(tb, established(tb, cfg, clientConfig(cfg, v.v)), make([]byte, sc.size))
+			})
+		}
+	}
+}
+
 func (p *memPair) release() {
 	p.client.Release()
 	p.server.Release()

@@ -80,11 +80,7 @@ func TestSessionMemPair(t *testing.T) {
 	for _, v := range versions {
 		t.Run(v.name, func(t *testing.T) {
 			cfg := testConfig(t, "ecdsa-p256")
-			p := newMemPair(cfg, clientConfig(cfg, v.v))
-			defer p.release()
-			if err := p.handshake(); err != nil {
-				t.Fatal(err)
-			}
+			p := established(t, cfg, clientConfig(cfg, v.v))
 			if got := p.server.ConnectionState().Version; got != v.v {
 				t.Fatalf("server negotiated %x, want %x", got, v.v)
 			}

@@ -32,11 +32,7 @@ func TestSealFeedSizes(t *testing.T) {
 					if fallback {
 						withoutConnBuffers(t)
 					}
-					p := newMemPair(cfg, clientConfig(cfg, v.v))
-					defer p.release()
-					if err := p.handshake(); err != nil {
-						t.Fatal(err)
-					}
+					p := established(t, cfg, clientConfig(cfg, v.v))
 					msg := bytes.Repeat([]byte{'m'}, sc.size)
 					var sealed, out, plain []byte
 					for i := range 3 {
@@ -96,27 +92,17 @@ func BenchmarkHandshake(b *testing.B) {
 // buffer.
 func BenchmarkSeal(b *testing.B) {
 	cfg := testConfig(b, "ecdsa-p256")
-	for _, v := range versions {
-		for _, sc := range sizeCases {
-			b.Run(v.name+"/"+sc.name, func(b *testing.B) {
-				p := newMemPair(cfg, clientConfig(cfg, v.v))
-				defer p.release()
-				if err := p.handshake(); err != nil {
-					b.Fatal(err)
-				}
-				msg := make([]byte, sc.size)
-				var out []byte
-				b.SetBytes(int64(sc.size))
-				b.ReportAllocs()
-				for b.Loop() {
-					var err error
-					if out, err = p.server.Seal(out[:0], msg); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
+	eachSize(b, cfg, func(b *testing.B, p *memPair, msg []byte) {
+		var out []byte
+		b.SetBytes(int64(len(msg)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var err error
+			if out, err = p.server.Seal(out[:0], msg); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
 }
 
 // BenchmarkFeed decrypts one record per Feed, as when each TCP read brings
@@ -125,33 +111,23 @@ func BenchmarkSeal(b *testing.B) {
 func BenchmarkFeed(b *testing.B) {
 	const batch = 256
 	cfg := testConfig(b, "ecdsa-p256")
-	for _, v := range versions {
-		for _, sc := range sizeCases {
-			b.Run(v.name+"/"+sc.name, func(b *testing.B) {
-				p := newMemPair(cfg, clientConfig(cfg, v.v))
-				defer p.release()
-				if err := p.handshake(); err != nil {
-					b.Fatal(err)
+	eachSize(b, cfg, func(b *testing.B, p *memPair, msg []byte) {
+		records := make([][]byte, batch)
+		var out, plain []byte
+		b.SetBytes(int64(len(msg)))
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if i%batch == 0 {
+				b.StopTimer()
+				for j := range records {
+					records[j], _ = p.client.Seal(records[j][:0], msg)
 				}
-				msg := make([]byte, sc.size)
-				records := make([][]byte, batch)
-				var out, plain []byte
-				b.SetBytes(int64(sc.size))
-				b.ReportAllocs()
-				for i := 0; b.Loop(); i++ {
-					if i%batch == 0 {
-						b.StopTimer()
-						for j := range records {
-							records[j], _ = p.client.Seal(records[j][:0], msg)
-						}
-						b.StartTimer()
-					}
-					var err error
-					if out, plain, err = p.server.Feed(records[i%batch], out[:0], plain[:0]); err != nil || len(plain) != sc.size {
-						b.Fatalf("%d bytes, %v", len(plain), err)
-					}
-				}
-			})
+				b.StartTimer()
+			}
+			var err error
+			if out, plain, err = p.server.Feed(records[i%batch], out[:0], plain[:0]); err != nil || len(plain) != len(msg) {
+				b.Fatalf("%d bytes, %v", len(plain), err)
+			}
 		}
-	}
+	})
 }

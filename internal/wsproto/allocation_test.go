@@ -9,11 +9,7 @@ import "testing"
 func TestFeedAllocs(t *testing.T) {
 	for _, fb := range feedBenches() {
 		t.Run(fb.name, func(t *testing.T) {
-			var r Reader
-			r.Init(fb.cfg)
-			defer r.Release()
-			h := &countHandler{}
-			pending := make([]byte, 0, len(fb.input))
+			f := fb.feeder(t)
 			runs := 100
 			if fb.allocs {
 				// A pool emptied by a GC costs a few allocations once;
@@ -21,7 +17,7 @@ func TestFeedAllocs(t *testing.T) {
 				runs = 1000
 			}
 			allocs := testing.AllocsPerRun(runs, func() {
-				if err := fb.feedOnce(&r, h, pending); err != nil {
+				if err := f.once(); err != nil {
 					t.Fatal(err)
 				}
 			})

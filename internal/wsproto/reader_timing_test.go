@@ -63,6 +63,26 @@ func (h *countHandler) OnPing(p []byte) error              { h.n++; h.bytes += l
 func (h *countHandler) OnPong([]byte) error                { h.n++; return nil }
 func (h *countHandler) OnClose(uint16, []byte) error       { h.n++; return nil }
 
+// feeder is a Reader set up for one workload, with the handler that counts its events
+// and the buffer feedOnce reuses.
+type feeder struct {
+	fb      *feedBench
+	r       Reader
+	h       countHandler
+	pending []byte
+}
+
+// feeder sets up a Reader for fb; it is released when tb ends.
+func (fb *feedBench) feeder(tb testing.TB) *feeder {
+	f := &feeder{fb: fb, pending: make([]byte, 0, len(fb.input))}
+	f.r.Init(fb.cfg)
+	tb.Cleanup(f.r.Release)
+	return f
+}
+
+// once feeds the workload's input once (feedOnce).
+func (f *feeder) once() error { return f.fb.feedOnce(&f.r, &f.h, f.pending) }
+
 // feedOnce feeds one workload's input to r, in segments through pending
 // (a buffer of capacity len(input), as the engine's inbound buffer).
 func (fb *feedBench) feedOnce(r *Reader, h Handler, pending []byte) error {
@@ -93,18 +113,14 @@ func (fb *feedBench) feedOnce(r *Reader, h Handler, pending []byte) error {
 func TestFeedBenches(t *testing.T) {
 	for _, fb := range feedBenches() {
 		t.Run(fb.name, func(t *testing.T) {
-			var r Reader
-			r.Init(fb.cfg)
-			defer r.Release()
-			h := &countHandler{}
-			pending := make([]byte, 0, len(fb.input))
+			f := fb.feeder(t)
 			for range 3 {
-				if err := fb.feedOnce(&r, h, pending); err != nil {
+				if err := f.once(); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if h.n != 3 || h.bytes%3 != 0 || h.bytes == 0 {
-				t.Fatalf("got %d events, %d bytes", h.n, h.bytes)
+			if f.h.n != 3 || f.h.bytes%3 != 0 || f.h.bytes == 0 {
+				t.Fatalf("got %d events, %d bytes", f.h.n, f.h.bytes)
 			}
 		})
 	}
@@ -113,15 +129,11 @@ func TestFeedBenches(t *testing.T) {
 func BenchmarkFeed(b *testing.B) {
 	for _, fb := range feedBenches() {
 		b.Run(fb.name, func(b *testing.B) {
-			var r Reader
-			r.Init(fb.cfg)
-			defer r.Release()
-			h := &countHandler{}
-			pending := make([]byte, 0, len(fb.input))
+			f := fb.feeder(b)
 			b.ReportAllocs()
 			b.SetBytes(int64(len(fb.input)))
 			for b.Loop() {
-				if err := fb.feedOnce(&r, h, pending); err != nil {
+				if err := f.once(); err != nil {
 					b.Fatal(err)
 				}
 			}

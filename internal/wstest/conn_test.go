@@ -16,43 +16,34 @@ import (
 // other than /ok is refused with 404; headers holds the value of X-Test.
 func serve(t *testing.T, after func(net.Conn)) (addr string, headers chan string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	headers = make(chan string, 4)
+	ln, err := Serve(func(nc net.Conn) {
+		defer nc.Close()
+		var x string
+		u := ws.Upgrader{
+			OnRequest: func(uri []byte) error {
+				if string(uri) != "/ok" {
+					return ws.RejectConnectionError(ws.RejectionStatus(404))
+				}
+				return nil
+			},
+			OnHeader: func(k, v []byte) error {
+				if string(k) == "X-Test" {
+					x = string(v)
+				}
+				return nil
+			},
+		}
+		if _, err := u.Upgrade(nc); err != nil {
+			return
+		}
+		headers <- x
+		after(nc)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	headers = make(chan string, 4)
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer nc.Close()
-				var x string
-				u := ws.Upgrader{
-					OnRequest: func(uri []byte) error {
-						if string(uri) != "/ok" {
-							return ws.RejectConnectionError(ws.RejectionStatus(404))
-						}
-						return nil
-					},
-					OnHeader: func(k, v []byte) error {
-						if string(k) == "X-Test" {
-							x = string(v)
-						}
-						return nil
-					},
-				}
-				if _, err := u.Upgrade(nc); err != nil {
-					return
-				}
-				headers <- x
-				after(nc)
-			}()
-		}
-	}()
 	return ln.Addr().String(), headers
 }
 
