@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"io"
 	"net/http"
 	"slices"
 	"testing"
@@ -91,5 +92,68 @@ func TestReconfigureRacingUpgrade(t *testing.T) {
 	}
 	if n := srv.Applications(); len(n) != 2 || srv.Connections() != 1 {
 		t.Fatalf("applications %+v, connections %d", n, srv.Connections())
+	}
+}
+
+// TestReconfigureWhileStatusIsRead: the admin listener reads the status (Ready, Listeners,
+// Applications, the metrics) from its own goroutines while a reload replaces the listener
+// list. Under -race a read of the list outside its lock is reported (a reload with the
+// admin page open did so). Each round adds or removes a standalone server and checks it
+// answers, or is gone from the status.
+func TestReconfigureWhileStatusIsRead(t *testing.T) {
+	srv := startServer(t, nil, nil)
+	opt := srv.opt().Options
+	set := currentApps(srv)
+	withWS2 := opt
+	withWS2.Standalone = append(slices.Clone(opt.Standalone), Listener{Name: "ws2", Address: "127.0.0.1:0"})
+
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			srv.Ready()
+			srv.Listeners()
+			srv.Applications()
+			srv.HandshakeLatency("ws2")
+			if err := srv.WritePrometheus(io.Discard); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for round := range 10 {
+		on := opt
+		if round%2 == 0 {
+			on = withWS2
+		}
+		if _, err := srv.Reconfigure(on, set); err != nil {
+			t.Fatal(err)
+		}
+		has := slices.ContainsFunc(srv.Listeners(), func(l ListenerStatus) bool { return l.Name == "ws2" })
+		if has != (round%2 == 0) {
+			t.Fatalf("round %d: ws2 in the status: %v", round, has)
+		}
+		if has {
+			// A standalone server answers what is not an upgrade with 404.
+			resp, err := http.Get("http://" + srv.Addr("ws2") + "/")
+			if err != nil {
+				t.Fatalf("round %d: ws2: %v", round, err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Fatalf("round %d: ws2 answered %d, want 404", round, resp.StatusCode)
+			}
+		}
+	}
+	close(stop)
+	<-done
+	if ok, why := srv.Ready(); !ok {
+		t.Fatalf("not ready after the reloads: %s", why)
 	}
 }

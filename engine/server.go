@@ -181,11 +181,12 @@ func (s *Server) closeRoute(rt *route.Route, code apps.CloseCode, reason string)
 // connections (in total and per listener in their scope) and their traffic.
 func (s *Server) Applications() []AppStatus {
 	routes := s.reg.Table().Routes()
+	ls := s.listenerList()
 	out := make([]AppStatus, len(routes))
 	for i, rt := range routes {
 		c := rt.Counters()
-		by := make(map[string]int64, len(s.listeners))
-		for _, l := range s.listeners {
+		by := make(map[string]int64, len(ls))
+		for _, l := range ls {
 			if rt.InScope(l.idx) {
 				by[l.name] = c.OnListener(l.idx)
 			}

@@ -110,8 +110,9 @@ type ListenerStatus struct {
 // Listeners returns the HTTP service and the standalone servers, in that order.
 func (s *Server) Listeners() []ListenerStatus {
 	up := s.started.Load() && !s.stopping.Load()
-	out := make([]ListenerStatus, len(s.listeners))
-	for i, l := range s.listeners {
+	ls := s.listenerList()
+	out := make([]ListenerStatus, len(ls))
+	for i, l := range ls {
 		addr := l.address
 		if l.ln != nil {
 			addr = l.ln.Addr().String()
@@ -131,7 +132,7 @@ func (s *Server) Ready() (ready bool, reason string) {
 	case s.stopping.Load():
 		return false, "shutting down"
 	}
-	for _, l := range s.listeners {
+	for _, l := range s.listenerList() {
 		if l.ln == nil {
 			return false, "listener " + l.name + " is not up"
 		}
@@ -188,7 +189,7 @@ func (s *Server) WriteMetrics(w *metrics.Writer) {
 	w.Family("wsgate_app_connections", metrics.TypeGauge, "Open WebSocket connections per application and listener.")
 	for _, rt := range s.reg.Table().Routes() {
 		c := rt.Counters()
-		for _, l := range s.listeners {
+		for _, l := range s.listenerList() {
 			if rt.InScope(l.idx) {
 				w.Int("wsgate_app_connections", c.OnListener(l.idx), metrics.L("app", rt.Spec.Name), metrics.L("listener", l.name))
 			}
@@ -222,7 +223,7 @@ func (s *Server) WriteMetrics(w *metrics.Writer) {
 		}
 	}
 	w.Family("wsgate_handshake_seconds", metrics.TypeHistogram, "Time from accepting a connection to sending its 101, per listener.")
-	for _, l := range s.listeners {
+	for _, l := range s.listenerList() {
 		w.Histogram("wsgate_handshake_seconds", l.handshake.Snapshot(), metrics.L("listener", l.name))
 	}
 	writeProcessGauges(w)
@@ -231,7 +232,7 @@ func (s *Server) WriteMetrics(w *metrics.Writer) {
 // HandshakeLatency returns the handshake latency histogram of the listener named name, or
 // the zero snapshot for an unknown name.
 func (s *Server) HandshakeLatency(name string) metrics.HistogramSnapshot {
-	for _, l := range s.listeners {
+	for _, l := range s.listenerList() {
 		if l.name == name {
 			return l.handshake.Snapshot()
 		}

@@ -108,6 +108,10 @@ func run(args []string) error {
 	// server starts still stops it gracefully instead of killing it.
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	// A log reader that goes away (journald restarted, `| tee` stopped) must not stop the
+	// gateway: by default Go dies of SIGPIPE at the next write to a broken stdout/stderr.
+	// Ignored, that write fails and the line is lost; sockets already get EPIPE.
+	signal.Ignore(syscall.SIGPIPE)
 	// The cluster connects first, so the applications can be bridged as they are built; a
 	// broker that refuses the credentials stops the start, one that is down does not (the
 	// node keeps trying).

@@ -291,3 +291,52 @@ func TestDeployExample(t *testing.T) {
 		t.Errorf("apps %d, admin auth %q, warnings %q", len(cfg.Apps), cfg.Admin.Auth, cfg.Warnings())
 	}
 }
+
+// TestLogReaderGone: the process whose standard error is a pipe (a log shipper, `| tee`,
+// journald's stream) outlives the reader of that pipe. Go's default for a write to a broken
+// pipe on fd 1 or 2 is to die of SIGPIPE, silently: the next log line (here the reload's,
+// then the stop's) used to kill the gateway, which looked like it stopped on its own.
+func TestLogReaderGone(t *testing.T) {
+	file := writeConfig(t, "[http]\nlisten = \"127.0.0.1:0\"\n[[standalone]]\nname = \"ws\"\nlisten = \"127.0.0.1:0\"\n")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "-config", file)
+	cmd.Stderr = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	defer cmd.Process.Kill()
+	addr := ""
+	sc := bufio.NewScanner(r)
+	for sc.Scan() && !strings.Contains(sc.Text(), "wsgate started") {
+		if m := regexp.MustCompile(`listener=http addr=(\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+			addr = m[1]
+		}
+	}
+	if addr == "" {
+		t.Fatal("no listening line for the HTTP service")
+	}
+	r.Close() // the log reader goes away
+
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatalf("the gateway stopped answering after its log reader went away: %v", err)
+	}
+	resp.Body.Close()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		t.Fatalf("the gateway died of %v instead of stopping on SIGTERM", ws.Signal())
+	}
+	if err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}
