@@ -246,6 +246,9 @@ var processSamples = []struct{ name, help, key string }{
 	{"wsgate_goroutines", "Live goroutines.", "/sched/goroutines:goroutines"},
 	{"wsgate_heap_objects_bytes", "Bytes of live and not yet swept heap objects.", "/memory/classes/heap/objects:bytes"},
 	{"wsgate_memory_total_bytes", "All memory mapped by the Go runtime.", "/memory/classes/total:bytes"},
+	// The runtime starts one GC mark worker goroutine per P at the first collection: a leak
+	// check that compares goroutine counts across it allows this many.
+	{"wsgate_gomaxprocs", "GOMAXPROCS: the processors the Go scheduler runs goroutines on.", "/sched/gomaxprocs:threads"},
 }
 
 func writeProcessGauges(w *metrics.Writer) {

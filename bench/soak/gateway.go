@@ -241,6 +241,7 @@ type sample struct {
 	rss         int64         // resident set, bytes
 	fds         int64         // open file descriptors
 	goroutines  int64
+	procs       int64 // GOMAXPROCS
 	heap        int64 // live and unswept heap objects, bytes
 	conns       int64 // open WebSocket connections
 	handshaking int64
@@ -275,6 +276,7 @@ func (g *gateway) sample(ctx context.Context) (sample, error) {
 		return s, err
 	}
 	s.goroutines = int64(s.metrics["wsgate_goroutines"])
+	s.procs = int64(s.metrics["wsgate_gomaxprocs"])
 	s.heap = int64(s.metrics["wsgate_heap_objects_bytes"])
 	s.conns = int64(s.metrics["wsgate_connections"])
 	s.handshaking = int64(s.metrics["wsgate_handshaking"])

@@ -94,7 +94,8 @@ const (
 	goroutineSlack = 10
 	fdSlack        = 32 // plus a quarter of the warm-up peak
 	// After the load, goroutines and descriptors return to the pre-load baseline within
-	// settleTimeout, give or take settleSlack.
+	// settleTimeout, give or take settleSlack, and one goroutine per P for the GC mark
+	// workers the runtime starts at its first collection, which may come after the baseline.
 	settleTimeout = 15 * time.Second
 	settleSlack   = 2
 )
@@ -220,7 +221,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for {
 		settled, err = g.sample(ctx)
 		if err == nil && settled.conns == 0 && settled.handshaking == 0 &&
-			settled.goroutines <= base.goroutines+settleSlack && settled.fds <= base.fds+settleSlack {
+			settled.goroutines <= base.goroutines+settleSlack+settled.procs && settled.fds <= base.fds+settleSlack {
 			break
 		}
 		if time.Now().After(deadline) {
