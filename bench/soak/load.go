@@ -263,7 +263,7 @@ func (l *load) churner(ctx context.Context, i int) {
 func (l *load) churnOnce(ctx context.Context, addr, path string, rng *rand.Rand) error {
 	c, err := l.dial(ctx, addr, path)
 	if err != nil {
-		return err
+		return fmt.Errorf("dial: %w", err)
 	}
 	msg := makeMessage(rng, 16+rng.IntN(1024))
 	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
@@ -276,7 +276,7 @@ func (l *load) churnOnce(ctx context.Context, addr, path string, rng *rand.Rand)
 		_, got, err := c.ReadMessage()
 		if err != nil {
 			c.Close()
-			return err
+			return fmt.Errorf("reading the echo: %w", err)
 		}
 		if !bytes.Equal(got, msg) {
 			c.Close()
@@ -288,7 +288,7 @@ func (l *load) churnOnce(ctx context.Context, addr, path string, rng *rand.Rand)
 	}
 	code, err := closeConn(c)
 	if err != nil {
-		return err
+		return fmt.Errorf("close handshake: %w", err)
 	}
 	if code != websocket.CloseNormalClosure {
 		return fmt.Errorf("close answered with %d, want 1000", code)
