@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"context"
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,9 @@ func (f *fakeConn) Close() error                { return nil }
 
 var fakeAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
 
+// fakePeer is fakeAddr as a connection keeps it.
+var fakePeer = peer{ip: netip.AddrFrom4([4]byte{127, 0, 0, 1}).As16(), port: 40000}
+
 // fakeLoop runs flush tasks at once; the benchmarks dispatch through OnTraffic, which
 // flushes at its end, so it is only a fallback.
 type fakeLoop struct{ gnet.EventLoop }
@@ -80,7 +84,7 @@ type echoConn struct {
 
 func newEchoConn(tb testing.TB, input []byte) *echoConn {
 	srv, h := benchServer(tb)
-	fc := &fakeConn{el: &fakeLoop{}, ctx: srv.listeners[1]}
+	fc := &fakeConn{el: &fakeLoop{}, ctx: srv.newConn(srv.listeners[1], fakePeer)}
 	h.OnOpen(fc)
 	fc.in = []byte(upgradeRequest("/echo"))
 	h.OnTraffic(fc)
@@ -115,7 +119,7 @@ func BenchmarkUpgrade(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(req)))
 	for b.Loop() {
-		fc.in, fc.off, fc.ctx = req, 0, srv.listeners[0]
+		fc.in, fc.off, fc.ctx = req, 0, srv.newConn(srv.listeners[0], fakePeer)
 		h.OnOpen(fc)
 		h.OnTraffic(fc)
 		h.OnClose(fc, nil)
@@ -170,7 +174,7 @@ func BenchmarkEchoDeflate(b *testing.B) {
 	}
 	srv.now.Store(time.Now().UnixNano())
 	h := &handler{s: srv}
-	fc := &fakeConn{el: &fakeLoop{}, ctx: srv.listeners[1]}
+	fc := &fakeConn{el: &fakeLoop{}, ctx: srv.newConn(srv.listeners[1], fakePeer)}
 	h.OnOpen(fc)
 	fc.in = []byte(upgradeRequest("/echo", "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover"))
 	h.OnTraffic(fc)

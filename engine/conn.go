@@ -31,7 +31,7 @@ type conn struct {
 	gc       gnet.Conn
 	lp       *loop // its Server is lp.s
 	l        *listener
-	remote   net.Addr
+	remote   peer // RemoteAddr builds a net.Addr from it when asked
 	id       uint64
 	route    *apps.Route // set at the upgrade
 	subproto string
@@ -71,7 +71,7 @@ var _ apps.Conn = (*conn)(nil)
 
 func (c *conn) ID() uint64           { return c.id }
 func (c *conn) Listener() string     { return c.l.name }
-func (c *conn) RemoteAddr() net.Addr { return c.remote }
+func (c *conn) RemoteAddr() net.Addr { return c.remote.tcpAddr() }
 func (c *conn) Subprotocol() string  { return c.subproto }
 func (c *conn) Value() any           { return c.value }
 func (c *conn) SetValue(v any)       { c.value = v }

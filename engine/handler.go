@@ -19,16 +19,19 @@ type handler struct {
 	s *Server
 }
 
-// OnOpen turns the listener given to EnrollContext into the connection's state.
+// OnOpen completes the connection the acceptor built and gave to EnrollFD (accept.go).
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	s := h.s
-	l, _ := gc.Context().(*listener)
-	if l == nil {
+	c, _ := gc.Context().(*conn)
+	if c == nil || s.stopping.Load() {
+		// Stopping: Stop has shut down the connections it found, and this one came too late
+		// to be among them.
+		gc.SetContext(nil)
 		return nil, gnet.Close
 	}
-	c := &conn{gc: gc, l: l, remote: gc.RemoteAddr(), id: s.nextID.Add(1), slot: -1}
+	l := c.l
+	c.gc = gc
 	c.lp = s.loopFor(gc)
-	gc.SetContext(c)
 	if l.tls != nil {
 		c.tls = &tlsState{sess: tlsconn.NewSession(l.tls)}
 	}

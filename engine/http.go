@@ -100,7 +100,7 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 	hs := &lp.hs
 	*hs = apps.Handshake{
 		Listener:    c.l.name,
-		RemoteAddr:  c.remote,
+		RemoteAddr:  c.remote.tcpAddr(),
 		Path:        req.Path,
 		Query:       req.Query,
 		Origin:      req.Origin,

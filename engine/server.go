@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/config"
@@ -54,6 +56,8 @@ type Server struct {
 	started  atomic.Bool
 	stopping atomic.Bool
 	acceptWG sync.WaitGroup
+	spareMu  sync.Mutex
+	spare    int // a descriptor kept to answer clients when none is left (accept.go); -1: none
 	authJobs chan *authJob
 	authDone chan struct{}
 	stopOnce sync.Once
@@ -66,7 +70,8 @@ type listener struct {
 	name       string
 	address    string
 	standalone bool
-	ln         net.Listener
+	file       *os.File        // the listening socket, non-blocking (accept.go); nil until Start
+	addr       net.Addr        // its bound address
 	tls        *tlsconn.Config // nil: plain TCP
 }
 
@@ -85,7 +90,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: slog.Default(), loops: runtime.NumCPU()}
+	s := &Server{cfg: cfg, log: slog.Default(), loops: runtime.NumCPU(), spare: -1}
 	for _, o := range opts {
 		o(s)
 	}
@@ -155,8 +160,8 @@ func (s *Server) Connections() int64 { return s.total.Load() }
 // or "" if there is none or the server has not started.
 func (s *Server) Addr(name string) string {
 	for _, l := range s.listeners {
-		if l.name == name && l.ln != nil {
-			return l.ln.Addr().String()
+		if l.name == name && l.addr != nil {
+			return l.addr.String()
 		}
 	}
 	return ""
@@ -170,18 +175,15 @@ func (s *Server) Start() error {
 	}
 	s.now.Store(time.Now().UnixNano())
 	for _, l := range s.listeners {
-		ln, err := listenConfig.Listen(context.Background(), "tcp", l.address)
-		if err != nil {
+		if err := l.listen(); err != nil {
 			s.closeListeners()
 			return fmt.Errorf("engine: listener %q: %w", l.name, err)
 		}
-		l.ln = ln
 	}
 	cli, err := gnet.NewClient(&handler{s: s},
 		gnet.WithNumEventLoop(max(1, s.loops)),
 		gnet.WithTicker(true),
-		// Go's accept already set TCP_NODELAY on the socket gnet takes over (the duplicate
-		// shares it): asking gnet to set it again costs a system call per connection.
+		// TCP_NODELAY is set on the listening sockets, which accepted ones inherit.
 		gnet.WithTCPNoDelay(gnet.TCPDelay),
 		gnet.WithLogger(gnetLogger{s.log}),
 	)
@@ -194,20 +196,19 @@ func (s *Server) Start() error {
 	}
 	s.cli = cli
 	s.startAuthWorkers()
+	s.spare = openSpare()
 	for _, l := range s.listeners {
-		s.log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String(), "tls", l.tls != nil)
-		for range acceptorsPerListener {
-			s.acceptWG.Add(1)
-			go s.accept(l)
-		}
+		s.log.Info("listening", "listener", l.name, "addr", l.addr.String(), "tls", l.tls != nil)
+		s.acceptWG.Add(1)
+		go s.accept(l)
 	}
 	return nil
 }
 
 func (s *Server) closeListeners() {
 	for _, l := range s.listeners {
-		if l.ln != nil {
-			l.ln.Close()
+		if l.file != nil {
+			l.file.Close()
 		}
 	}
 }
@@ -229,6 +230,12 @@ func (s *Server) stop(ctx context.Context) error {
 	s.stopping.Store(true)
 	s.closeListeners()
 	s.acceptWG.Wait()
+	s.spareMu.Lock()
+	if s.spare >= 0 {
+		unix.Close(s.spare)
+		s.spare = -1
+	}
+	s.spareMu.Unlock()
 	s.log.Info("shutting down", "connections", s.total.Load(), "handshaking", s.inHS.Load())
 	s.forEachConn(func(c *conn) { c.shutdown() })
 	tick := time.NewTicker(10 * time.Millisecond)
