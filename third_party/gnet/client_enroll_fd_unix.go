@@ -43,7 +43,7 @@ func (cli *Client) EnrollFD(fd int, local, remote net.Addr, ctx any) error {
 	el.connections.incCount(0, 1) // in flight: counted until registerEnrolled
 	c := newStreamConn(proto, fd, el, nil, local, remote)
 	c.ctx = ctx
-	if err := el.poller.Trigger(queue.HighPriority, el.registerEnrolled, c); err != nil {
+	if err := el.poller.Trigger(queue.HighPriority, registerEnrolled, c); err != nil {
 		el.connections.incCount(0, -1)
 		_ = unix.Close(fd)
 		c.release()
@@ -52,8 +52,10 @@ func (cli *Client) EnrollFD(fd int, local, remote net.Addr, ctx any) error {
 	return nil
 }
 
-// registerEnrolled opens a connection handed over by EnrollFD, on its loop.
-func (el *eventloop) registerEnrolled(a any) error {
-	el.connections.incCount(0, -1)
-	return el.register0(a.(*conn))
+// registerEnrolled opens a connection handed over by EnrollFD, on its loop. A function
+// rather than a method value, which would allocate per connection.
+func registerEnrolled(a any) error {
+	c := a.(*conn)
+	c.loop.connections.incCount(0, -1)
+	return c.loop.register0(c)
 }
