@@ -20,6 +20,8 @@ type fakeConn struct {
 	in        []byte
 	off       int
 	written   int
+	writes    int
+	sink      *bytes.Buffer // when set, receives what is written
 	ctx       any
 	el        *fakeLoop
 }
@@ -39,15 +41,22 @@ func (f *fakeConn) Discard(n int) (int, error) {
 	return n, nil
 }
 
-func (f *fakeConn) Write(b []byte) (int, error) { f.written += len(b); return len(b), nil }
-func (f *fakeConn) OutboundBuffered() int       { return 0 }
-func (f *fakeConn) InboundBuffered() int        { return len(f.in) - f.off }
-func (f *fakeConn) Context() any                { return f.ctx }
-func (f *fakeConn) SetContext(v any)            { f.ctx = v }
-func (f *fakeConn) EventLoop() gnet.EventLoop   { return f.el }
-func (f *fakeConn) RemoteAddr() net.Addr        { return fakeAddr }
-func (f *fakeConn) Fd() int                     { return -1 }
-func (f *fakeConn) Close() error                { return nil }
+func (f *fakeConn) Write(b []byte) (int, error) {
+	f.written += len(b)
+	f.writes++
+	if f.sink != nil {
+		f.sink.Write(b)
+	}
+	return len(b), nil
+}
+func (f *fakeConn) OutboundBuffered() int     { return 0 }
+func (f *fakeConn) InboundBuffered() int      { return len(f.in) - f.off }
+func (f *fakeConn) Context() any              { return f.ctx }
+func (f *fakeConn) SetContext(v any)          { f.ctx = v }
+func (f *fakeConn) EventLoop() gnet.EventLoop { return f.el }
+func (f *fakeConn) RemoteAddr() net.Addr      { return fakeAddr }
+func (f *fakeConn) Fd() int                   { return -1 }
+func (f *fakeConn) Close() error              { return nil }
 
 var fakeAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
 

@@ -9,6 +9,7 @@ import (
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/auth"
+	"github.com/wsgate/wsgate/internal/bufpool"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
@@ -139,10 +140,14 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 			ext = nil
 		}
 	}
+	lp.proto = append(lp.proto[:0], proto...)
+	resp = handshake.AppendSwitching(resp, req.Key, lp.proto, ext)
 	// From the 101 on the connection belongs to the application. Marking it so under c.mu,
 	// after checking that the server is not stopping, orders the upgrade with Stop: either
 	// Stop finds it upgraded and sends it 1001, or the client gets 503 here, never a 101
-	// followed by a bare close.
+	// followed by a bare close. The 101 is queued, not written: it goes out in one write
+	// with what OnOpen and the frames pipelined after the head queue, at the flush that
+	// ends this dispatch.
 	c.mu.Lock()
 	if s.stopping.Load() {
 		c.mu.Unlock()
@@ -150,10 +155,9 @@ func (c *conn) upgrade(req *handshake.Request, rt *apps.Route, n int) gnet.Actio
 		return c.refuse(handshake.ErrBusy, "server shutting down")
 	}
 	c.upgraded = true
+	c.out = append(bufpool.Grow(c.out, len(resp)), resp...)
+	c.markDirtyLocked()
 	c.mu.Unlock()
-	lp.proto = append(lp.proto[:0], proto...)
-	resp = handshake.AppendSwitching(resp, req.Key, lp.proto, ext)
-	c.write(resp)
 	lp.resp = resp[:0]
 	c.consume(n)
 
