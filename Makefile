@@ -14,12 +14,15 @@ build:
 run:
 	$(GO) run ./cmd/wsgate $(ARGS)
 
-## test: vet, formatting, and every test under the race detector
+## test: vet, formatting, every test of the product under the race detector, and the
+## tests of the tooling module in bench/ (load generator, harness, soak; without -race)
 test: vet fmt-check
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
+	cd bench && $(GO) test -count=1 -timeout 5m $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
+	cd bench && $(GO) vet $(PKGS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -28,6 +31,7 @@ fmt-check:
 ## microbench: the Go benchmarks beside the code (allocations included)
 microbench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+	cd bench && $(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
 
 ## fuzz: every fuzz target for FUZZTIME each
 fuzz:
@@ -43,11 +47,14 @@ clean:
 ## soak: a bounded soak of the gateway on loopback (echo, broadcast, churn, slow readers,
 ## malformed clients) for SOAK_DURATION; fails if RSS, goroutines or fds grow past a bound.
 ## Not part of test.
+## The soak runner lives in the tooling module under bench/ (bench/cmd/wssoak).
 SOAK_DURATION ?= 2m
 .PHONY: soak
 soak:
 	$(GO) build -o bin/wsgate ./cmd/wsgate
-	$(GO) run ./cmd/wssoak -gateway bin/wsgate -duration $(SOAK_DURATION)
+	cd bench && $(GO) build -o ../bin/wssoak ./cmd/wssoak
+	bin/wssoak -gateway bin/wsgate -duration $(SOAK_DURATION)
 
-# The side-by-side benchmark harness (make bench, make bench-quick) lives with bench/.
+# The side-by-side benchmark harness (make bench, make bench-quick) lives with bench/, a
+# module of its own (bench/go.mod) so that the product module lists only the product.
 -include bench/bench.mk

@@ -29,7 +29,7 @@ func (t MessageType) String() string {
 // CloseCode is a WebSocket close status code (RFC 6455 §7.4).
 type CloseCode uint16
 
-// The close codes the gateway uses (SPEC.md, "After the upgrade").
+// The close codes the gateway uses (RFC 6455 §7.4.1; docs/protocol.md says when).
 const (
 	CloseNormal        CloseCode = 1000
 	CloseGoingAway     CloseCode = 1001
@@ -46,7 +46,8 @@ const (
 
 // Errors of the application API.
 var (
-	// ErrDeclined, returned (or wrapped) by OnHandshake, declines the connection: 503.
+	// ErrDeclined, returned (or wrapped) by OnHandshake, declines the connection: 503. Use
+	// Refuse for another status.
 	ErrDeclined = errors.New("apps: connection declined")
 	// ErrClosed is returned by writes on a connection that is closing or closed, including
 	// one being closed with 1008 because its output backlog passed max_pending_bytes.
@@ -57,8 +58,8 @@ var (
 //
 // WriteMessage, WritePrepared and Close are safe to call from any goroutine, in or out of
 // callbacks; calls made from one goroutine reach the client in the order they were made.
-// The other methods return values fixed at the upgrade and are safe too, except Value and
-// SetValue, which belong to the application and are not synchronised.
+// The other methods return values fixed at the upgrade and are safe too; Value and SetValue
+// are atomic.
 type Conn interface {
 	// ID is unique among the connections of this process.
 	ID() uint64
@@ -68,6 +69,12 @@ type Conn interface {
 	Listener() string
 	// RemoteAddr is the client's address.
 	RemoteAddr() net.Addr
+	// User is the authenticated user name, "" without authentication.
+	User() string
+	// Path is the request path (the application's path: it is matched exactly).
+	Path() string
+	// Query is the raw query of the upgrade request, without '?'; "" for none.
+	Query() string
 	// Subprotocol is the negotiated subprotocol, or the application's default when the client
 	// offered none it supports (then no Sec-WebSocket-Protocol was answered).
 	Subprotocol() string
@@ -78,8 +85,8 @@ type Conn interface {
 	WritePrepared(m *PreparedMessage) error
 	// Close starts the close handshake with code and reason (cut to 123 bytes).
 	Close(code CloseCode, reason string) error
-	// Value and SetValue hold one application-defined value. Not synchronised: use them on the
-	// connection's callbacks, or guard them yourself.
+	// Value and SetValue hold one application-defined value, set first by Handshake.SetValue.
+	// They are atomic: safe from the callbacks and from the application's own goroutines.
 	Value() any
 	SetValue(v any)
 }
@@ -102,7 +109,16 @@ type Handshake struct {
 	Subprotocol string
 	// Head is the raw request head, request line to blank line (borrowed, like the rest).
 	Head []byte
+
+	value any
 }
+
+// SetValue attaches a value to the connection being opened: Conn.Value returns it from
+// OnOpen on. Copy what it holds from the borrowed fields.
+func (h *Handshake) SetValue(v any) { h.value = v }
+
+// Value returns what SetValue attached, or nil.
+func (h *Handshake) Value() any { return h.value }
 
 // Header returns the value of the first request header named name (case-insensitive), or
 // nil. The result is borrowed from Head.
@@ -111,8 +127,9 @@ func (h *Handshake) Header(name string) []byte { return handshake.HeaderValue(h.
 // Application is what an application author implements. Embed Base to implement only the
 // callbacks you need. Every method runs on the connection's event loop and must not block.
 type Application interface {
-	// OnHandshake runs before the 101 answer. Return nil to accept, ErrDeclined (or an error
-	// wrapping it) to decline with 503, any other error to fail with 500.
+	// OnHandshake runs before the 101 answer. Return nil to accept, the error of Refuse to
+	// answer with a status of your choice, ErrDeclined (or an error wrapping it) to decline
+	// with 503, any other error to fail with 500.
 	OnHandshake(h *Handshake) error
 	// OnOpen runs once the socket is connected and before any OnMessage.
 	OnOpen(c Conn)

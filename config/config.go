@@ -39,7 +39,7 @@ type Listener struct {
 	// Name identifies the server in app scopes and logs: 1–64 of A-Z a-z 0-9 . _ -, unique,
 	// and not "http" (the HTTP service's name).
 	Name string `toml:"name"`
-	// Listen is host:port. The port is 1025–65535 (SPEC.md), or 0 for an ephemeral port,
+	// Listen is host:port. The port is 1025–65535 (docs/configuration.md), or 0 for an ephemeral port,
 	// which exists for tests.
 	Listen string `toml:"listen"`
 	// TLSCert and TLSKey are PEM files; both set = a secure server, neither = plain.
@@ -51,7 +51,7 @@ type Listener struct {
 // default for every field whose zero means nothing else; Parse instead rejects such an
 // explicit zero in a file (it is more likely a mistake than a wish for the default).
 type WebSocket struct {
-	// Enabled is the protocol handler registration (SPEC.md): while false, upgrade requests to
+	// Enabled is the protocol handler registration (docs/routing.md): while false, upgrade requests to
 	// the HTTP service get ordinary HTTP answers. Standalone servers are not affected.
 	// Default() and Parse set true; Normalize leaves it alone, since false is a real choice.
 	Enabled bool `toml:"enabled"`
@@ -100,7 +100,8 @@ type Metrics struct {
 type App struct {
 	// Name identifies the application in logs: 1–64 of A-Z a-z 0-9 . _ -, unique.
 	Name string `toml:"name"`
-	// Kind selects the implementation: echo or broadcast. Required.
+	// Kind selects the implementation among the kinds the program knows (wsgate: echo,
+	// broadcast; see CheckKinds). Required.
 	Kind string `toml:"kind"`
 	// Path is the application's alias, matched exactly (query ignored): starts with "/",
 	// printable ASCII without "?" or "#", unique among applications.
@@ -121,8 +122,10 @@ type App struct {
 	// Origins allowed to connect; empty or ["*"] = any. An entry is an exact origin
 	// ("https://a.example", "http://b.example:8080"), "*.example.com" (any subdomain, any
 	// scheme) or "https://*.example.com" (any subdomain, that scheme). A wildcard stands for
-	// at least one label: "example.com" itself does not match "*.example.com". Comparison is
-	// case-insensitive (RFC 6454 §6.2); Normalize lower-cases the entries.
+	// at least one label: "example.com" itself does not match "*.example.com". A port must
+	// match as written (an entry without one matches origins without one). Comparison is
+	// case-insensitive (RFC 6454 §6.2); Normalize lower-cases the entries. The same rules
+	// apply to applications registered from Go (package internal/check holds them).
 	Origins []string `toml:"origins"`
 	// Auth is none (the default), basic or token.
 	Auth string `toml:"auth"`

@@ -214,7 +214,7 @@ var parseErrorCases = []struct {
 	{"empty listen", "[http]\nlisten = \"\"\n", "http.listen", ErrInvalid, "missing port"},
 	{"empty log level", "[log]\nlevel = \"\"\n", "log.level", ErrInvalid, "want one of"},
 	{"empty scope", "[[app]]\nname = \"e\"\nkind = \"echo\"\npath = \"/e\"\nscope = []\n", "app[0].scope", ErrInvalid, "must not be empty"},
-	{"app without kind", "[[app]]\nname = \"e\"\npath = \"/e\"\n", "app[0].kind", ErrInvalid, "want one of"},
+	{"app without kind", "[[app]]\nname = \"e\"\npath = \"/e\"\n", "app[0].kind", ErrInvalid, "required"},
 	{"second app", "[[app]]\nname = \"e\"\nkind = \"echo\"\npath = \"/e\"\n[[app]]\nname = \"f\"\nkind = \"echo\"\npath = \"/e\"\n",
 		"app[1].path", ErrInvalid, "duplicate path"},
 }
@@ -250,7 +250,7 @@ func TestParseReportsEveryProblem(t *testing.T) {
 	for _, fe := range fieldErrors(t, err) {
 		got = append(got, fe.Field)
 	}
-	want := []string{"websocket.max_connections", "log.format", "app[0].kind", "app[0].scope"}
+	want := []string{"websocket.max_connections", "log.format", "app[0].scope"} // kinds: CheckKinds
 	if !slices.Equal(got, want) {
 		t.Errorf("fields %q, want %q\n%v", got, want, err)
 	}

@@ -8,10 +8,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/internal/check"
 )
 
-// Known values of the enumerated fields. Application kinds come from apps.BuiltinKinds.
+// Known values of the enumerated fields. Application kinds are the caller's: see CheckKinds.
 var (
 	authKinds  = []string{"none", "basic", "token"}
 	logLevels  = []string{"debug", "info", "warn", "error"}
@@ -63,7 +63,7 @@ func (c *Config) Validate() error {
 			}
 			v.servers[l.Name] = true
 		}
-		// SPEC.md: a standalone server's port is 1025–65535; 0 lets tests take any free one.
+		// A standalone server's port is 1025–65535 (docs/configuration.md); 0 lets tests take any free one.
 		v.addr(p+".listen", l.Listen, 1025)
 		v.tlsPair(p, l.TLSCert, l.TLSKey)
 	}
@@ -95,17 +95,14 @@ func (v *validator) app(p string, a *App, maxTarget int) {
 		}
 		v.names[a.Name] = true
 	}
-	v.oneOf(p+".kind", a.Kind, apps.BuiltinKinds()) // one list: the kinds apps can build
+	// Which kinds exist is the program's to say (CheckKinds): an embedder adds its own.
+	if !check.Name(a.Kind) {
+		v.add(p+".kind", "%q: required, %s", a.Kind, check.NameRule)
+	}
 
-	switch {
-	case a.Path == "" || a.Path[0] != '/':
-		v.add(p+".path", "%q: must start with \"/\"", a.Path)
-	case strings.ContainsAny(a.Path, "?#"):
-		// The query is not part of the match and a fragment never reaches a server.
-		v.add(p+".path", "%q: must not contain \"?\" or \"#\"", a.Path)
-	case strings.IndexFunc(a.Path, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0:
-		// A request target is printable ASCII (RFC 9112 §3.2); anything else never matches.
-		v.add(p+".path", "%q: must be printable ASCII (percent-encode the rest)", a.Path)
+	switch err := check.Path(a.Path, 0); {
+	case err != nil:
+		v.add(p+".path", "%v", err)
 	case maxTarget > 0 && len(a.Path) > maxTarget:
 		v.add(p+".path", "longer than websocket.max_target_bytes (%d)", maxTarget)
 	case v.paths[a.Path]:
@@ -128,22 +125,21 @@ func (v *validator) app(p string, a *App, maxTarget int) {
 		}
 	}
 
-	for j, s := range a.Subprotocols {
-		switch {
-		case !isToken(s):
-			v.add(p+".subprotocols", "%q: not a token (RFC 6455 §4.1, RFC 9110 §5.6.2)", s)
-		case slices.Index(a.Subprotocols, s) < j:
-			v.add(p+".subprotocols", "duplicate %q", s)
+	if err := check.Subprotocols(a.Subprotocols, a.DefaultSubprotocol); err != nil {
+		for _, e := range unjoin(err) {
+			var de *check.DefaultError
+			if errors.As(e, &de) {
+				v.add(p+".default_subprotocol", "%v", e)
+			} else {
+				v.add(p+".subprotocols", "%v", e)
+			}
 		}
-	}
-	if a.DefaultSubprotocol != "" && !slices.Contains(a.Subprotocols, a.DefaultSubprotocol) {
-		v.add(p+".default_subprotocol", "%q is not in subprotocols", a.DefaultSubprotocol)
 	}
 	v.limit(p+".max_connections", int64(a.MaxConnections), false)
 
 	for _, o := range a.Origins {
-		if msg := checkOrigin(o); msg != "" {
-			v.add(p+".origins", "%q: %s", o, msg)
+		if err := check.OriginPattern(o); err != nil {
+			v.add(p+".origins", "%q: %v", o, err)
 		}
 	}
 
@@ -170,11 +166,9 @@ func (v *validator) app(p string, a *App, maxTarget int) {
 
 // name checks a listener or application name and reports whether it is well-formed.
 func (v *validator) name(field, s string) bool {
-	ok := s != "" && len(s) <= 64 && !strings.ContainsFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
-	})
+	ok := check.Name(s)
 	if !ok {
-		v.add(field, "%q: want 1-64 of A-Z a-z 0-9 . _ -", s)
+		v.add(field, "%q: %s", s, check.NameRule)
 	}
 	return ok
 }
@@ -204,7 +198,7 @@ func (v *validator) addr(field, s string, minPort int) {
 		v.add(field, "%q: port must be 0 or %d-65535", s, max(minPort, 1))
 		return
 	}
-	if host != "" && net.ParseIP(host) == nil && !isHostname(host) {
+	if host != "" && net.ParseIP(host) == nil && !check.IsHostname(host) {
 		v.add(field, "%q: bad host", s)
 		return
 	}
@@ -245,74 +239,27 @@ func (v *validator) oneOf(field, s string, allowed []string) bool {
 	return true
 }
 
-// checkOrigin returns what is wrong with an Origins entry, or "".
-func checkOrigin(o string) string {
-	if o == "*" {
-		return ""
+// unjoin returns the errors joined in err, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
 	}
-	scheme, host, hasScheme := strings.Cut(o, "://")
-	if hasScheme {
-		if s := strings.ToLower(scheme); s != "http" && s != "https" {
-			return "scheme must be http or https"
-		}
-	} else {
-		host = o
-	}
-	wild := strings.HasPrefix(host, "*.")
-	if wild {
-		host = host[2:]
-	} else if !hasScheme {
-		return "want scheme://host[:port], *.domain or scheme://*.domain"
-	}
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
-		port := host[i+1:]
-		if n, err := strconv.Atoi(port); err != nil || port[0] == '+' || port[0] == '-' || n < 1 || n > 65535 {
-			return "bad port"
-		}
-		host = host[:i]
-	}
-	if !wild && strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
-		if ip := net.ParseIP(host[1 : len(host)-1]); ip != nil && ip.To4() == nil {
-			return ""
-		}
-		return "bad IPv6 address"
-	}
-	if !isHostname(host) {
-		return "bad host (an origin has no path, query or user)"
-	}
-	return ""
+	return []error{err}
 }
 
-// isHostname reports whether s is dot-separated labels of letters, digits and hyphens.
-func isHostname(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for label := range strings.SplitSeq(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			b := label[i]
-			if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-') {
-				return false
-			}
+// CheckKinds reports every application whose kind is not in have, the kinds the program
+// can build, as a *FieldError naming the field, e.g.
+//
+//	config: app[1].kind: unknown kind "x" (have broadcast, echo)
+//
+// Parse and Validate do not know the kinds: wsgate passes its built-in ones, and a program
+// embedding the gateway passes its own list.
+func (c *Config) CheckKinds(have []string) error {
+	var v validator
+	for i, a := range c.Apps {
+		if !slices.Contains(have, a.Kind) {
+			v.add(fmt.Sprintf("app[%d].kind", i), "unknown kind %q (have %s)", a.Kind, strings.Join(have, ", "))
 		}
 	}
-	return true
-}
-
-// isToken reports whether s is an RFC 9110 §5.6.2 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0) {
-			return false
-		}
-	}
-	return true
+	return errors.Join(v.errs...)
 }

@@ -68,8 +68,8 @@ var validateCases = []struct {
 	// Applications.
 	{"app name empty", func(c *Config) { c.Apps[1].Name = "" }, "app[1].name", "want 1-64"},
 	{"app name duplicate", func(c *Config) { c.Apps[1].Name = "echo" }, "app[1].name", `duplicate name "echo"`},
-	{"app kind empty", func(c *Config) { c.Apps[0].Kind = "" }, "app[0].kind", "want one of broadcast, echo"},
-	{"app kind unknown", func(c *Config) { c.Apps[0].Kind = "chat" }, "app[0].kind", `"chat"`},
+	{"app kind empty", func(c *Config) { c.Apps[0].Kind = "" }, "app[0].kind", "required"},
+	{"app kind not a name", func(c *Config) { c.Apps[0].Kind = "a b" }, "app[0].kind", `"a b"`},
 	{"app path empty", func(c *Config) { c.Apps[0].Path = "" }, "app[0].path", `must start with "/"`},
 	{"app path relative", func(c *Config) { c.Apps[0].Path = "echo" }, "app[0].path", `must start with "/"`},
 	{"app path query", func(c *Config) { c.Apps[0].Path = "/echo?x=1" }, "app[0].path", `"?" or "#"`},
@@ -106,7 +106,7 @@ var validateCases = []struct {
 	{"origin port empty", func(c *Config) { c.Apps[0].Origins = []string{"https://a.example:"} }, "app[0].origins", "bad port"},
 	{"origin empty host", func(c *Config) { c.Apps[0].Origins = []string{"https://"} }, "app[0].origins", "bad host"},
 	{"origin wildcard alone", func(c *Config) { c.Apps[0].Origins = []string{"*."} }, "app[0].origins", "bad host"},
-	{"origin wildcard inside", func(c *Config) { c.Apps[0].Origins = []string{"https://a.*.example"} }, "app[0].origins", "bad host"},
+	{"origin wildcard inside", func(c *Config) { c.Apps[0].Origins = []string{"https://a.*.example"} }, "app[0].origins", "wildcard"},
 	{"origin IPv6 unterminated", func(c *Config) { c.Apps[0].Origins = []string{"http://[::1"} }, "app[0].origins", "bad"},
 	{"origin IPv4 in brackets", func(c *Config) { c.Apps[0].Origins = []string{"http://[127.0.0.1]"} }, "app[0].origins", "bad IPv6"},
 	{"auth unknown", func(c *Config) { c.Apps[0].Auth = "oauth" }, "app[0].auth", "want one of none, basic, token"},
@@ -180,5 +180,26 @@ func BenchmarkValidate(b *testing.B) {
 		if err := c.Validate(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestCheckKinds(t *testing.T) {
+	c := Default()
+	c.Apps = append(c.Apps, App{Name: "chat", Kind: "chat", Path: "/chat"})
+	c.Normalize()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate rejects a kind it does not know: %v", err)
+	}
+	err := c.CheckKinds([]string{"broadcast", "echo"})
+	want := `config: app[2].kind: unknown kind "chat" (have broadcast, echo)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("CheckKinds = %v, want %s", err, want)
+	}
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "app[2].kind" || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("not a field error: %#v", err)
+	}
+	if err := c.CheckKinds([]string{"broadcast", "chat", "echo"}); err != nil {
+		t.Fatalf("an embedder's kind refused: %v", err)
 	}
 }

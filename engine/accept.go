@@ -111,7 +111,7 @@ func (s *Server) accept(l *listener) {
 			if shortSince.IsZero() {
 				shortSince = now
 			}
-			a.shedding = now.Sub(shortSince) >= s.cfg.WebSocket.HandshakeTimeout
+			a.shedding = now.Sub(shortSince) >= s.opt.HandshakeTimeout
 		}
 		if ok, held := s.g.acceptLog.allow(time.Now().UnixNano()); ok {
 			s.log.Warn("accept failed; backing off", "listener", l.name, "err", a.err, "backoff", backoff,

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime"
 	"slices"
 
@@ -11,10 +10,10 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
-	"github.com/wsgate/wsgate/internal/auth"
+	"github.com/wsgate/wsgate/internal/route"
 )
 
-// Authentication (SPEC.md row 12). Checks that are fast (tokens, cached passwords) run on the
+// Authentication (docs/routing.md, status row 12). Checks that are fast (tokens, cached passwords) run on the
 // loop. A bcrypt comparison takes tens of milliseconds, far too long for a loop, so it goes to
 // a small pool of workers; the connection waits in the HTTP phase with its request head still
 // unconsumed in the buffer, and when the verdict comes back on the loop the head is parsed
@@ -43,31 +42,14 @@ var (
 	authQueue   = 256
 )
 
-// loadAuth builds the authenticators of the configured applications.
-func (s *Server) loadAuth(i int, name, method, credentials string, users []string) (apps.Authenticator, error) {
-	m, err := auth.ParseMethod(method)
-	if err != nil {
-		return nil, fmt.Errorf("engine: app[%d] %q: %w", i, name, err)
-	}
-	if m == auth.None {
-		return nil, nil
-	}
-	a, err := auth.Load(m, credentials, users, name)
-	if err != nil {
-		return nil, fmt.Errorf("engine: app[%d] %q: %w", i, name, err)
-	}
-	if unknown := a.UnknownUsers(); len(unknown) > 0 {
-		s.log.Warn("users listed for an application have no credentials", "app", name, "users", unknown)
-	}
-	return a, nil
-}
-
 // startAuthWorkers starts the pool of slow-check workers.
 func (s *Server) startAuthWorkers() {
 	s.authJobs = make(chan *authJob, authQueue)
 	s.authDone = make(chan struct{})
 	for range authWorkers {
+		s.authWG.Add(1)
 		go func() {
+			defer s.authWG.Done()
 			for {
 				select {
 				case <-s.authDone:
@@ -98,9 +80,9 @@ func (j *authJob) Run(context.Context) error {
 	return nil
 }
 
-// authenticate runs row 12 for rt; loop only. It returns the user, or done=false when the
+// authenticate runs status row 12 for rt; loop only. It returns the user, or done=false when the
 // check went to a worker (the caller returns and waits), or the refusal.
-func (c *conn) authenticate(rt *apps.Route, req *handshake.Request) (user string, done bool, refusal error) {
+func (c *conn) authenticate(rt *route.Route, req *handshake.Request) (user string, done bool, refusal error) {
 	a := rt.Spec.Auth
 	if v := c.auth; v != nil {
 		if v.pending {

@@ -10,13 +10,14 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/apps/builtin"
 	"github.com/wsgate/wsgate/internal/auth"
 )
 
-// authConfig adds two applications on both listeners: /token (token auth, users alice and
-// bob permitted) and /basic (basic auth, only alice permitted).
-func authConfig(t *testing.T) *config.Config {
+// authApps registers two echo applications on both listeners: /token (token auth, users
+// alice and bob permitted) and /basic (basic auth, only alice permitted).
+func authApps(t *testing.T) func(*Server) {
 	t.Helper()
 	dir := t.TempDir()
 	tokens := fmt.Sprintf("alice:%s\nbob:%s\ncarol:%s\n", auth.HashToken("tok-alice"), auth.HashToken("tok-bob"), auth.HashToken("tok-carol"))
@@ -36,14 +37,24 @@ func authConfig(t *testing.T) *config.Config {
 	if err := os.WriteFile(pwFile, []byte(pw.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig()
-	cfg.Apps = append(cfg.Apps,
-		config.App{Name: "token", Kind: "echo", Path: "/token", Scope: []string{"http", "ws"}, Subprotocols: []string{"chat"},
-			Auth: "token", Credentials: tokenFile, Users: []string{"alice", "bob"}},
-		config.App{Name: "basic", Kind: "echo", Path: "/basic", Scope: []string{"http", "ws"},
-			Auth: "basic", Credentials: pwFile, Users: []string{"alice"}},
-	)
-	return cfg
+	tokenAuth, err := auth.Load(auth.Token, tokenFile, []string{"alice", "bob"}, "token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	basicAuth, err := auth.Load(auth.Basic, pwFile, []string{"alice"}, "basic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(s *Server) {
+		for _, spec := range []apps.Spec{
+			{Name: "token", Path: "/token", Scope: []string{"http", "ws"}, Subprotocols: []string{"chat"}, Auth: tokenAuth},
+			{Name: "basic", Path: "/basic", Scope: []string{"http", "ws"}, Auth: basicAuth},
+		} {
+			if err := s.Register(spec, builtin.Echo{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 func basicHeader(user, pw string) string {
@@ -54,7 +65,7 @@ func basicHeader(user, pw string) string {
 // wrong credentials, 403 for a valid user not permitted, 101 otherwise; a token passed as a
 // subprotocol is never echoed.
 func TestAuthRows(t *testing.T) {
-	srv := startServer(t, authConfig(t), nil)
+	srv := startServer(t, nil, authApps(t))
 	cases := []struct {
 		name      string
 		req       string
@@ -104,7 +115,7 @@ func TestAuthRows(t *testing.T) {
 
 // TestBasicAuthOffLoop: a bcrypt check runs on a worker while the loop keeps serving others.
 func TestBasicAuthOffLoop(t *testing.T) {
-	srv := startServer(t, authConfig(t), nil)
+	srv := startServer(t, nil, authApps(t))
 	echoErr := make(chan error, 1)
 	go func() { // echo keeps upgrading while the password is checked
 		for range 20 {

@@ -23,11 +23,11 @@ import (
 
 // transitBound is the most the out buffer may hold before a write fails; 0 = no bound.
 func (s *Server) transitBound() int {
-	max := int(s.cfg.WebSocket.MaxPendingBytes)
+	max := int(s.opt.MaxPendingBytes)
 	if max <= 0 {
 		return 0
 	}
-	return max + int(s.cfg.WebSocket.MaxMessageSize)
+	return max + int(s.opt.MaxMessageSize)
 }
 
 // closeSlow closes a connection whose backlog passed the output bound; out is what the
@@ -40,7 +40,7 @@ func (c *conn) closeSlow(out []byte) {
 	s.stats.SlowClosed.Add(1)
 	if ok, held := s.g.slowLog.allow(s.now.Load()); ok {
 		s.log.Info("slow consumer: output bound reached; closing with 1008", "conn", c.id, "app", c.App(),
-			"remote", c.remote, "pending", c.gc.OutboundBuffered(), "bound", int64(s.cfg.WebSocket.MaxPendingBytes),
+			"remote", c.remote, "pending", c.gc.OutboundBuffered(), "bound", int64(s.opt.MaxPendingBytes),
 			"also_closed_since_last_line", held)
 	}
 	kept := keepControlFrames(out)
@@ -99,7 +99,7 @@ func keepControlFrames(b []byte) []byte {
 // the bound (a big static file) is not affected; only the next request waits on it. Loop only.
 func (c *conn) unreadHTTP() bool {
 	s := c.lp.s
-	max := int(s.cfg.WebSocket.MaxPendingBytes)
+	max := int(s.opt.MaxPendingBytes)
 	if max <= 0 || c.gc.OutboundBuffered() <= max {
 		return false
 	}

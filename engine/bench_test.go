@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // fakeConn is an in-memory gnet.Conn for benchmarks of the connection code without sockets:
@@ -71,12 +73,14 @@ func (*fakeLoop) Execute(ctx context.Context, r gnet.Runnable) error { return r.
 
 // benchServer is a server that is configured but not started: no sockets.
 func benchServer(tb testing.TB) (*Server, *handler) {
-	cfg := testConfig()
-	cfg.WebSocket.PingInterval = 0
-	srv, err := New(cfg, WithLogger(testLogger(tb)))
+	opt := testOptions()
+	opt.PingInterval = -1
+	opt.Logger = testLogger(tb)
+	srv, err := New(*opt)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	registerDefaults(tb, srv, false)
 	srv.now.Store(time.Now().UnixNano())
 	return srv, &handler{s: srv}
 }
@@ -143,7 +147,7 @@ func BenchmarkUpgrade(b *testing.B) {
 func BenchmarkEcho(b *testing.B) {
 	for _, size := range []int{64, 4096} {
 		b.Run(byteSize(size), func(b *testing.B) {
-			e := newEchoConn(b, maskedFrame(0x1, letters(size)))
+			e := newEchoConn(b, wstest.Masked(0x1, letters(size)))
 			b.ReportAllocs()
 			b.SetBytes(int64(size))
 			start := e.fc.written
@@ -174,13 +178,14 @@ func itoa(n int) string {
 // BenchmarkEchoDeflate echoes a compressed 4 KiB text message: inflate, validate,
 // dispatch, deflate, flush (permessage-deflate without context takeover).
 func BenchmarkEchoDeflate(b *testing.B) {
-	cfg := testConfig()
-	cfg.WebSocket.PingInterval = 0
-	cfg.Apps[0].Compression = true
-	srv, err := New(cfg, WithLogger(testLogger(b)))
+	opt := testOptions()
+	opt.PingInterval = -1
+	opt.Logger = testLogger(b)
+	srv, err := New(*opt)
 	if err != nil {
 		b.Fatal(err)
 	}
+	registerDefaults(b, srv, false) // echo offers compression
 	srv.now.Store(time.Now().UnixNano())
 	h := &handler{s: srv}
 	fc := &fakeConn{el: &fakeLoop{}, ctx: srv.newConn(srv.listeners[1], fakePeer)}
@@ -196,7 +201,7 @@ func BenchmarkEchoDeflate(b *testing.B) {
 	fw.Write(payload)
 	fw.Flush()
 	compressed := bytes.TrimSuffix(z.Bytes(), []byte{0, 0, 0xff, 0xff})
-	frame := maskedFrame(0x1, compressed)
+	frame := wstest.Masked(0x1, compressed)
 	frame[0] |= 0x40 // RSV1: compressed message
 	in := make([]byte, len(frame))
 	b.ReportAllocs()

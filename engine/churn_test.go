@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // TestChurnReturnsToBaseline: after thousands of connect/upgrade/message/close cycles on
@@ -18,26 +20,26 @@ func TestChurnReturnsToBaseline(t *testing.T) {
 	addrs := []string{srv.Addr("http"), srv.Addr("ws")}
 	paths := []string{"/echo", "/broadcast"}
 	cycle := func(i int) error {
-		rc, err := tryDialRaw(addrs[i%2], paths[(i/2)%2], 0, 5*time.Second)
+		rc, err := wstest.Dial(addrs[i%2], paths[(i/2)%2], wstest.Options{Timeout: 5 * time.Second})
 		if err != nil {
 			return err
 		}
-		defer rc.nc.Close()
-		rc.nc.SetDeadline(time.Now().Add(5 * time.Second))
+		defer rc.Close()
+		rc.SetDeadline(time.Now().Add(5 * time.Second))
 		msg := fmt.Appendf(nil, "cycle %d", i)
-		if err := rc.send(0x1, msg); err != nil {
+		if err := rc.Send(0x1, msg); err != nil {
 			return err
 		}
 		if paths[(i/2)%2] == "/echo" {
-			if _, p, err := rc.readFrame(); err != nil || string(p) != string(msg) {
+			if _, p, err := rc.ReadFrame(); err != nil || string(p) != string(msg) {
 				return fmt.Errorf("echo %q: %q %v", msg, p, err)
 			}
 		}
-		if err := rc.sendClose(1000); err != nil {
+		if err := rc.SendClose(1000, ""); err != nil {
 			return err
 		}
 		// Broadcast members may receive others' messages before the close.
-		if code, _, err := rc.readUntilClose(5 * time.Second); err != nil || code != 1000 {
+		if code, _, err := rc.ReadUntilClose(5 * time.Second); err != nil || code != 1000 {
 			return fmt.Errorf("close: %d %v", code, err)
 		}
 		return nil

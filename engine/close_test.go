@@ -10,17 +10,18 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // TestServerInitiatedClose: an application's Close sends the close frame after what was
 // queued; a client that answers gets a prompt TCP close, one that does not is cut at
 // close_timeout; OnClose reports the code the server sent.
 func TestServerInitiatedClose(t *testing.T) {
-	cfg := testConfig()
-	cfg.WebSocket.CloseTimeout = 300 * time.Millisecond
+	opt := testOptions()
+	opt.CloseTimeout = 300 * time.Millisecond
 	closed := make(chan apps.CloseCode, 4)
-	srv := startServer(t, cfg, func(s *Server) {
-		s.Registry().Register(apps.Spec{Name: "closer", Path: "/closer"}, apps.Funcs{
+	srv := startServer(t, opt, func(s *Server) {
+		s.Register(apps.Spec{Name: "closer", Path: "/closer"}, apps.Funcs{
 			Message: func(c apps.Conn, _ apps.MessageType, data []byte) {
 				c.WriteMessage(apps.Text, []byte("last words"))
 				c.Close(4000, "done: "+string(data))
@@ -60,7 +61,7 @@ func TestServerInitiatedClose(t *testing.T) {
 		if !strings.HasPrefix(head, "HTTP/1.1 101") {
 			t.Fatal(head)
 		}
-		nc.Write(maskedFrame(0x1, []byte("y")))
+		nc.Write(wstest.Masked(0x1, []byte("y")))
 		start := time.Now()
 		data, err := io.ReadAll(nc) // until the server closes TCP
 		if err != nil {

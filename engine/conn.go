@@ -9,11 +9,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/internal/bufpool"
+	"github.com/wsgate/wsgate/internal/prepared"
+	"github.com/wsgate/wsgate/internal/route"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
@@ -33,9 +36,10 @@ type conn struct {
 	l        *listener
 	remote   peer // RemoteAddr builds a net.Addr from it when asked
 	id       uint64
-	route    *apps.Route // set at the upgrade
+	route    *route.Route // set at the upgrade
 	subproto string
-	value    any
+	extra    *connExtra // user and query; nil when both are empty (most connections)
+	value    atomic.Pointer[any]
 	tls      *tlsState    // nil on a plain listener
 	auth     *authVerdict // a slow authentication check in progress or just finished
 
@@ -67,20 +71,62 @@ type conn struct {
 	sentText string
 }
 
+// connExtra holds the strings of the upgrade request a connection keeps when they are not
+// empty: one pointer in conn instead of two strings in every connection.
+type connExtra struct{ user, query string }
+
 var _ apps.Conn = (*conn)(nil)
 
 func (c *conn) ID() uint64           { return c.id }
 func (c *conn) Listener() string     { return c.l.name }
 func (c *conn) RemoteAddr() net.Addr { return c.remote.tcpAddr() }
 func (c *conn) Subprotocol() string  { return c.subproto }
-func (c *conn) Value() any           { return c.value }
-func (c *conn) SetValue(v any)       { c.value = v }
+func (c *conn) App() string          { return c.appName() }
 
-func (c *conn) App() string {
+// Path is the route's path: a route matches its path exactly.
+func (c *conn) Path() string {
 	if c.route == nil {
 		return ""
 	}
-	return c.route.Spec.Name
+	return c.route.Spec.Path
+}
+
+func (c *conn) User() string {
+	if c.extra == nil {
+		return ""
+	}
+	return c.extra.user
+}
+
+func (c *conn) Query() string {
+	if c.extra == nil {
+		return ""
+	}
+	return c.extra.query
+}
+
+// Value and SetValue are atomic: the loop and the application's goroutines both use them.
+func (c *conn) Value() any {
+	if p := c.value.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (c *conn) SetValue(v any) {
+	if v == nil {
+		c.value.Store(nil)
+		return
+	}
+	c.value.Store(&v)
+}
+
+// onRoute reports whether c was opened on rt; safe from any goroutine (the route is set on
+// the loop before the connection is marked upgraded, under c.mu).
+func (c *conn) onRoute(rt *route.Route) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.upgraded && c.route == rt
 }
 
 // WriteMessage implements apps.Conn; safe from any goroutine.
@@ -110,15 +156,16 @@ func (c *conn) WritePrepared(m *apps.PreparedMessage) error {
 	if err := c.writableLocked(); err != nil {
 		return err
 	}
+	pm := prepared.Of(m)
 	var frame []byte
 	switch {
 	case c.deflate == nil:
-		frame = m.Frame()
+		frame = pm.Frame()
 	case c.deflateShared:
-		frame = m.DeflatedFrame(deflateShared)
+		frame = pm.DeflatedFrame(deflateShared)
 	default:
-		c.out = bufpool.Grow(c.out, len(m.Frame())+64)
-		c.out = wsproto.AppendDeflatedFrame(c.out, wsproto.OpCode(m.Type()), m.Data(), c.deflate)
+		c.out = bufpool.Grow(c.out, len(pm.Frame())+64)
+		c.out = wsproto.AppendDeflatedFrame(c.out, pm.Op(), pm.Data(), c.deflate)
 		return c.queuedLocked()
 	}
 	c.out = append(bufpool.Grow(c.out, len(frame)), frame...)
@@ -127,8 +174,8 @@ func (c *conn) WritePrepared(m *apps.PreparedMessage) error {
 
 // deflateShared compresses a prepared message once for every receiver without server
 // context takeover.
-func deflateShared(dst []byte, t apps.MessageType, p []byte) []byte {
-	return wsproto.AppendDeflatedFrame(dst, wsproto.OpCode(t), p, nil)
+func deflateShared(dst []byte, op wsproto.OpCode, p []byte) []byte {
+	return wsproto.AppendDeflatedFrame(dst, op, p, nil)
 }
 
 // writableLocked checks that a data message may be queued. The bound applies to what is
@@ -209,7 +256,7 @@ func (c *conn) flush() {
 		return
 	}
 	// The backlog gnet still holds from earlier writes decides, before this write.
-	if max := int(c.lp.s.cfg.WebSocket.MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
+	if max := int(c.lp.s.opt.MaxPendingBytes); max > 0 && c.gc.OutboundBuffered() > max {
 		slow = true
 	}
 	if c.state == stateOpen && slow && !closing {
@@ -225,7 +272,7 @@ func (c *conn) flush() {
 		if c.closeCode == 0 {
 			c.closeCode, c.closeText = sentCode, sentText
 		}
-		c.setDeadline(c.lp.s.now.Load() + int64(c.lp.s.cfg.WebSocket.CloseTimeout))
+		c.setDeadline(c.lp.s.now.Load() + int64(c.lp.s.opt.CloseTimeout))
 	}
 }
 
@@ -266,6 +313,187 @@ func (c *conn) shutWhenWritten(now int64) gnet.Action {
 
 // drainTimeout bounds how long a refused or failed connection may keep its socket.
 const drainTimeout = 2 * time.Second
+
+// serve runs the connection's state machine over the bytes that arrived, or over its timers
+// when the sweep woke it; loop only.
+func (c *conn) serve() gnet.Action {
+	now := c.lp.s.now.Load()
+	if c.deadline != 0 && now >= c.deadline {
+		if a := c.onTimer(now); a != gnet.None {
+			return a
+		}
+	}
+	if c.tls != nil && c.state != stateDraining {
+		if a := c.readTLS(); a != gnet.None {
+			return a
+		}
+	}
+	switch c.state {
+	case stateHTTP:
+		return c.serveHTTP()
+	case stateOpen, stateClosing:
+		return c.serveWS(now)
+	default: // draining: discard what the client still sends
+		_, _ = c.gc.Discard(-1)
+		c.consume(-1)
+		if c.finPending {
+			return c.shutWhenWritten(now)
+		}
+		return gnet.None
+	}
+}
+
+// onTimer handles a passed deadline; loop only.
+func (c *conn) onTimer(now int64) gnet.Action {
+	switch c.state {
+	case stateHTTP:
+		c.lp.s.stats.HandshakeTimeouts.Add(1)
+		c.lp.s.log.Debug("handshake timeout", "conn", c.id, "listener", c.l.name, "remote", c.remote)
+		return gnet.Close
+	case stateOpen:
+		pi := int64(c.lp.s.opt.PingInterval)
+		if pi <= 0 {
+			c.setDeadline(0)
+			return gnet.None
+		}
+		idle := now - c.lastRead
+		switch {
+		case idle >= 2*pi || (c.pingSent && idle >= pi):
+			c.lp.s.stats.PingTimeouts.Add(1)
+			c.lp.s.log.Debug("ping timeout", "conn", c.id, "app", c.appName(), "remote", c.remote)
+			return c.fail(apps.CloseGoingAway, "ping timeout")
+		case idle >= pi:
+			c.pingSent = true
+			c.control(ws.OpPing, nil)
+			c.setDeadline(now + pi)
+		default:
+			c.setDeadline(c.lastRead + pi)
+		}
+		return gnet.None
+	default: // closing or draining: the peer had its time
+		return gnet.Close
+	}
+}
+
+// serveWS decodes frames; loop only.
+func (c *conn) serveWS(now int64) gnet.Action {
+	buf := c.input()
+	if len(buf) == 0 {
+		return gnet.None
+	}
+	c.lastRead = now
+	if c.state == stateOpen && c.pingSent {
+		c.pingSent = false
+	}
+	n, err := c.reader.Feed(buf, c)
+	c.consume(n)
+	if err != nil {
+		var ce *wsproto.CloseError
+		switch {
+		case errors.As(err, &ce):
+			c.lp.s.stats.ProtocolErrors.Add(1)
+			c.lp.s.log.Info("protocol error", "conn", c.id, "app", c.appName(), "remote", c.remote, "code", ce.Code, "reason", ce.Reason)
+			return c.fail(apps.CloseCode(ce.Code), ce.Reason)
+		case errors.Is(err, errAppPanic):
+			return c.fail(apps.CloseInternal, "internal error")
+		case errors.Is(err, errPeerClosed):
+			// Our close frame goes out after everything queued before it, then the
+			// FIN (RFC 6455 §7.1.1: the server closes the TCP connection first).
+			c.flush() // now, not at the end of the dispatch: drain comes next
+			return c.drain()
+		default:
+			return c.fail(apps.CloseInternal, "internal error")
+		}
+	}
+	if c.state == stateOpen && c.lp.s.opt.PingInterval > 0 {
+		c.setDeadline(now + int64(c.lp.s.opt.PingInterval))
+	}
+	return gnet.None
+}
+
+// errPeerClosed ends Feed after the peer's close frame has been answered.
+var errPeerClosed = errors.New("engine: peer closed")
+
+// fail closes the connection from our side with code: the close frame goes out with
+// whatever was queued before it, then the write side is shut and the socket closed.
+func (c *conn) fail(code apps.CloseCode, reason string) gnet.Action {
+	c.mu.Lock()
+	if !c.closing {
+		c.closeFrameLocked(code, reason)
+	}
+	c.mu.Unlock()
+	c.flush() // now; the connection's entry in the loop's dirty list later finds nothing
+	if c.closeCode == 0 {
+		c.closeCode, c.closeText = code, reason
+	}
+	return c.drain()
+}
+
+// control queues a control frame; loop only. Control frames are never dropped for the
+// output bound: they are what closes a slow connection cleanly.
+func (c *conn) control(op wsproto.OpCode, payload []byte) {
+	c.mu.Lock()
+	c.out = bufpool.Grow(c.out, wsproto.FrameSize(len(payload)))
+	c.out = wsproto.AppendFrame(c.out, op, false, payload)
+	c.markDirtyLocked()
+	c.mu.Unlock()
+}
+
+// OnMessage implements wsproto.Handler: a complete message for the application.
+func (c *conn) OnMessage(op wsproto.OpCode, payload []byte) (err error) {
+	if c.state != stateOpen {
+		return nil // closing: data after our close frame is discarded (RFC 6455 §5.5.1)
+	}
+	c.lp.s.stats.MessagesIn.Add(1)
+	defer c.recoverApp("OnMessage", c.lp.s.now.Load(), &err)
+	c.route.App.OnMessage(c, apps.MessageType(op), payload)
+	return nil
+}
+
+// OnPing implements wsproto.Handler: answer with a pong carrying the same payload.
+func (c *conn) OnPing(payload []byte) error {
+	if c.state == stateOpen {
+		c.control(ws.OpPong, payload)
+	}
+	return nil
+}
+
+// OnPong implements wsproto.Handler; any traffic already counted as liveness.
+func (c *conn) OnPong([]byte) error { return nil }
+
+// OnClose implements wsproto.Handler: the peer's close frame. If we had not closed yet,
+// echo its code (RFC 6455 §5.5.1); either way the TCP connection is closed next, the server
+// closing first (§7.1.1).
+func (c *conn) OnClose(code uint16, reason []byte) error {
+	c.peerClosed = true
+	c.closeCode, c.closeText = apps.CloseCode(code), string(reason)
+	c.mu.Lock()
+	if !c.closing {
+		c.closing = true
+		echo := code
+		if code == uint16(apps.CloseNoStatus) {
+			echo = 0 // an empty close is answered with an empty close
+		}
+		c.out = bufpool.Grow(c.out, wsproto.FrameSize(125))
+		c.out = wsproto.AppendClose(c.out, echo, "")
+		c.markDirtyLocked()
+	}
+	c.mu.Unlock()
+	return errPeerClosed
+}
+
+// callOpen and callClose run the application's callbacks, isolating panics.
+func (c *conn) callOpen() (err error) {
+	defer c.recoverApp("OnOpen", c.lp.s.now.Load(), &err)
+	c.route.App.OnOpen(c)
+	return nil
+}
+
+func (c *conn) callClose(code apps.CloseCode, reason string) {
+	var err error
+	defer c.recoverApp("OnClose", c.lp.s.now.Load(), &err)
+	c.route.App.OnClose(c, code, reason)
+}
 
 // recoverApp runs deferred after an application callback that started at start (coarse
 // clock): it turns a panic into an error, logging its stack once, and notes a slow callback.

@@ -8,22 +8,25 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/apps/builtin"
 )
 
-// compressedConfig is testConfig with permessage-deflate on both built-in applications.
-func compressedConfig() *config.Config {
-	cfg := testConfig()
-	for i := range cfg.Apps {
-		cfg.Apps[i].Compression = true
+// compressAll registers the built-in applications again with permessage-deflate on both.
+func compressAll(s *Server) {
+	for _, spec := range defaultSpecs() {
+		spec.Compression = true
+		app, _ := builtin.New(spec.Name)
+		_ = s.Unregister(spec.Name)
+		if err := s.Register(spec, app); err != nil {
+			panic(err)
+		}
 	}
-	return cfg
 }
 
 // TestDeflateEchoAndBroadcast: gorilla negotiates permessage-deflate; echo and broadcast
 // round-trip compressible and incompressible messages.
 func TestDeflateEchoAndBroadcast(t *testing.T) {
-	srv := startServer(t, compressedConfig(), nil)
+	srv := startServer(t, nil, compressAll)
 	d := websocket.Dialer{HandshakeTimeout: 3 * time.Second, EnableCompression: true}
 	c, resp, err := d.Dial("ws://"+srv.Addr("ws")+"/echo", nil)
 	if err != nil {
@@ -60,7 +63,7 @@ func TestDeflateEchoAndBroadcast(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	rt := srv.Registry().Table().Lookup([]byte("/broadcast"), 0)
+	rt := srv.reg.Table().Lookup([]byte("/broadcast"), 0)
 	waitFor(t, "members", func() bool { return broadcastMembers(rt) == 3 })
 	msg := bytes.Repeat([]byte("to everyone "), 300)
 	if err := a.WriteMessage(websocket.TextMessage, msg); err != nil {

@@ -5,7 +5,7 @@
 // goroutine per listener (not per connection), that hands accepted sockets to the gnet event
 // loops. Everything a connection does after that happens on its loop: the request head is
 // parsed in place from the loop's buffer (package handshake), the upgrade is checked and
-// answered, the application is found in the route table (package apps), and frames are
+// answered, the application is found in the route table (package internal/route), and frames are
 // decoded and encoded (package internal/wsproto). An idle connection holds no read or write
 // buffer: gnet keeps only unconsumed bytes, and pending output lives in pooled buffers that
 // are returned as soon as they are written.
@@ -20,7 +20,7 @@
 // connection publishes its next deadline in an atomic, and the sweep wakes only those due.
 //
 // Nothing a client sends or an application does may take the process down or stall other
-// clients. Every connection's unread output is bounded by max_pending_bytes, judged on what
+// clients. Every connection's unread output is bounded by Options.MaxPendingBytes, judged on what
 // the socket did not take, and a client past it is closed with 1008 keeping the control
 // frames already queued (backpressure.go); an HTTP client pipelining requests without reading
 // the answers is closed at the same bound. Accept errors such as EMFILE back off and are
@@ -28,8 +28,15 @@
 // callback closes only its connection (1011, or 500 in the handshake); callbacks are timed on
 // the coarse clock and a loop blocked in one is reported while it lasts (guard.go).
 //
-//	srv, err := engine.New(config.Default(), engine.WithLogger(logger))
+// Embedding: New takes Options (the zero value works), Register adds applications before or
+// after Start, Unregister removes one and closes its connections with 1001.
+//
+//	srv, err := engine.New(engine.Options{HTTP: engine.Listener{Address: ":8080"}, Logger: logger})
 //	if err != nil { ... }
+//	if err := srv.Register(apps.Spec{Name: "echo", Path: "/echo"}, builtin.Echo{}); err != nil { ... }
 //	if err := srv.Start(); err != nil { ... }
 //	defer srv.Stop(context.Background())
+//
+// cmd/wsgate builds the Options and the applications from the configuration file (package
+// internal/gateway).
 package engine

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -17,7 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsgate/wsgate/apps/builtin"
 	"github.com/wsgate/wsgate/handshake"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // emfileChildEnv makes TestEMFILE run as the gateway process with a lowered descriptor limit;
@@ -48,14 +51,14 @@ func TestEMFILE(t *testing.T) {
 	reply := func(want string) string { t.Helper(); return ch.reply(t, want) }
 
 	// Fill the descriptors with served connections until one is not served.
-	var served []*rawClient
+	var served []*wstest.Conn
 	defer func() {
 		for _, rc := range served {
-			rc.nc.Close()
+			rc.Close()
 		}
 	}()
 	for len(served) < 64 {
-		rc, err := tryDialRaw(addr, "/echo", 0, 700*time.Millisecond)
+		rc, err := wstest.Dial(addr, "/echo", wstest.Options{Timeout: 700 * time.Millisecond})
 		if err != nil {
 			t.Logf("connection %d not served: %v", len(served)+1, err)
 			break
@@ -68,11 +71,11 @@ func TestEMFILE(t *testing.T) {
 	echoAll := func(what string) {
 		t.Helper()
 		for i, rc := range served {
-			rc.nc.SetDeadline(time.Now().Add(2 * time.Second))
-			if err := rc.send(0x1, []byte(what)); err != nil {
+			rc.SetDeadline(time.Now().Add(2 * time.Second))
+			if err := rc.Send(0x1, []byte(what)); err != nil {
 				t.Fatalf("%s: connection %d: %v", what, i, err)
 			}
-			if _, p, err := rc.readFrame(); err != nil || string(p) != what {
+			if _, p, err := rc.ReadFrame(); err != nil || string(p) != what {
 				t.Fatalf("%s: connection %d: %q %v", what, i, p, err)
 			}
 		}
@@ -120,15 +123,15 @@ func TestEMFILE(t *testing.T) {
 	io.WriteString(stdin, "release\n")
 	reply("released")
 	for _, rc := range served[:3] {
-		rc.nc.Close()
+		rc.Close()
 	}
 	served = served[3:]
 	pending.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if status, err := readStatus(pendingBR); err != nil || status != 101 {
-		t.Fatalf("the waiting client after recovery: %d %v", status, err)
+	if resp, err := http.ReadResponse(pendingBR, nil); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("the waiting client after recovery: %v %v", resp, err)
 	}
 	pending.Close()
-	rc, err := tryDialRaw(addr, "/echo", 0, 5*time.Second)
+	rc, err := wstest.Dial(addr, "/echo", wstest.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatalf("a new client after recovery: %v", err)
 	}
@@ -244,11 +247,15 @@ func TestEMFILEShed(t *testing.T) {
 	io.WriteString(nc, upgradeRequest("/echo"))
 	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	br := bufio.NewReader(nc)
-	if status, err := readStatus(br); err != nil || status != 503 {
-		t.Fatalf("a client waiting through the shortage: %d %v; log:\n%s", status, err, strings.Join(ch.logs(), "\n"))
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 503 {
+		t.Fatalf("a client waiting through the shortage: %v %v; log:\n%s", resp, err, strings.Join(ch.logs(), "\n"))
 	}
-	if body, err := io.ReadAll(br); err != nil || string(body) != handshake.ErrBusy.Reason {
-		t.Fatalf("after the 503 head: %q %v, want its body and a clean end of stream", body, err)
+	if body, err := io.ReadAll(resp.Body); err != nil || string(body) != handshake.ErrBusy.Reason {
+		t.Fatalf("the 503's body: %q %v, want %q", body, err, handshake.ErrBusy.Reason)
+	}
+	if n, err := br.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("after the 503: %d bytes, %v; want a clean end of stream", n, err)
 	}
 	if lines := ch.acceptLines(); len(lines) == 0 || !strings.Contains(strings.Join(lines, "\n"), "answered_503=") {
 		t.Fatalf("shedding not logged: %q", lines)
@@ -256,16 +263,16 @@ func TestEMFILEShed(t *testing.T) {
 
 	io.WriteString(ch.stdin, "release\n")
 	ch.reply(t, "released")
-	rc, err := tryDialRaw(ch.addr, "/echo", 0, 5*time.Second)
+	rc, err := wstest.Dial(ch.addr, "/echo", wstest.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatalf("a new client after recovery: %v", err)
 	}
-	defer rc.nc.Close()
-	rc.nc.SetDeadline(time.Now().Add(2 * time.Second))
-	if err := rc.send(0x1, []byte("back")); err != nil {
+	defer rc.Close()
+	rc.SetDeadline(time.Now().Add(2 * time.Second))
+	if err := rc.Send(0x1, []byte("back")); err != nil {
 		t.Fatal(err)
 	}
-	if _, p, err := rc.readFrame(); err != nil || string(p) != "back" {
+	if _, p, err := rc.ReadFrame(); err != nil || string(p) != "back" {
 		t.Fatalf("echo after recovery: %q %v", p, err)
 	}
 }
@@ -276,18 +283,25 @@ func emfileChild() {
 		fmt.Println("child: error", err)
 		os.Exit(2)
 	}
-	cfg := testConfig()
+	opt := testOptions()
 	if g := os.Getenv(emfileGraceEnv); g != "" {
 		d, err := time.ParseDuration(g)
 		if err != nil {
 			fail(err)
 		}
-		cfg.WebSocket.HandshakeTimeout = d
+		opt.HandshakeTimeout = d
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, err := New(cfg, WithLogger(logger), WithEventLoops(2))
+	opt.Logger = logger
+	srv, err := New(*opt)
 	if err != nil {
 		fail(err)
+	}
+	for _, spec := range defaultSpecs() {
+		app, _ := builtin.New(spec.Name)
+		if err := srv.Register(spec, app); err != nil {
+			fail(err)
+		}
 	}
 	if err := srv.Start(); err != nil {
 		fail(err)

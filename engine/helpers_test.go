@@ -14,16 +14,47 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/apps/builtin"
 )
 
-// testConfig is the embedded default configuration on ephemeral loopback ports.
-func testConfig() *config.Config {
-	cfg := config.Default()
-	cfg.HTTP.Listen = "127.0.0.1:0"
-	cfg.Standalone[0].Listen = "127.0.0.1:0"
-	return cfg
+// testOptions are the default gateway's listeners (the HTTP service and the standalone
+// server "ws") on ephemeral loopback ports, with two event loops.
+func testOptions() *Options {
+	return &Options{
+		HTTP:       Listener{Address: "127.0.0.1:0"},
+		Standalone: []Listener{{Name: "ws", Address: "127.0.0.1:0"}},
+		EventLoops: 2,
+	}
 }
+
+// defaultSpecs are the applications of the default configuration: echo at /echo
+// (subprotocol echo.v1, permessage-deflate) and broadcast at /broadcast, on both servers.
+func defaultSpecs() []apps.Spec {
+	return []apps.Spec{
+		{Name: "echo", Path: "/echo", Scope: []string{"http", "ws"}, Subprotocols: []string{"echo.v1"}, Compression: true},
+		{Name: "broadcast", Path: "/broadcast", Scope: []string{"http", "ws"}},
+	}
+}
+
+// registerDefaults registers the default applications; compressAll offers
+// permessage-deflate on both.
+func registerDefaults(tb testing.TB, s *Server, compressAll bool) {
+	tb.Helper()
+	for _, spec := range defaultSpecs() {
+		spec.Compression = spec.Compression || compressAll
+		app, err := builtin.New(spec.Name)
+		if err == nil {
+			err = s.Register(spec, app)
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// withLogger sets the server's logger.
+func withLogger(l *slog.Logger) func(*Options) { return func(o *Options) { o.Logger = l } }
 
 // testLogger writes to the test log at debug level when WSGATE_TEST_LOG is set.
 func testLogger(t testing.TB) *slog.Logger {
@@ -33,18 +64,26 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// startServer starts a server on cfg (testConfig when nil) after setup registers extra
-// applications; it is stopped when the test ends. opts come after the test defaults (the
-// test logger, two loops) and so override them.
-func startServer(t testing.TB, cfg *config.Config, setup func(*Server), opts ...Option) *Server {
+// startServer starts a server on opt (testOptions when nil) with the default applications,
+// after setup registers more; it is stopped when the test ends. tweaks adjust the options
+// after the test defaults (the test logger).
+func startServer(t testing.TB, opt *Options, setup func(*Server), tweaks ...func(*Options)) *Server {
 	t.Helper()
-	if cfg == nil {
-		cfg = testConfig()
+	if opt == nil {
+		opt = testOptions()
 	}
-	srv, err := New(cfg, append([]Option{WithLogger(testLogger(t)), WithEventLoops(2)}, opts...)...)
+	o := *opt
+	if o.Logger == nil {
+		o.Logger = testLogger(t)
+	}
+	for _, tw := range tweaks {
+		tw(&o)
+	}
+	srv, err := New(o)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	registerDefaults(t, srv, false)
 	if setup != nil {
 		setup(srv)
 	}

@@ -2,21 +2,22 @@ package engine
 
 import (
 	"net"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // TestServerPings: a client that answers pings (gorilla does while it reads) stays open
 // across several intervals; a client that stays silent is closed with 1001.
 func TestServerPings(t *testing.T) {
 	const interval = 150 * time.Millisecond
-	cfg := testConfig()
-	cfg.WebSocket.PingInterval = interval
-	srv := startServer(t, cfg, nil)
+	opt := testOptions()
+	opt.PingInterval = interval
+	srv := startServer(t, opt, nil)
 
 	t.Run("answering client stays", func(t *testing.T) {
 		c, _ := dial(t, srv.Addr("ws"), "/echo", nil)
@@ -36,49 +37,18 @@ func TestServerPings(t *testing.T) {
 	})
 
 	t.Run("silent client is closed with 1001", func(t *testing.T) {
-		nc, err := net.Dial("tcp", srv.Addr("ws"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		nc.SetDeadline(time.Now().Add(20 * interval))
-		if _, err := nc.Write([]byte(upgradeRequest("/echo"))); err != nil {
-			t.Fatal(err)
-		}
-		head, rest := readHead(t, nc)
-		if !strings.HasPrefix(head, "HTTP/1.1 101") {
-			t.Fatal(head)
-		}
+		rc := dialRaw(t, srv.Addr("ws"), "/echo", 0)
 		start := time.Now()
-		// Read frames without answering: expect a ping (0x89), then a close (0x88) with 1001.
-		var sawPing bool
-		buf := rest
-		for {
-			for len(buf) < 2 || len(buf) < 2+int(buf[1]&0x7f) {
-				more := make([]byte, 512)
-				n, err := nc.Read(more)
-				if err != nil {
-					t.Fatalf("read: %v (ping seen %v)", err, sawPing)
-				}
-				buf = append(buf, more[:n]...)
-			}
-			op, n := buf[0]&0x0f, int(buf[1]&0x7f)
-			payload := buf[2 : 2+n]
-			buf = buf[2+n:]
-			if op == 0x9 {
-				sawPing = true
-				continue
-			}
-			if op != 0x8 {
-				t.Fatalf("unexpected opcode %x", op)
-			}
-			if code := int(payload[0])<<8 | int(payload[1]); code != 1001 {
-				t.Fatalf("close code %d, want 1001", code)
-			}
-			break
+		// Read frames without answering: expect pings, then a close with 1001.
+		code, seen, err := rc.ReadUntilClose(20 * interval)
+		if err != nil {
+			t.Fatalf("read: %v (seen %v)", err, seen)
 		}
-		if !sawPing {
-			t.Error("closed without a ping first")
+		if code != 1001 {
+			t.Fatalf("close code %d, want 1001", code)
+		}
+		if seen[wstest.OpPing] == 0 || len(seen) != 1 {
+			t.Errorf("closed after %v, want pings only first", seen)
 		}
 		if d := time.Since(start); d < interval || d > 10*interval {
 			t.Errorf("closed after %v with an interval of %v", d, interval)

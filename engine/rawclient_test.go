@@ -1,164 +1,76 @@
 package engine
 
 import (
-	"bufio"
+	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/apps/builtin"
+	"github.com/wsgate/wsgate/internal/route"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
-// rawClient is a WebSocket client on a plain socket, for what gorilla does not let a test
-// do: stop reading, shrink the receive buffer, read frames byte-exact.
-type rawClient struct {
-	nc net.Conn
-	br *bufio.Reader
-}
-
-// dialRaw upgrades a raw socket to path on addr. rcvBuf > 0 sets SO_RCVBUF before the
-// connect, so a client that stops reading backs the server up after a few KiB instead of
-// megabytes of loopback autotuning.
-func dialRaw(t testing.TB, addr, path string, rcvBuf int) *rawClient {
+// dialRaw upgrades a raw socket to path on addr with the shared test client
+// (internal/wstest), for what gorilla does not let a test do: stop reading, shrink the
+// receive buffer, write any frame, read frames byte-exact. rcvBuf > 0 sets SO_RCVBUF before
+// the connect, so a client that stops reading backs the server up after a few KiB instead
+// of megabytes of loopback autotuning. The connection is closed when the test ends.
+func dialRaw(t testing.TB, addr, path string, rcvBuf int) *wstest.Conn {
 	t.Helper()
-	rc, err := tryDialRaw(addr, path, rcvBuf, 5*time.Second)
+	rc, err := wstest.Dial(addr, path, wstest.Options{RcvBuf: rcvBuf})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { rc.nc.Close() })
+	t.Cleanup(func() { rc.Close() })
 	return rc
 }
 
-// tryDialRaw is dialRaw for callers that count failures (bursts, churn); the caller closes.
-func tryDialRaw(addr, path string, rcvBuf int, timeout time.Duration) (*rawClient, error) {
-	d := net.Dialer{Timeout: timeout}
-	if rcvBuf > 0 {
-		d.Control = func(_, _ string, c syscall.RawConn) error {
-			var serr error
-			err := c.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvBuf)
-			})
-			if err != nil {
-				return err
-			}
-			return serr
-		}
-	}
-	nc, err := d.Dial("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	nc.SetDeadline(time.Now().Add(timeout))
-	if _, err := io.WriteString(nc, upgradeRequest(path)); err != nil {
-		nc.Close()
-		return nil, err
-	}
-	br := bufio.NewReaderSize(nc, 4096)
-	status, err := readStatus(br)
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
-	if status != 101 {
-		nc.Close()
-		return nil, &statusError{status}
-	}
-	nc.SetDeadline(time.Time{})
-	return &rawClient{nc: nc, br: br}, nil
-}
-
-// statusError is an upgrade answered with something other than 101.
-type statusError struct{ status int }
-
-func (e *statusError) Error() string { return fmt.Sprintf("upgrade answered %d", e.status) }
-
-// readStatus reads a response head and returns its status code.
-func readStatus(br *bufio.Reader) (int, error) {
-	line, err := br.ReadString('\n')
-	if err != nil {
-		return 0, err
-	}
-	var status int
-	if _, err := fmt.Sscanf(line, "HTTP/1.1 %d", &status); err != nil {
-		return 0, fmt.Errorf("status line %q: %v", line, err)
-	}
+// readHead reads until the end of an HTTP head and returns it with the bytes after it.
+func readHead(t testing.TB, nc net.Conn) (string, []byte) {
+	t.Helper()
+	var buf []byte
+	tmp := make([]byte, 4096)
 	for {
-		l, err := br.ReadString('\n')
+		if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
+			return string(buf[:i+4]), buf[i+4:]
+		}
+		n, err := nc.Read(tmp)
 		if err != nil {
-			return 0, err
+			t.Fatalf("reading head: %v (have %q)", err, buf)
 		}
-		if l == "\r\n" {
-			return status, nil
-		}
+		buf = append(buf, tmp[:n]...)
 	}
 }
 
-// send writes one masked frame.
-func (rc *rawClient) send(op byte, payload []byte) error {
-	_, err := rc.nc.Write(maskedFrame(op, payload))
-	return err
-}
-
-// sendClose writes a close frame with code.
-func (rc *rawClient) sendClose(code uint16) error {
-	return rc.send(0x8, binary.BigEndian.AppendUint16(nil, code))
-}
-
-// readFrame reads one unmasked server frame.
-func (rc *rawClient) readFrame() (op byte, payload []byte, err error) {
-	var h [2]byte
-	if _, err = io.ReadFull(rc.br, h[:]); err != nil {
-		return 0, nil, err
-	}
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var ext [2]byte
-		if _, err = io.ReadFull(rc.br, ext[:]); err != nil {
-			return 0, nil, err
-		}
-		n = uint64(binary.BigEndian.Uint16(ext[:]))
-	case 127:
-		var ext [8]byte
-		if _, err = io.ReadFull(rc.br, ext[:]); err != nil {
-			return 0, nil, err
-		}
-		n = binary.BigEndian.Uint64(ext[:])
-	}
-	if h[1]&0x80 != 0 || n > 64<<20 {
-		return 0, nil, fmt.Errorf("bad server frame header %x len %d", h, n)
-	}
-	payload = make([]byte, n)
-	_, err = io.ReadFull(rc.br, payload)
-	return h[0] & 0x0f, payload, err
-}
-
-// readUntilClose reads frames until a close frame and returns its code and the opcodes of
-// the frames before it, counted by opcode.
-func (rc *rawClient) readUntilClose(timeout time.Duration) (code int, seen map[byte]int, err error) {
-	rc.nc.SetReadDeadline(time.Now().Add(timeout))
-	seen = map[byte]int{}
-	for {
-		op, p, err := rc.readFrame()
+// readN returns exactly n bytes, starting with have.
+func readN(t testing.TB, nc net.Conn, have []byte, n int) []byte {
+	t.Helper()
+	buf := append([]byte(nil), have...)
+	tmp := make([]byte, 4096)
+	for len(buf) < n {
+		m, err := nc.Read(tmp)
 		if err != nil {
-			return 0, seen, err
+			t.Fatalf("read: %v (have %q)", err, buf)
 		}
-		if op == 0x8 {
-			if len(p) < 2 {
-				return 1005, seen, nil
-			}
-			return int(binary.BigEndian.Uint16(p)), seen, nil
-		}
-		seen[op]++
+		buf = append(buf, tmp[:m]...)
 	}
+	return buf
+}
+
+// readSome returns what one read gets.
+func readSome(t testing.TB, nc net.Conn) []byte {
+	t.Helper()
+	tmp := make([]byte, 4096)
+	n, err := nc.Read(tmp)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return tmp[:n]
 }
 
 // logRecorder is a slog handler that keeps every record at Info and above, for tests that
@@ -205,4 +117,4 @@ func (r *logRecorder) find(prefix string) []string {
 // broadcastMembers is the number of members of the built-in broadcast application on rt.
 // Tests wait on it rather than on rt.Connections(): a slot is taken before the 101 and the
 // member joins in OnOpen after it, so a client can hold its 101 before it is a member.
-func broadcastMembers(rt *apps.Route) int { return rt.App.(*apps.Broadcast).Members() }
+func broadcastMembers(rt *route.Route) int { return rt.App.(*builtin.Broadcast).Members() }

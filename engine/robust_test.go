@@ -16,15 +16,16 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/internal/wsproto"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // TestSlowloris: a connection that does not complete its handshake within handshake_timeout
 // is cut, however it stalls, on both listeners; an upgraded connection idle for longer is not.
 func TestSlowloris(t *testing.T) {
 	const timeout = 400 * time.Millisecond
-	cfg := testConfig()
-	cfg.WebSocket.HandshakeTimeout = timeout
-	srv := startServer(t, cfg, nil)
+	opt := testOptions()
+	opt.HandshakeTimeout = timeout
+	srv := startServer(t, opt, nil)
 	tick := srv.tickInterval()
 
 	upgraded, _ := dial(t, srv.Addr("ws"), "/echo", nil)
@@ -103,10 +104,10 @@ func TestSlowloris(t *testing.T) {
 // connection is closed at once (not at the handshake timeout), and the slot comes back.
 func TestMaxHandshaking(t *testing.T) {
 	const max = 4
-	cfg := testConfig()
-	cfg.WebSocket.MaxHandshaking = max
+	opt := testOptions()
+	opt.MaxHandshaking = max
 	rec := &logRecorder{}
-	srv := startServer(t, cfg, nil, WithLogger(rec.logger()))
+	srv := startServer(t, opt, nil, withLogger(rec.logger()))
 
 	// Upgraded connections do not hold a handshake slot.
 	for range max {
@@ -156,11 +157,11 @@ func TestMaxHandshaking(t *testing.T) {
 // its backlog passes max_pending_bytes, while a reading client receives every message without
 // waiting on it; the frames queued before the verdict and the close frame reach the slow one.
 func TestSlowConsumer(t *testing.T) {
-	cfg := testConfig()
-	cfg.WebSocket.MaxPendingBytes = 64 << 10
-	cfg.WebSocket.CloseTimeout = 10 * time.Second // the slow client reads its close late
-	srv := startServer(t, cfg, nil)
-	rt := srv.Registry().Table().Lookup([]byte("/broadcast"), 0)
+	opt := testOptions()
+	opt.MaxPendingBytes = 64 << 10
+	opt.CloseTimeout = 10 * time.Second // the slow client reads its close late
+	srv := startServer(t, opt, nil)
+	rt := srv.reg.Table().Lookup([]byte("/broadcast"), 0)
 
 	stalled := dialRaw(t, srv.Addr("ws"), "/broadcast", 4096)
 	reader, _ := dial(t, srv.Addr("http"), "/broadcast", nil)
@@ -222,7 +223,7 @@ func TestSlowConsumer(t *testing.T) {
 	}
 	t.Logf("%d messages of %d bytes in %v; the stalled client was closed after %d", sent, size, time.Since(start), sent-after)
 
-	code, seen, err := stalled.readUntilClose(5 * time.Second)
+	code, seen, err := stalled.ReadUntilClose(5 * time.Second)
 	if err != nil || code != 1008 {
 		t.Fatalf("stalled client: close %d, %v after %v", code, err, seen)
 	}
@@ -269,12 +270,12 @@ func (p *pushApp) OnClose(_ apps.Conn, code apps.CloseCode, _ string) { p.closed
 // with 1008; nothing grows without bound.
 func TestOutputBoundForGoroutineWrites(t *testing.T) {
 	const max = 64 << 10
-	cfg := testConfig()
-	cfg.WebSocket.MaxPendingBytes = max
-	cfg.WebSocket.CloseTimeout = 300 * time.Millisecond
+	opt := testOptions()
+	opt.MaxPendingBytes = max
+	opt.CloseTimeout = 300 * time.Millisecond
 	app := newPushApp(4 << 10)
-	srv := startServer(t, cfg, func(s *Server) {
-		if err := s.Registry().Register(apps.Spec{Name: "push", Path: "/push"}, app); err != nil {
+	srv := startServer(t, opt, func(s *Server) {
+		if err := s.Register(apps.Spec{Name: "push", Path: "/push"}, app); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -310,13 +311,13 @@ func TestOutputBoundForGoroutineWrites(t *testing.T) {
 // frame follows it.
 func TestSlowCloseKeepsControlFrames(t *testing.T) {
 	const max = 32 << 10
-	cfg := testConfig()
-	cfg.WebSocket.MaxPendingBytes = max
-	cfg.WebSocket.CloseTimeout = 10 * time.Second
-	srv := startServer(t, cfg, func(s *Server) {
+	opt := testOptions()
+	opt.MaxPendingBytes = max
+	opt.CloseTimeout = 10 * time.Second
+	srv := startServer(t, opt, func(s *Server) {
 		// "fill" queues far more than the bound from the loop, in one dispatch, and within
 		// the transit bound; a small server send buffer leaves nearly all of it in gnet.
-		err := s.Registry().Register(apps.Spec{Name: "fill", Path: "/fill"}, apps.Funcs{
+		err := s.Register(apps.Spec{Name: "fill", Path: "/fill"}, apps.Funcs{
 			Open: func(c apps.Conn) { c.(*conn).gc.SetWriteBuffer(4096) },
 			Message: func(c apps.Conn, _ apps.MessageType, data []byte) {
 				msg := bytes.Repeat([]byte("f"), 16<<10)
@@ -332,15 +333,15 @@ func TestSlowCloseKeepsControlFrames(t *testing.T) {
 		}
 	})
 	rc := dialRaw(t, srv.Addr("ws"), "/fill", 4096)
-	if err := rc.send(0x1, []byte("fill")); err != nil {
+	if err := rc.Send(0x1, []byte("fill")); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond) // the fill is written and backs up in the server
-	if err := rc.send(0x9, []byte("are you there")); err != nil {
+	if err := rc.Send(0x9, []byte("are you there")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "slow close", func() bool { return srv.Stats().SlowClosed.Load() == 1 })
-	code, seen, err := rc.readUntilClose(10 * time.Second)
+	code, seen, err := rc.ReadUntilClose(10 * time.Second)
 	if err != nil || code != 1008 {
 		t.Fatalf("close %d, %v; frames %v", code, err, seen)
 	}
@@ -353,21 +354,21 @@ func TestSlowCloseKeepsControlFrames(t *testing.T) {
 // applications, never admit more than max_connections in total or an application's own limit.
 func TestUpgradeBurstNeverOverLimit(t *testing.T) {
 	const total, appLimit, tries = 30, 10, 60
-	cfg := testConfig()
-	cfg.WebSocket.MaxConnections = total
+	opt := testOptions()
+	opt.MaxConnections = total
 	var open, peak, limitedOpen, limitedPeak atomic.Int64
 	gauge := func(n, peak *atomic.Int64, d int64) {
 		v := n.Add(d)
 		for p := peak.Load(); v > p && !peak.CompareAndSwap(p, v); p = peak.Load() {
 		}
 	}
-	srv := startServer(t, cfg, func(s *Server) {
+	srv := startServer(t, opt, func(s *Server) {
 		for _, a := range []struct {
 			name string
 			max  int
 			n, p *atomic.Int64
 		}{{"limited", appLimit, &limitedOpen, &limitedPeak}, {"free", 0, nil, nil}} {
-			err := s.Registry().Register(apps.Spec{Name: a.name, Path: "/" + a.name, MaxConnections: a.max}, apps.Funcs{
+			err := s.Register(apps.Spec{Name: a.name, Path: "/" + a.name, MaxConnections: a.max}, apps.Funcs{
 				Open: func(apps.Conn) {
 					gauge(&open, &peak, 1)
 					if a.n != nil {
@@ -399,15 +400,15 @@ func TestUpgradeBurstNeverOverLimit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-gate
-			rc, err := tryDialRaw(addr, path, 0, 5*time.Second)
+			rc, err := wstest.Dial(addr, path, wstest.Options{Timeout: 5 * time.Second})
 			mu.Lock()
 			defer mu.Unlock()
-			var se *statusError
+			var se *wstest.StatusError
 			switch {
 			case err == nil:
 				ok[path]++
-				t.Cleanup(func() { rc.nc.Close() })
-			case errors.As(err, &se) && se.status == 503:
+				t.Cleanup(func() { rc.Close() })
+			case errors.As(err, &se) && se.Status == 503:
 				refused++
 			default:
 				other = append(other, err)
@@ -426,7 +427,7 @@ func TestUpgradeBurstNeverOverLimit(t *testing.T) {
 	}
 	// A refusal for the total happens only when it is full but for the slots the upgrades in
 	// flight on the other loops hold a moment for an application that then refuses.
-	if n < total-srv.loops {
+	if n < total-srv.opt.EventLoops {
 		t.Fatalf("admitted %d of %d slots", n, total)
 	}
 	if n+refused != 2*tries || srv.Connections() != int64(n) {
@@ -440,7 +441,7 @@ func TestUpgradeBurstNeverOverLimit(t *testing.T) {
 func TestApplicationPanicIsolated(t *testing.T) {
 	rec := &logRecorder{}
 	srv := startServer(t, nil, func(s *Server) {
-		err := s.Registry().Register(apps.Spec{Name: "fragile", Path: "/fragile"}, apps.Funcs{
+		err := s.Register(apps.Spec{Name: "fragile", Path: "/fragile"}, apps.Funcs{
 			Handshake: func(h *apps.Handshake) error {
 				if string(h.Query) == "in=handshake" {
 					panic("handshake boom")
@@ -470,7 +471,7 @@ func TestApplicationPanicIsolated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	}, WithLogger(rec.logger()))
+	}, withLogger(rec.logger()))
 	bystander, _ := dial(t, srv.Addr("ws"), "/fragile", nil)
 	echo := func(what string) {
 		t.Helper()
@@ -577,7 +578,7 @@ func TestSlowCallbackLogged(t *testing.T) {
 	srv := startServer(t, nil, func(s *Server) {
 		s.g.slowCallback = 100 * time.Millisecond
 		s.g.stuckLoop = 300 * time.Millisecond
-		err := s.Registry().Register(apps.Spec{Name: "sleepy", Path: "/sleepy"}, apps.Funcs{
+		err := s.Register(apps.Spec{Name: "sleepy", Path: "/sleepy"}, apps.Funcs{
 			Message: func(c apps.Conn, t apps.MessageType, data []byte) {
 				if d, err := time.ParseDuration(string(data)); err == nil {
 					time.Sleep(d)
@@ -588,7 +589,7 @@ func TestSlowCallbackLogged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	}, WithLogger(rec.logger()))
+	}, withLogger(rec.logger()))
 	c, _ := dial(t, srv.Addr("ws"), "/sleepy", nil)
 	send := func(msg string) {
 		t.Helper()
@@ -642,9 +643,9 @@ func TestSlowCallbackLogged(t *testing.T) {
 // responses is closed once its unread output passes max_pending_bytes, instead of having the
 // server buffer every response.
 func TestPipelinedRequestsNotRead(t *testing.T) {
-	cfg := testConfig()
-	cfg.WebSocket.MaxPendingBytes = 64 << 10
-	srv := startServer(t, cfg, nil)
+	opt := testOptions()
+	opt.MaxPendingBytes = 64 << 10
+	srv := startServer(t, opt, nil)
 	d := net.Dialer{}
 	nc, err := d.Dial("tcp", srv.Addr("http"))
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,8 +16,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wsgate/wsgate/apps"
-	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/handshake"
+	"github.com/wsgate/wsgate/internal/check"
+	"github.com/wsgate/wsgate/internal/route"
 	"github.com/wsgate/wsgate/internal/static"
 	"github.com/wsgate/wsgate/internal/tlsconn"
 	"github.com/wsgate/wsgate/internal/wsproto"
@@ -34,12 +35,11 @@ const HTTPService = "http"
 
 // Server is a running wsgate: its listeners, event loops, route table and connections.
 type Server struct {
-	cfg     *config.Config
+	opt     Options // normalized: 0 means "none" for the limits and timers that can be off
 	log     *slog.Logger
-	reg     *apps.Registry
-	static  *static.Responder
+	reg     *route.Registry
+	static  atomic.Pointer[static.Responder]
 	limits  handshake.Limits
-	loops   int
 	wsPlain wsproto.Config // reader config of connections without compression
 
 	listeners []*listener
@@ -60,6 +60,7 @@ type Server struct {
 	spare    int // a descriptor kept to answer clients when none is left (accept.go); -1: none
 	authJobs chan *authJob
 	authDone chan struct{}
+	authWG   sync.WaitGroup
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -75,80 +76,118 @@ type listener struct {
 	tls        *tlsconn.Config // nil: plain TCP
 }
 
-// Option configures a Server.
-type Option func(*Server)
-
-// WithLogger sets the logger (default slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
-
-// WithEventLoops sets the number of event loops (default: the number of CPUs).
-func WithEventLoops(n int) Option { return func(s *Server) { s.loops = n } }
-
-// New builds a server from a validated configuration and registers its applications. More
-// applications may be registered through Registry before or after Start.
-func New(cfg *config.Config, opts ...Option) (*Server, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	s := &Server{cfg: cfg, log: slog.Default(), loops: runtime.NumCPU(), spare: -1}
-	for _, o := range opts {
-		o(s)
-	}
+// New builds a server from its options: it checks the listeners and reads their TLS
+// certificates and the static root, but binds nothing until Start. Register the
+// applications before or after Start.
+func New(opt Options) (*Server, error) {
+	opt = opt.normalize()
+	s := &Server{opt: opt, log: opt.Logger, spare: -1}
 	s.debug = s.log.Enabled(context.Background(), slog.LevelDebug)
-	s.listeners = append(s.listeners, &listener{idx: 0, name: HTTPService, address: cfg.HTTP.Listen})
-	for _, l := range cfg.Standalone {
-		s.listeners = append(s.listeners, &listener{idx: len(s.listeners), name: l.Name, address: l.Listen, standalone: true})
+	if len(opt.Standalone) > 63 {
+		return nil, fmt.Errorf("engine: %d standalone servers; at most 63", len(opt.Standalone))
 	}
-	names := make([]string, len(s.listeners))
-	for i, l := range s.listeners {
-		names[i] = l.name
+	names := []string{HTTPService}
+	s.listeners = append(s.listeners, &listener{idx: 0, name: HTTPService, address: opt.HTTP.Address})
+	for i, l := range opt.Standalone {
+		switch {
+		case !check.Name(l.Name):
+			return nil, fmt.Errorf("engine: standalone[%d] name %q: %s", i, l.Name, check.NameRule)
+		case slices.Contains(names, l.Name):
+			return nil, fmt.Errorf("engine: standalone[%d]: duplicate name %q", i, l.Name)
+		}
+		names = append(names, l.Name)
+		s.listeners = append(s.listeners, &listener{idx: len(s.listeners), name: l.Name, address: l.Address, standalone: true})
 	}
-	s.reg = apps.NewRegistry(names, cfg.WebSocket.MaxConnectionsPerApp)
-	for i, a := range cfg.Apps {
-		app, err := apps.Builtin(a.Kind)
+	s.reg = route.NewRegistry(names, opt.MaxConnectionsPerApp)
+	s.limits = handshake.Limits{MaxHeaderBytes: opt.MaxHeaderBytes, MaxTargetBytes: opt.MaxTargetBytes}
+	s.wsPlain = wsproto.Config{MaxMessageSize: opt.MaxMessageSize}
+	if opt.StaticRoot != "" {
+		st, err := static.New(opt.StaticRoot, nil)
 		if err != nil {
-			return nil, fmt.Errorf("engine: app[%d] %q: %w", i, a.Name, err)
+			return nil, fmt.Errorf("engine: static root: %w", err)
 		}
-		spec := specOf(a)
-		if spec.Auth, err = s.loadAuth(i, a.Name, a.Auth, a.Credentials, a.Users); err != nil {
-			return nil, err
-		}
-		if err := s.reg.Register(spec, app); err != nil {
-			return nil, fmt.Errorf("engine: app[%d]: %w", i, err)
-		}
+		s.static.Store(st)
+	} else {
+		s.refreshPage()
 	}
-	s.limits = handshake.Limits{
-		MaxHeaderBytes: int(cfg.WebSocket.MaxHeaderBytes),
-		MaxTargetBytes: int(cfg.WebSocket.MaxTargetBytes),
-	}
-	s.wsPlain = wsproto.Config{MaxMessageSize: int64(cfg.WebSocket.MaxMessageSize)}
-	st, err := static.New(cfg.HTTP.Root, s.renderPage())
-	if err != nil {
-		return nil, fmt.Errorf("engine: http.root: %w", err)
-	}
-	s.static = st
 	if err := s.loadTLS(); err != nil {
+		s.closeStatic()
 		return nil, err
 	}
 	return s, nil
 }
 
-// specOf turns a configured application into its registry spec.
-func specOf(a config.App) apps.Spec {
-	return apps.Spec{
-		Name:               a.Name,
-		Path:               a.Path,
-		Scope:              a.Scope,
-		Subprotocols:       a.Subprotocols,
-		DefaultSubprotocol: a.DefaultSubprotocol,
-		MaxConnections:     a.MaxConnections,
-		Compression:        a.Compression,
-		Origins:            a.Origins,
+// Register adds an application, from then on reachable at spec.Path on the servers of
+// spec.Scope. It may be called before or after Start, from any goroutine. Errors wrap
+// apps.ErrBadSpec (see Spec.Validate; also a scope naming an unknown server),
+// apps.ErrDuplicateName or apps.ErrDuplicatePath. An application registered again under the
+// name of one removed earlier keeps counting the connections that one still has.
+func (s *Server) Register(spec apps.Spec, app apps.Application) error {
+	if err := s.reg.Register(spec, app); err != nil {
+		return fmt.Errorf("engine: %w", err)
 	}
+	s.refreshPage()
+	return nil
 }
 
-// Registry is the server's application registry.
-func (s *Server) Registry() *apps.Registry { return s.reg }
+// Unregister removes the application named name: new upgrades to its path are answered as
+// for a missing application, and its open connections are closed with 1001 (going away).
+func (s *Server) Unregister(name string) error {
+	rt, err := s.reg.Unregister(name)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	s.refreshPage()
+	n := s.closeRoute(rt, apps.CloseGoingAway, "application removed")
+	s.log.Info("application removed", "app", name, "closed", n)
+	return nil
+}
+
+// closeRoute starts the close handshake, with code, of every connection opened on rt, and
+// returns how many it found. Safe from any goroutine.
+func (s *Server) closeRoute(rt *route.Route, code apps.CloseCode, reason string) int {
+	n := 0
+	s.forEachConn(func(c *conn) {
+		if c.onRoute(rt) {
+			n++
+			_ = c.Close(code, reason)
+		}
+	})
+	return n
+}
+
+// Applications lists the registered applications in registration order, with their open
+// connections.
+func (s *Server) Applications() []AppStatus {
+	routes := s.reg.Table().Routes()
+	out := make([]AppStatus, len(routes))
+	for i, rt := range routes {
+		out[i] = AppStatus{Name: rt.Spec.Name, Path: rt.Spec.Path, Connections: rt.Connections(), Limit: rt.Limit()}
+	}
+	return out
+}
+
+// AppStatus is one application as Server.Applications reports it.
+type AppStatus struct {
+	Name, Path  string
+	Connections int64 // open connections
+	Limit       int64 // effective connection limit, 0 for none
+}
+
+// refreshPage renders the default page again when there is no static root.
+func (s *Server) refreshPage() {
+	if s.opt.StaticRoot != "" {
+		return
+	}
+	st, _ := static.New("", s.renderPage()) // without a root it cannot fail
+	s.static.Store(st)
+}
+
+func (s *Server) closeStatic() {
+	if st := s.static.Load(); st != nil {
+		st.Close()
+	}
+}
 
 // Stats returns the server's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
@@ -181,7 +220,7 @@ func (s *Server) Start() error {
 		}
 	}
 	cli, err := gnet.NewClient(&handler{s: s},
-		gnet.WithNumEventLoop(max(1, s.loops)),
+		gnet.WithNumEventLoop(s.opt.EventLoops),
 		gnet.WithTicker(true),
 		// TCP_NODELAY is set on the listening sockets, which accepted ones inherit.
 		gnet.WithTCPNoDelay(gnet.TCPDelay),
@@ -255,6 +294,8 @@ wait:
 	if stopErr := s.cli.Stop(); stopErr != nil && err == nil {
 		err = stopErr
 	}
+	s.authWG.Wait()
+	s.closeStatic()
 	s.log.Info("stopped")
 	return err
 }

@@ -142,7 +142,7 @@ func TestSIGTERM(t *testing.T) {
 		const n, size = 150, 1024
 		for i := range n {
 			msg := fmt.Appendf(nil, "%04d%s", i, strings.Repeat("q", size-4))
-			if err := queued.send(0x2, msg); err != nil {
+			if err := queued.Send(0x2, msg); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -155,7 +155,7 @@ func TestSIGTERM(t *testing.T) {
 		if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
-		code, seen, err := answering.readUntilClose(5 * time.Second)
+		code, seen, err := answering.ReadUntilClose(5 * time.Second)
 		if err != nil || code != 1001 || len(seen) != 0 {
 			t.Fatalf("answering client: close %d, %v, frames %v", code, err, seen)
 		}
@@ -166,19 +166,19 @@ func TestSIGTERM(t *testing.T) {
 				t.Errorf("listener %s still accepts after the 1001", name)
 			}
 		}
-		answering.sendClose(1001)
+		answering.SendClose(1001, "")
 
-		queued.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		queued.SetReadDeadline(time.Now().Add(5 * time.Second))
 		for i := range n {
-			op, p, err := queued.readFrame()
+			op, p, err := queued.ReadFrame()
 			if err != nil || op != 0x2 || len(p) != size || string(p[:4]) != fmt.Sprintf("%04d", i) {
 				t.Fatalf("queued client: message %d: op %d, %d bytes %.8q, %v", i, op, len(p), p, err)
 			}
 		}
-		if code, seen, err := queued.readUntilClose(5 * time.Second); err != nil || code != 1001 || len(seen) != 0 {
+		if code, seen, err := queued.ReadUntilClose(5 * time.Second); err != nil || code != 1001 || len(seen) != 0 {
 			t.Fatalf("queued client after its messages: close %d, %v, frames %v", code, err, seen)
 		}
-		queued.sendClose(1001)
+		queued.SendClose(1001, "")
 
 		select {
 		case <-g.exited:

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // TestEchoByteAtATime sends frames one byte per write, so that the loop reads partial
@@ -14,19 +16,19 @@ func TestEchoByteAtATime(t *testing.T) {
 	for _, listener := range []string{"http", "ws"} {
 		t.Run(listener, func(t *testing.T) {
 			rc := dialRaw(t, srv.Addr(listener), "/echo", 0)
-			frames := append(maskedFrame(0x9, []byte("ping")), maskedFrame(0x1, []byte("héllo"))...)
+			frames := append(wstest.Masked(0x9, []byte("ping")), wstest.Masked(0x1, []byte("héllo"))...)
 			for _, b := range frames {
-				if _, err := rc.nc.Write([]byte{b}); err != nil {
+				if _, err := rc.Write([]byte{b}); err != nil {
 					t.Fatal(err)
 				}
 				time.Sleep(200 * time.Microsecond)
 			}
-			rc.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			rc.SetReadDeadline(time.Now().Add(5 * time.Second))
 			for _, want := range []struct {
 				op      byte
 				payload string
 			}{{0xa, "ping"}, {0x1, "héllo"}} {
-				op, p, err := rc.readFrame()
+				op, p, err := rc.ReadFrame()
 				if err != nil {
 					t.Fatalf("reading the answer to %q: %v", want.payload, err)
 				}

@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/apps"
-	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/apps/builtin"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // registerTestApps adds the applications the status-table rows need.
 func registerTestApps(t testing.TB) func(*Server) {
 	return func(s *Server) {
-		reg := s.Registry()
 		for _, a := range []struct {
 			spec apps.Spec
 			app  apps.Application
@@ -22,19 +22,19 @@ func registerTestApps(t testing.TB) func(*Server) {
 			{apps.Spec{Name: "declines", Path: "/declines"}, apps.Funcs{Handshake: func(*apps.Handshake) error { return apps.ErrDeclined }}},
 			{apps.Spec{Name: "fails", Path: "/fails"}, apps.Funcs{Handshake: func(*apps.Handshake) error { return errors.New("no backend") }}},
 			{apps.Spec{Name: "panics", Path: "/panics"}, apps.Funcs{Handshake: func(*apps.Handshake) error { panic("boom") }}},
-			{apps.Spec{Name: "origin", Path: "/origin", Origins: []string{"https://good.example", "*.trusted.example"}}, apps.Echo{}},
-			{apps.Spec{Name: "limited", Path: "/limited", MaxConnections: 1}, apps.Echo{}},
-			{apps.Spec{Name: "wsonly", Path: "/wsonly", Scope: []string{"ws"}}, apps.Echo{}},
-			{apps.Spec{Name: "httponly", Path: "/httponly", Scope: []string{"http"}}, apps.Echo{}},
+			{apps.Spec{Name: "origin", Path: "/origin", Origins: []string{"https://good.example", "*.trusted.example"}}, builtin.Echo{}},
+			{apps.Spec{Name: "limited", Path: "/limited", MaxConnections: 1}, builtin.Echo{}},
+			{apps.Spec{Name: "wsonly", Path: "/wsonly", Scope: []string{"ws"}}, builtin.Echo{}},
+			{apps.Spec{Name: "httponly", Path: "/httponly", Scope: []string{"http"}}, builtin.Echo{}},
 		} {
-			if err := reg.Register(a.spec, a.app); err != nil {
+			if err := s.Register(a.spec, a.app); err != nil {
 				t.Fatalf("register %s: %v", a.spec.Name, err)
 			}
 		}
 	}
 }
 
-// TestStatusTable probes every row of SPEC.md's status table over raw sockets, on the HTTP
+// TestStatusTable probes every row of the status table (docs/routing.md) over raw sockets, on the HTTP
 // service and on a standalone server, asserting status, headers, body and the close.
 func TestStatusTable(t *testing.T) {
 	srv := startServer(t, nil, registerTestApps(t))
@@ -102,6 +102,10 @@ func TestStatusTable(t *testing.T) {
 		{name: "11 origin allowed by wildcard", req: upgradeRequest("/origin", "Origin: https://a.trusted.example"),
 			http: want{status: 101}, ws: want{status: 101}},
 		{name: "11 wildcard needs a subdomain", req: upgradeRequest("/origin", "Origin: https://trusted.example"),
+			http: want{status: 403}, ws: want{status: 403}},
+		{name: "11 a path is not a subdomain", req: upgradeRequest("/origin", "Origin: https://evil.com/.trusted.example"),
+			http: want{status: 403}, ws: want{status: 403}},
+		{name: "11 user information is not a subdomain", req: upgradeRequest("/origin", "Origin: https://a.trusted.example@evil.com"),
 			http: want{status: 403}, ws: want{status: 403}},
 		{name: "14 declined", req: upgradeRequest("/declines"),
 			http: want{status: 503}, ws: want{status: 503}},
@@ -176,13 +180,13 @@ func TestConnectionLimits(t *testing.T) {
 			t.Fatalf("another application is not limited: %d", r.status)
 		}
 		c.Close()
-		waitFor(t, "slot released", func() bool { return srv.Registry().Table().Lookup([]byte("/limited"), 0).Connections() == 0 })
+		waitFor(t, "slot released", func() bool { return srv.reg.Table().Lookup([]byte("/limited"), 0).Connections() == 0 })
 		dial(t, srv.Addr("ws"), "/limited", nil)
 	})
 	t.Run("server per-application limit is the lower", func(t *testing.T) {
-		cfg := testConfig()
-		cfg.WebSocket.MaxConnectionsPerApp = 2
-		srv := startServer(t, cfg, nil)
+		opt := testOptions()
+		opt.MaxConnectionsPerApp = 2
+		srv := startServer(t, opt, nil)
 		dial(t, srv.Addr("ws"), "/echo", nil)
 		dial(t, srv.Addr("ws"), "/echo", nil)
 		if r := roundTrip(t, srv.Addr("ws"), upgradeRequest("/echo"), 0); r.status != 503 {
@@ -191,9 +195,9 @@ func TestConnectionLimits(t *testing.T) {
 		dial(t, srv.Addr("ws"), "/broadcast", nil)
 	})
 	t.Run("total", func(t *testing.T) {
-		cfg := testConfig()
-		cfg.WebSocket.MaxConnections = 2
-		srv := startServer(t, cfg, nil)
+		opt := testOptions()
+		opt.MaxConnections = 2
+		srv := startServer(t, opt, nil)
 		dial(t, srv.Addr("ws"), "/echo", nil)
 		dial(t, srv.Addr("http"), "/broadcast", nil)
 		r := roundTrip(t, srv.Addr("http"), upgradeRequest("/echo"), 0)
@@ -206,9 +210,9 @@ func TestConnectionLimits(t *testing.T) {
 // TestWebSocketDisabled: with the protocol handler unregistered, upgrades on the HTTP
 // service get ordinary HTTP answers, while standalone servers keep serving.
 func TestWebSocketDisabled(t *testing.T) {
-	cfg := testConfig()
-	cfg.WebSocket.Enabled = false
-	srv := startServer(t, cfg, nil)
+	opt := testOptions()
+	opt.NoHTTPUpgrades = true
+	srv := startServer(t, opt, nil)
 	if r := roundTrip(t, srv.Addr("http"), upgradeRequest("/echo"), 0); r.status != 404 {
 		t.Fatalf("http: %d, want 404", r.status)
 	}
@@ -236,7 +240,7 @@ func TestSplitHandshake(t *testing.T) {
 		}
 		defer nc.Close()
 		nc.SetDeadline(time.Now().Add(5 * time.Second))
-		frame := maskedFrame(0x1, []byte("hi there"))
+		frame := wstest.Masked(0x1, []byte("hi there"))
 		if _, err := nc.Write(append([]byte(upgradeRequest("/echo")), frame...)); err != nil {
 			t.Fatal(err)
 		}
@@ -288,5 +292,3 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
-
-var _ = config.Default

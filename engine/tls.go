@@ -121,16 +121,16 @@ var errPlainOnTLS = handshake.NewError(400, "This port expects TLS: use https://
 
 // loadTLS reads the certificate pairs of the listeners that have one.
 func (s *Server) loadTLS() error {
-	pairs := map[string][2]string{HTTPService: {s.cfg.HTTP.TLSCert, s.cfg.HTTP.TLSKey}}
-	for _, l := range s.cfg.Standalone {
-		pairs[l.Name] = [2]string{l.TLSCert, l.TLSKey}
-	}
-	for _, l := range s.listeners {
-		p := pairs[l.name]
-		if p[0] == "" {
+	pairs := append([]Listener{s.opt.HTTP}, s.opt.Standalone...) // index = listener index
+	for i, l := range s.listeners {
+		p := pairs[i]
+		if p.TLSCert == "" && p.TLSKey == "" {
 			continue
 		}
-		cfg, err := tlsconn.NewConfig(p[0], p[1])
+		if p.TLSCert == "" || p.TLSKey == "" {
+			return fmt.Errorf("engine: listener %q: TLSCert and TLSKey go together", l.name)
+		}
+		cfg, err := tlsconn.NewConfig(p.TLSCert, p.TLSKey)
 		if err != nil {
 			return fmt.Errorf("engine: listener %q: %w", l.name, err)
 		}

@@ -26,11 +26,11 @@ func tlsTestConfig(t *testing.T) (*Server, *x509.CertPool, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig()
-	cfg.HTTP.TLSCert, cfg.HTTP.TLSKey = certFile, keyFile
-	cfg.Standalone[0].TLSCert, cfg.Standalone[0].TLSKey = certFile, keyFile
-	cfg.WebSocket.HandshakeTimeout = handshakeTimeout
-	srv := startServer(t, cfg, nil)
+	opt := testOptions()
+	opt.HTTP.TLSCert, opt.HTTP.TLSKey = certFile, keyFile
+	opt.Standalone[0].TLSCert, opt.Standalone[0].TLSKey = certFile, keyFile
+	opt.HandshakeTimeout = handshakeTimeout
+	srv := startServer(t, opt, nil)
 	return srv, certPool(t, certFile), dir
 }
 
@@ -130,10 +130,11 @@ func TestPlainHTTPOnTLSPort(t *testing.T) {
 
 // TestBadCertificateConfig: the error names the listener and the file.
 func TestBadCertificateConfig(t *testing.T) {
-	cfg := testConfig()
+	opt := testOptions()
 	missing := filepath.Join(t.TempDir(), "missing.pem")
-	cfg.Standalone[0].TLSCert, cfg.Standalone[0].TLSKey = missing, missing
-	_, err := New(cfg, WithLogger(testLogger(t)))
+	opt.Standalone[0].TLSCert, opt.Standalone[0].TLSKey = missing, missing
+	opt.Logger = testLogger(t)
+	_, err := New(*opt)
 	if err == nil || !strings.Contains(err.Error(), `"ws"`) || !strings.Contains(err.Error(), "missing.pem") {
 		t.Fatalf("error %v should name the listener and the file", err)
 	}

@@ -6,13 +6,14 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/internal/wsproto"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // TestUpgradeOneWrite: the 101 goes out in the same write as what OnOpen queues and the
 // echoes of frames pipelined after the request head, in that order.
 func TestUpgradeOneWrite(t *testing.T) {
 	srv, h := benchServer(t)
-	if err := srv.Registry().Register(apps.Spec{Name: "greeter", Path: "/greet", Scope: []string{HTTPService}}, apps.Funcs{
+	if err := srv.Register(apps.Spec{Name: "greeter", Path: "/greet", Scope: []string{HTTPService}}, apps.Funcs{
 		Open:    func(c apps.Conn) { c.WriteMessage(apps.Text, []byte("welcome")) },
 		Message: func(c apps.Conn, t apps.MessageType, p []byte) { c.WriteMessage(t, p) },
 	}); err != nil {
@@ -25,7 +26,7 @@ func TestUpgradeOneWrite(t *testing.T) {
 	}{
 		{name: "nothing queued", path: "/echo"},
 		{name: "OnOpen writes", path: "/greet", want: [][]byte{[]byte("welcome")}},
-		{name: "OnOpen writes, a frame pipelined", path: "/greet", pipelined: maskedFrame(0x1, []byte("early")),
+		{name: "OnOpen writes, a frame pipelined", path: "/greet", pipelined: wstest.Masked(0x1, []byte("early")),
 			want: [][]byte{[]byte("welcome"), []byte("early")}},
 	}
 	for _, tc := range tests {

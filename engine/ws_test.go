@@ -57,7 +57,7 @@ func TestBroadcast(t *testing.T) {
 		listener := []string{"http", "ws"}[i%2]
 		clients[i], _ = dial(t, srv.Addr(listener), "/broadcast", nil)
 	}
-	rt := srv.Registry().Table().Lookup([]byte("/broadcast"), 0)
+	rt := srv.reg.Table().Lookup([]byte("/broadcast"), 0)
 	waitFor(t, "all members joined", func() bool { return broadcastMembers(rt) == n })
 	for from := range clients {
 		msg := fmt.Sprintf("from %d", from)
@@ -98,7 +98,7 @@ func TestBroadcast(t *testing.T) {
 func TestWritesFromOtherGoroutines(t *testing.T) {
 	const writers, each = 4, 200
 	srv := startServer(t, nil, func(s *Server) {
-		s.Registry().Register(apps.Spec{Name: "pusher", Path: "/push"}, apps.Funcs{
+		s.Register(apps.Spec{Name: "pusher", Path: "/push"}, apps.Funcs{
 			Open: func(c apps.Conn) {
 				for w := range writers {
 					go func() {
@@ -182,7 +182,7 @@ func TestHandshakeCallbackSeesRequest(t *testing.T) {
 	type seen struct{ device, query, proto string }
 	got := make(chan seen, 1)
 	srv := startServer(t, nil, func(s *Server) {
-		s.Registry().Register(apps.Spec{Name: "devices", Path: "/devices", Subprotocols: []string{"v1", "v2"}}, apps.Funcs{
+		s.Register(apps.Spec{Name: "devices", Path: "/devices", Subprotocols: []string{"v1", "v2"}}, apps.Funcs{
 			Handshake: func(h *apps.Handshake) error {
 				dev := h.Header("x-device-id")
 				if dev == nil {

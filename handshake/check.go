@@ -6,7 +6,7 @@ import (
 	"github.com/gobwas/httphead"
 )
 
-// IsUpgrade reports whether r asks for a WebSocket upgrade (SPEC.md row 4):
+// IsUpgrade reports whether r asks for a WebSocket upgrade (docs/routing.md, status row 4):
 // HTTP/1.1 or later, an Upgrade header listing "websocket" and a Connection
 // header listing "upgrade" (RFC 6455 §4.2.1 items 1, 3 and 4).
 func (r *Request) IsUpgrade() bool {
@@ -28,7 +28,7 @@ func (r *Request) KeepAlive() bool {
 }
 
 // Check validates an upgrade request that matched an application: rows 6–10
-// of SPEC.md, in order, the first failing check deciding:
+// of docs/routing.md, in order, the first failing check deciding:
 //
 //   - the method is GET (RFC 6455 §4.1 item 2), else ErrMethod (405, Allow: GET);
 //   - an HTTP/1.1 request has a non-empty Host (RFC 9112 §3.2; RFC 6455

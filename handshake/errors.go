@@ -60,7 +60,7 @@ func (e *Error) Error() string { return e.msg }
 // Content-Type: text/plain; charset=utf-8, Content-Length, Connection: close,
 // the extra Header lines, a blank line and Reason as the body (no trailing
 // newline). The bytes are shared and must not be modified. The connection is
-// to be closed after writing them (SPEC.md: every refused upgrade is closed).
+// to be closed after writing them (docs/routing.md: every refused upgrade is closed).
 func (e *Error) Response() []byte { return e.resp }
 
 // validExtraHeader reports whether h is zero or more "Name: value\r\n" lines
@@ -146,7 +146,7 @@ var (
 	// and still within the limits: wait for more bytes and call Parse again.
 	ErrNeedMore = errors.New("handshake: need more bytes")
 
-	// ErrBadRequest: unparseable request line or headers (SPEC.md row 1).
+	// ErrBadRequest: unparseable request line or headers (docs/routing.md, status row 1).
 	ErrBadRequest = NewError(400, "Bad Request", "")
 	// ErrHeaderTooLarge: the head is over Limits.MaxHeaderBytes (row 2).
 	ErrHeaderTooLarge = NewError(431, "Request Header Fields Too Large", "")

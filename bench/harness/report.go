@@ -259,7 +259,7 @@ func (rep *Report) Markdown() string {
 		w(" The whole comparison took %.0f s.", rep.Took.Seconds())
 	}
 	w("\n\n")
-	w("The load generator (`cmd/wsbench`, two epoll loops, no goroutine per connection) and the servers share the machine's cores, ")
+	w("The load generator (`bench/cmd/wsbench`, two epoll loops, no goroutine per connection) and the servers share the machine's cores, ")
 	w("so throughput is given **per server CPU second**: the figure divided by the server process's utime+stime ")
 	w("(`/proc/<pid>/stat`) over the measured window. Raw rates, CPU time and latencies are in the detail tables; ")
 	w("every figure is the median over the rounds. Memory is the growth of the server's `VmRSS` (`/proc/<pid>/status`) per held connection.\n\n")

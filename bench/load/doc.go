@@ -1,13 +1,13 @@
-// Package load is the load generator behind cmd/wsbench: one process that
+// Package load is the load generator behind bench/cmd/wsbench: one process that
 // drives thousands of WebSocket client connections against a server on the
 // loopback interface, without a goroutine per connection.
 //
 // A run has a small number of event loops (Config.Loops), each a goroutine
 // with its own epoll instance that owns a share of the connections. A
 // connection is a non-blocking socket with a state machine (connecting,
-// handshaking, open, closing) and its own minimal client handshake and
-// masked-frame writer and reader; no WebSocket library is involved on the
-// client side apart from gobwas/ws's optimised XOR cipher.
+// handshaking, open, closing); the client handshake and the masked-frame
+// writer and header parser are internal/wstest's allocation-free byte-slice
+// functions, the project's one test client.
 //
 // Scenarios (see Scenario):
 //

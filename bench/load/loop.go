@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // Connection states.
@@ -230,8 +232,8 @@ func (l *loop) writable(c *Conn) {
 				nonce[i+j] = byte(v >> (8 * j))
 			}
 		}
-		NewKey(&c.key, nonce)
-		l.reqBuf = AppendRequest(l.reqBuf[:0], l.r.host, l.r.cfg.Path, &c.key)
+		wstest.NewKey(&c.key, nonce)
+		l.reqBuf = wstest.AppendRequest(l.reqBuf[:0], l.r.host, l.r.cfg.Path, &c.key)
 		l.setWriteInterest(c, false)
 		l.write(c, l.reqBuf)
 		return
@@ -278,7 +280,7 @@ func (l *loop) write(c *Conn, b []byte) {
 func (c *Conn) Send(op byte, payload []byte) {
 	l := c.l
 	v := l.rand()
-	l.wbuf = AppendFrame(l.wbuf[:0], op, payload, [4]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)})
+	l.wbuf = wstest.AppendFrame(l.wbuf[:0], op, payload, [4]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)})
 	l.write(c, l.wbuf)
 }
 
@@ -289,7 +291,7 @@ func (c *Conn) CloseHandshake() {
 		return
 	}
 	c.closeSent = true
-	c.Send(OpClose, []byte{0x03, 0xE8})
+	c.Send(wstest.OpClose, []byte{0x03, 0xE8})
 	if c.state != stClosed {
 		c.state = stClosing
 	}
@@ -318,8 +320,8 @@ func (l *loop) readable(c *Conn) {
 			c.in = append(c.in, data...)
 			data = c.in
 		}
-		hn, err := CheckResponse(data, &c.key)
-		if errors.Is(err, ErrNeedMore) {
+		hn, err := wstest.CheckResponse(data, &c.key)
+		if errors.Is(err, wstest.ErrNeedMore) {
 			return
 		}
 		if err != nil {
@@ -342,9 +344,12 @@ func (l *loop) readable(c *Conn) {
 // rest in c.in (data may alias c.in).
 func (l *loop) frames(c *Conn, data []byte) {
 	for len(data) > 0 {
-		h, err := ParseHeader(data)
-		if errors.Is(err, ErrNeedMore) {
+		h, err := wstest.ParseHeader(data)
+		if errors.Is(err, wstest.ErrNeedMore) {
 			break
+		}
+		if err == nil {
+			err = h.CheckServer(0) // no extension is negotiated
 		}
 		if err != nil {
 			l.st.errors.Add(1)
@@ -364,20 +369,20 @@ func (l *loop) frames(c *Conn, data []byte) {
 	c.in = append(c.in[:0], data...)
 }
 
-func (l *loop) frame(c *Conn, h Header, payload []byte) {
+func (l *loop) frame(c *Conn, h wstest.Header, payload []byte) {
 	switch h.Op {
-	case OpPing:
-		c.Send(OpPong, payload)
-	case OpPong:
-	case OpClose:
+	case wstest.OpPing:
+		c.Send(wstest.OpPong, payload)
+	case wstest.OpPong:
+	case wstest.OpClose:
 		if c.state == stOpen {
-			c.Send(OpClose, payload[:min(len(payload), 2)])
+			c.Send(wstest.OpClose, payload[:min(len(payload), 2)])
 		}
 		l.close(c, nil)
-	case OpContinuation:
+	case wstest.OpContinuation:
 		if len(c.msg) == 0 && c.msgOp == 0 {
 			l.st.errors.Add(1)
-			l.fail(c, ErrProtocol)
+			l.fail(c, wstest.ErrProtocol)
 			return
 		}
 		c.msg = append(c.msg, payload...)

@@ -8,6 +8,8 @@ import (
 	"math"
 	"sync/atomic"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // echoHandler drives echo (and idle's final liveness check): one message in
@@ -25,7 +27,7 @@ func (h *echoHandler) send(c *Conn) {
 	c.seq++
 	binary.LittleEndian.PutUint64(h.buf, c.seq)
 	c.sentAt = h.r.now()
-	c.Send(OpBinary, h.buf)
+	c.Send(wstest.OpBinary, h.buf)
 }
 
 func (h *echoHandler) message(c *Conn, _ byte, p []byte) {
@@ -236,7 +238,7 @@ func (h *bcastHandler) publish(seq uint64) {
 	bc.sentAt[seq%bcRing] = now
 	binary.LittleEndian.PutUint64(h.buf, seq)
 	binary.LittleEndian.PutUint64(h.buf[8:], uint64(now))
-	bc.pub.Send(OpBinary, h.buf)
+	bc.pub.Send(wstest.OpBinary, h.buf)
 }
 
 func (h *bcastHandler) tick(l *loop) {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
+	"github.com/wsgate/wsgate/internal/gateway"
 	"github.com/wsgate/wsgate/internal/tlsconn"
 )
 
@@ -87,7 +88,7 @@ func run(args []string) error {
 	// server starts still stops it gracefully instead of killing it.
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	srv, err := engine.New(cfg, engine.WithLogger(logger))
+	srv, err := gateway.New(cfg, gateway.Builtin(), func(o *engine.Options) { o.Logger = logger })
 	if err != nil {
 		return err
 	}
@@ -143,6 +144,9 @@ func loadConfig(file string) (*config.Config, string, error) {
 		return nil, "", err
 	}
 	cfg, err := config.Parse(data)
+	if err == nil {
+		err = cfg.CheckKinds(gateway.Builtin().Names())
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", file, err)
 	}

@@ -1,5 +1,5 @@
 // Package auth checks the credentials of a WebSocket upgrade request for one
-// application (SPEC.md status table, row 12): HTTP Basic authentication
+// application (docs/routing.md, status row 12): HTTP Basic authentication
 // against an htpasswd-style file of bcrypt hashes (RFC 7617), or bearer
 // tokens (RFC 6750) against a file of their SHA-256 digests, optionally
 // narrowed to a list of permitted users.

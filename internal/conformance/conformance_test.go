@@ -19,6 +19,7 @@ import (
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/conformance"
+	"github.com/wsgate/wsgate/internal/gateway"
 	"github.com/wsgate/wsgate/internal/tlsconn"
 )
 
@@ -52,7 +53,7 @@ func startGateway(t *testing.T, maxMessage int) (srv *engine.Server, cfg *config
 	if os.Getenv("WSGATE_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	srv, err = engine.New(cfg, engine.WithLogger(logger), engine.WithEventLoops(2))
+	srv, err = gateway.New(cfg, nil, func(o *engine.Options) { o.Logger, o.EventLoops = logger, 2 })
 	if err != nil {
 		t.Fatal(err)
 	}

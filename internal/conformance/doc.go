@@ -40,6 +40,17 @@
 // then it waits for the server to close the TCP connection), and records
 // the events.
 //
+// The client is not the project's shared test client (internal/wstest) and
+// shares no code with the server it judges (handshake, internal/wsproto):
+// the frame writer, the frame reader and the checks of what the server sends
+// are written here, from RFC 6455, RFC 7692 and Autobahn's case scripts. That
+// keeps the replay an independent judge: a misreading of the RFC in a shared
+// package would otherwise pass here the same way it passes in the code it
+// checks. It also does what wstest deliberately does not: it sends any
+// reserved bits and opcodes, unmasked frames and frames in timed pieces,
+// compresses and fragments messages, checks minimal length encodings and the
+// compressed window, and answers the server's frames as Autobahn's client.
+//
 // [Options].TLS runs a case over wss://. [Options].DropTimeout is Autobahn's
 // one second for the server to answer a close frame and to close the TCP
 // connection after the closing handshake.

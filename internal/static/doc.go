@@ -1,6 +1,6 @@
 // Package static is the small HTTP responder of wsgate's HTTP service: it
 // answers ordinary requests (anything that is not a WebSocket upgrade handed
-// to an application, SPEC.md rows 4 and 5) with files from a root directory,
+// to an application, docs/routing.md, status rows 4 and 5) with files from a root directory,
 // or with the gateway's default page when there is no root.
 //
 // It runs on the event loop, so it never blocks for long: files up to

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // testMask is the masking key of every client frame the tests build; it is
@@ -13,52 +15,20 @@ import (
 var testMask = [4]byte{0x37, 0xfa, 0x21, 0x3d}
 
 // frameOpt changes how clientFrame encodes a frame.
-type frameOpt func(*frameSpec)
+type frameOpt func(*wstest.Header)
 
-type frameSpec struct {
-	b0       byte // set bits ORed into the first byte
-	unmasked bool
-	lenForm  int // 0: minimal, 16 or 64: that length encoding
-}
+func rsv(bits byte) frameOpt    { return func(h *wstest.Header) { h.Rsv |= bits } }
+func unmasked() frameOpt        { return func(h *wstest.Header) { h.Masked = false } }
+func lenForm(bits int) frameOpt { return func(h *wstest.Header) { h.LenForm = bits } }
 
-func rsv(bits byte) frameOpt    { return func(s *frameSpec) { s.b0 |= bits << 4 } }
-func unmasked() frameOpt        { return func(s *frameSpec) { s.unmasked = true } }
-func lenForm(bits int) frameOpt { return func(s *frameSpec) { s.lenForm = bits } }
-
-// clientFrame encodes one masked client frame (RFC 6455 §5.2).
+// clientFrame encodes one masked client frame (RFC 6455 §5.2) with the shared test client,
+// which is written independently of this package.
 func clientFrame(fin bool, op OpCode, payload []byte, opts ...frameOpt) []byte {
-	var s frameSpec
+	h := wstest.Header{Fin: fin, Op: byte(op), Masked: true, Mask: testMask}
 	for _, o := range opts {
-		o(&s)
+		o(&h)
 	}
-	b0 := byte(op) | s.b0
-	if fin {
-		b0 |= bitFin
-	}
-	var mb byte = bitMask
-	if s.unmasked {
-		mb = 0
-	}
-	out := []byte{b0}
-	n := len(payload)
-	switch {
-	case s.lenForm == 64 || s.lenForm == 0 && n > 0xffff:
-		out = append(out, mb|127)
-		out = binary.BigEndian.AppendUint64(out, uint64(n))
-	case s.lenForm == 16 || s.lenForm == 0 && n > 125:
-		out = append(out, mb|126)
-		out = binary.BigEndian.AppendUint16(out, uint16(n))
-	default:
-		out = append(out, mb|byte(n))
-	}
-	if s.unmasked {
-		return append(out, payload...)
-	}
-	out = append(out, testMask[:]...)
-	for i, c := range payload {
-		out = append(out, c^testMask[i%4])
-	}
-	return out
+	return wstest.AppendRaw(nil, h, payload)
 }
 
 // frames concatenates encoded frames.

@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"errors"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/wsgate/wsgate/handshake"
+)
+
+// The HTTP phase of a connection: request heads are parsed in place; an upgrade to an
+// application in scope goes on in upgrade.go, an ordinary request on the HTTP service is
+// answered from the static root or the default page, and anything else is refused with its
+// prebuilt response (docs/routing.md, status table).
+
+// serveHTTP reads request heads until the connection upgrades or is refused; ordinary
+// requests on the HTTP service are answered in turn (keep-alive, pipelining); loop only.
+func (c *conn) serveHTTP() gnet.Action {
+	s, lp := c.lp.s, c.lp
+	for c.state == stateHTTP {
+		buf := c.input()
+		if len(buf) == 0 {
+			return gnet.None
+		}
+		req := &lp.req
+		n, err := handshake.Parse(buf, req, s.limits)
+		if errors.Is(err, handshake.ErrNeedMore) {
+			return gnet.None // the handshake deadline set at open bounds the wait
+		}
+		if err != nil {
+			return c.refuse(err, "bad request head")
+		}
+		if req.IsUpgrade() && (c.l.standalone || !s.opt.NoHTTPUpgrades) {
+			if rt := s.reg.Table().Lookup(req.Path, c.l.idx); rt != nil {
+				return c.upgrade(req, rt, n)
+			}
+		}
+		if c.l.standalone {
+			// Status rows 4 and 5 (docs/routing.md): a standalone server is not an HTTP server.
+			return c.refuse(handshake.ErrUpgradeFailed, "not an upgrade to an application here")
+		}
+		if c.unreadHTTP() {
+			return gnet.Close
+		}
+		out, keep := s.static.Load().Respond(lp.resp[:0], req)
+		s.stats.HTTPRequests.Add(1)
+		c.write(out)
+		if cap(out) <= 64<<10 {
+			lp.resp = out[:0] // keep a grown scratch, but not a huge one
+		}
+		c.consume(n)
+		if !keep {
+			return c.drain()
+		}
+		// A kept-alive connection gets a new handshake_timeout to send its next request.
+		c.setDeadline(s.now.Load() + int64(s.opt.HandshakeTimeout))
+	}
+	return gnet.None
+}
+
+// refuse answers a refused request with its prebuilt response (Connection: close) and
+// closes the connection; loop only.
+func (c *conn) refuse(err error, why string) gnet.Action {
+	var he *handshake.Error
+	if !errors.As(err, &he) {
+		he = handshake.ErrBadRequest
+	}
+	c.lp.s.stats.Refused.Add(1)
+	c.lp.s.log.Info("request refused", "listener", c.l.name, "remote", c.remote, "status", he.Status,
+		"reason", he.Reason, "why", why)
+	c.write(he.Response())
+	return c.drain()
+}

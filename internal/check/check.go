@@ -1,0 +1,98 @@
+package check
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Path returns what is wrong with an application path, or nil. A path starts with "/", has
+// no "?" or "#" (the query is not part of the match and a fragment never reaches a server),
+// is printable ASCII (a request target is, RFC 9112 §3.2: anything else never matches), and
+// is at most maxTarget bytes when maxTarget > 0.
+func Path(p string, maxTarget int) error {
+	switch {
+	case p == "" || p[0] != '/':
+		return fmt.Errorf("%q: must start with \"/\"", p)
+	case strings.ContainsAny(p, "?#"):
+		return fmt.Errorf("%q: must not contain \"?\" or \"#\"", p)
+	case strings.IndexFunc(p, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0:
+		return fmt.Errorf("%q: must be printable ASCII (percent-encode the rest)", p)
+	case maxTarget > 0 && len(p) > maxTarget:
+		return fmt.Errorf("%q: longer than the request target limit (%d)", p, maxTarget)
+	}
+	return nil
+}
+
+// Name reports whether s is a listener or application name: 1–64 of A-Z a-z 0-9 . _ -.
+func Name(s string) bool {
+	return s != "" && len(s) <= 64 && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	})
+}
+
+// NameRule describes Name for error messages.
+const NameRule = "want 1-64 of A-Z a-z 0-9 . _ -"
+
+// IsToken reports whether s is an RFC 9110 §5.6.2 token, as a subprotocol must be
+// (RFC 6455 §4.1) and as a header name is.
+func IsToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !tokenByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func tokenByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' ||
+		strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
+}
+
+// Subprotocols returns what is wrong with a list of subprotocols and its default, or nil:
+// each is a token, none repeats, and def is "" or one of them.
+func Subprotocols(list []string, def string) error {
+	var errs []error
+	for j, s := range list {
+		switch {
+		case !IsToken(s):
+			errs = append(errs, fmt.Errorf("%q: not a token (RFC 6455 §4.1, RFC 9110 §5.6.2)", s))
+		case indexOf(list, s) < j:
+			errs = append(errs, fmt.Errorf("duplicate %q", s))
+		}
+	}
+	if def != "" && indexOf(list, def) < 0 {
+		errs = append(errs, &DefaultError{Default: def})
+	}
+	return errors.Join(errs...)
+}
+
+// DefaultError is a default subprotocol missing from the list; config reports it under its
+// own field.
+type DefaultError struct{ Default string }
+
+func (e *DefaultError) Error() string { return fmt.Sprintf("%q is not in subprotocols", e.Default) }
+
+// HeaderValue reports whether s may be sent as a header field value: visible ASCII, spaces
+// and tabs, no control characters (RFC 9110 §5.5).
+func HeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; (b < ' ' && b != '\t') || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
