@@ -162,7 +162,7 @@ func (a *acceptor) acceptAll(lfd int) error {
 // newConn is the state of a connection just accepted on l from p; OnOpen completes it on
 // its loop.
 func (s *Server) newConn(l *listener, p peer) *conn {
-	return &conn{l: l, remote: p, id: s.nextID.Add(1), slot: -1}
+	return &conn{li: uint8(l.idx), remote: p, id: s.nextID.Add(1), slot: -1}
 }
 
 // outOfDescriptors reports whether an accept error is a shortage of descriptors or memory,

@@ -30,18 +30,36 @@ const (
 )
 
 // conn is one client connection. It implements apps.Conn and wsproto.Handler.
+//
+// An idle server holds one per client, so its size is counted (TestConnSize): what few
+// connections use lives behind extra and reasons, allocated when needed, and the small
+// fields are packed together.
 type conn struct {
-	gc       gnet.Conn
-	lp       *loop // its Server is lp.s
-	l        *listener
-	remote   peer // RemoteAddr builds a net.Addr from it when asked
-	id       uint64
-	route    *route.Route // set at the upgrade
-	subproto string
-	extra    *connExtra // user and query; nil when both are empty (most connections)
-	value    atomic.Pointer[any]
-	tls      *tlsState    // nil on a plain listener
-	auth     *authVerdict // a slow authentication check in progress or just finished
+	gc    gnet.Conn
+	lp    *loop // its Server is lp.s
+	id    uint64
+	route *route.Route // set at the upgrade
+	extra *connExtra   // nil unless the connection has a user, query, subprotocol or slow authentication
+	value atomic.Pointer[any]
+	tls   *tlsState // nil on a plain listener
+
+	// Loop only.
+	deadline int64 // next timer event (unix nanos), 0 = none
+	lastRead int64
+	reader   wsproto.Reader
+	deflate  *wsproto.Compressor // nil without permessage-deflate
+
+	// due mirrors deadline for the sweep, which wakes the connection once it has passed.
+	due atomic.Int64
+
+	// mu guards the pending output, which any goroutine may append to, and reasons.
+	mu      sync.Mutex
+	out     []byte        // pooled; nil when empty
+	reasons *closeReasons // nil while both reasons are empty
+
+	remote peer  // RemoteAddr builds a net.Addr from it when asked
+	slot   int32 // index in lp.conns; loop only
+	li     uint8 // index of the listener in the server's listeners
 
 	// Loop only.
 	state         uint8
@@ -50,38 +68,87 @@ type conn struct {
 	deflateShared bool           // no server context takeover: a prepared message's compressed frame fits every receiver
 	finPending    bool           // draining: the write side is to be shut once gnet has written what it holds
 	closeCode     apps.CloseCode // what OnClose reports: the peer's code, or ours
-	slot          int32          // index in lp.conns
-	deadline      int64          // next timer event (unix nanos), 0 = none
-	lastRead      int64
-	closeText     string
-	reader        wsproto.Reader
-	deflate       *wsproto.Compressor // nil without permessage-deflate
 
-	// due mirrors deadline for the sweep, which wakes the connection once it has passed.
-	due atomic.Int64
-
-	// mu guards the pending output, which any goroutine may append to.
-	mu       sync.Mutex
-	out      []byte // pooled; nil when empty
-	dirty    bool   // queued on lp for a flush
-	closing  bool   // a close frame is queued or sent: no more data frames
-	slow     bool   // output bound passed: close with 1008 at the next flush
-	upgraded bool   // the 101 was sent: the connection belongs to an application
+	// Guarded by mu.
+	dirty    bool // queued on lp for a flush
+	closing  bool // a close frame is queued or sent: no more data frames
+	slow     bool // output bound passed: close with 1008 at the next flush
+	upgraded bool // the 101 was sent: the connection belongs to an application
 	sentCode apps.CloseCode
-	sentText string
 }
 
-// connExtra holds the strings of the upgrade request a connection keeps when they are not
-// empty: one pointer in conn instead of two strings in every connection.
-type connExtra struct{ user, query string }
+// connExtra holds what few connections need, allocated for those that do: the strings of
+// the upgrade request that are not empty, the subprotocol, a slow authentication check in
+// progress. Written on the loop up to the upgrade, read-only after it.
+type connExtra struct {
+	user, query, subproto string
+	auth                  *authVerdict // a slow authentication check in progress or just finished
+}
+
+// ext returns the connection's extra, allocating it; loop only, before the upgrade.
+func (c *conn) ext() *connExtra {
+	if c.extra == nil {
+		c.extra = new(connExtra)
+	}
+	return c.extra
+}
+
+// closeReasons are the texts of the close codes, kept only when one is not empty; guarded
+// by conn.mu.
+type closeReasons struct {
+	close string // goes with closeCode: the peer's reason, or ours
+	sent  string // goes with sentCode
+}
+
+// setReasonsLocked records the close and sent reasons; c.mu is held.
+func (c *conn) setReasonsLocked(close, sent string) {
+	if c.reasons == nil {
+		if close == "" && sent == "" {
+			return
+		}
+		c.reasons = new(closeReasons)
+	}
+	c.reasons.close, c.reasons.sent = close, sent
+}
+
+// closeTextLocked and sentTextLocked read the reasons; c.mu is held.
+func (c *conn) closeTextLocked() string {
+	if c.reasons == nil {
+		return ""
+	}
+	return c.reasons.close
+}
+
+func (c *conn) sentTextLocked() string {
+	if c.reasons == nil {
+		return ""
+	}
+	return c.reasons.sent
+}
+
+// setClose records what OnClose reports: code and its reason; loop only.
+func (c *conn) setClose(code apps.CloseCode, reason string) {
+	c.closeCode = code
+	c.mu.Lock()
+	c.setReasonsLocked(reason, c.sentTextLocked())
+	c.mu.Unlock()
+}
+
+// listener is the listener the connection came through.
+func (c *conn) listener() *listener { return c.lp.s.listeners[c.li] }
 
 var _ apps.Conn = (*conn)(nil)
 
 func (c *conn) ID() uint64           { return c.id }
-func (c *conn) Listener() string     { return c.l.name }
+func (c *conn) Listener() string     { return c.listener().name }
 func (c *conn) RemoteAddr() net.Addr { return c.remote.tcpAddr() }
-func (c *conn) Subprotocol() string  { return c.subproto }
-func (c *conn) App() string          { return c.appName() }
+func (c *conn) Subprotocol() string {
+	if c.extra == nil {
+		return ""
+	}
+	return c.extra.subproto
+}
+func (c *conn) App() string { return c.appName() }
 
 // Path is the route's path: a route matches its path exactly.
 func (c *conn) Path() string {
@@ -225,7 +292,8 @@ func (c *conn) closeFrameLocked(code apps.CloseCode, reason string) {
 	c.out = bufpool.Grow(c.out, 2+len(reason)+wsproto.FrameSize(125))
 	c.out = wsproto.AppendClose(c.out, uint16(code), reason)
 	if c.sentCode == 0 {
-		c.sentCode, c.sentText = code, reason // what OnClose reports unless the peer closed first
+		c.sentCode = code // what OnClose reports unless the peer closed first
+		c.setReasonsLocked(c.closeTextLocked(), reason)
 	}
 	c.markDirtyLocked()
 }
@@ -249,7 +317,7 @@ func (c *conn) flush() {
 	out := c.out
 	c.out, c.dirty = nil, false
 	closing, slow := c.closing, c.slow
-	sentCode, sentText := c.sentCode, c.sentText
+	sentCode, sentText := c.sentCode, c.sentTextLocked()
 	c.mu.Unlock()
 	if c.state == stateClosed || c.state == stateDraining {
 		bufpool.Put(out)
@@ -270,7 +338,7 @@ func (c *conn) flush() {
 	if closing && c.state == stateOpen {
 		c.state = stateClosing
 		if c.closeCode == 0 {
-			c.closeCode, c.closeText = sentCode, sentText
+			c.setClose(sentCode, sentText)
 		}
 		c.setDeadline(c.lp.s.now.Load() + int64(c.lp.s.opt.CloseTimeout))
 	}
@@ -348,7 +416,7 @@ func (c *conn) onTimer(now int64) gnet.Action {
 	switch c.state {
 	case stateHTTP:
 		c.lp.s.stats.HandshakeTimeouts.Add(1)
-		c.lp.s.log.Debug("handshake timeout", "conn", c.id, "listener", c.l.name, "remote", c.remote)
+		c.lp.s.log.Debug("handshake timeout", "conn", c.id, "listener", c.listener().name, "remote", c.remote)
 		return gnet.Close
 	case stateOpen:
 		pi := int64(c.lp.s.opt.PingInterval)
@@ -424,7 +492,7 @@ func (c *conn) fail(code apps.CloseCode, reason string) gnet.Action {
 	c.mu.Unlock()
 	c.flush() // now; the connection's entry in the loop's dirty list later finds nothing
 	if c.closeCode == 0 {
-		c.closeCode, c.closeText = code, reason
+		c.setClose(code, reason)
 	}
 	return c.drain()
 }
@@ -466,7 +534,7 @@ func (c *conn) OnPong([]byte) error { return nil }
 // closing first (§7.1.1).
 func (c *conn) OnClose(code uint16, reason []byte) error {
 	c.peerClosed = true
-	c.closeCode, c.closeText = apps.CloseCode(code), string(reason)
+	c.setClose(apps.CloseCode(code), string(reason))
 	c.mu.Lock()
 	if !c.closing {
 		c.closing = true

@@ -26,9 +26,9 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		gc.SetContext(nil)
 		return nil, gnet.Close
 	}
-	l := c.l
 	c.gc = gc
 	c.lp = s.loopFor(gc)
+	l := c.listener()
 	if l.tls != nil {
 		c.tls = &tlsState{sess: tlsconn.NewSession(l.tls)}
 	}
@@ -61,7 +61,7 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.mu.Lock()
 	c.closing = true
 	upgraded := c.upgraded
-	sentCode, sentText := c.sentCode, c.sentText
+	sentCode, sentText, closeText := c.sentCode, c.sentTextLocked(), c.closeTextLocked()
 	bufpool.Put(c.out)
 	c.out = nil
 	c.mu.Unlock()
@@ -79,7 +79,7 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	}
 	s.total.Add(-1)
 	c.route.Release()
-	code, text := c.closeCode, c.closeText
+	code, text := c.closeCode, closeText
 	if code == 0 {
 		code, text = sentCode, sentText
 	}

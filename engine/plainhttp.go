@@ -30,12 +30,12 @@ func (c *conn) serveHTTP() gnet.Action {
 		if err != nil {
 			return c.refuse(err, "bad request head")
 		}
-		if req.IsUpgrade() && (c.l.standalone || !s.opt.NoHTTPUpgrades) {
-			if rt := s.reg.Table().Lookup(req.Path, c.l.idx); rt != nil {
+		if req.IsUpgrade() && (c.listener().standalone || !s.opt.NoHTTPUpgrades) {
+			if rt := s.reg.Table().Lookup(req.Path, c.listener().idx); rt != nil {
 				return c.upgrade(req, rt, n)
 			}
 		}
-		if c.l.standalone {
+		if c.listener().standalone {
 			// Status rows 4 and 5 (docs/routing.md): a standalone server is not an HTTP server.
 			return c.refuse(handshake.ErrUpgradeFailed, "not an upgrade to an application here")
 		}
@@ -66,7 +66,7 @@ func (c *conn) refuse(err error, why string) gnet.Action {
 		he = handshake.ErrBadRequest
 	}
 	c.lp.s.stats.Refused.Add(1)
-	c.lp.s.log.Info("request refused", "listener", c.l.name, "remote", c.remote, "status", he.Status,
+	c.lp.s.log.Info("request refused", "listener", c.listener().name, "remote", c.remote, "status", he.Status,
 		"reason", he.Reason, "why", why)
 	c.write(he.Response())
 	return c.drain()

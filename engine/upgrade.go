@@ -43,7 +43,7 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 	req.ForEachProtocol(lp.addOffered)
 	hs := &lp.hs
 	*hs = apps.Handshake{
-		Listener:    c.l.name,
+		Listener:    c.listener().name,
 		RemoteAddr:  c.remote.tcpAddr(),
 		Path:        req.Path,
 		Query:       req.Query,
@@ -111,15 +111,15 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 	c.consume(n)
 
 	c.route = rt
-	if user != "" || len(req.Query) > 0 {
-		c.extra = &connExtra{user: user, query: string(req.Query)}
+	if proto == "" {
+		proto = rt.Spec.DefaultSubprotocol
+	}
+	if user != "" || len(req.Query) > 0 || proto != "" {
+		x := c.ext()
+		x.user, x.query, x.subproto = user, string(req.Query), proto
 	}
 	if value != nil {
 		c.SetValue(value)
-	}
-	c.subproto = proto
-	if proto == "" {
-		c.subproto = rt.Spec.DefaultSubprotocol
 	}
 	c.reader.Init(cfg)
 	c.state = stateOpen
@@ -132,7 +132,7 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 		c.setDeadline(0)
 	}
 	if s.debug {
-		s.log.Debug("upgraded", "conn", c.id, "app", rt.Spec.Name, "listener", c.l.name, "remote", c.remote)
+		s.log.Debug("upgraded", "conn", c.id, "app", rt.Spec.Name, "listener", c.listener().name, "remote", c.remote)
 	}
 	if err := c.callOpen(); err != nil {
 		return c.fail(apps.CloseInternal, "internal error")
