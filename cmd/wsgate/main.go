@@ -83,6 +83,7 @@ func run(args []string) error {
 	}
 	slog.SetDefault(logger)
 	raiseFileLimit(logger)
+	applyProcess(cfg.Process, logger)
 
 	// Signals are caught from before the listeners open: a SIGTERM that arrives while the
 	// server starts still stops it gracefully instead of killing it.
@@ -210,4 +211,14 @@ func versionString() string {
 		return bi.Main.Version
 	}
 	return "devel"
+}
+
+// applyProcess sets the Go runtime's collector target and soft memory limit from [process]
+// (a limit of 0 leaves GOMEMLIMIT as the environment set it).
+func applyProcess(p config.Process, logger *slog.Logger) {
+	debug.SetGCPercent(p.GCPercent)
+	if p.MemoryLimit > 0 {
+		debug.SetMemoryLimit(int64(p.MemoryLimit))
+	}
+	logger.Info("go runtime", "gc_percent", p.GCPercent, "memory_limit", debug.SetMemoryLimit(-1))
 }
