@@ -67,10 +67,10 @@ func (s *Server) startAuthWorkers() {
 // Run delivers the verdict on the loop and resumes the handshake.
 func (j *authJob) Run(context.Context) error {
 	c := j.c
-	if c.state != stateHTTP || c.extra == nil || c.extra.auth == nil || !c.extra.auth.pending {
+	if v := c.authVerdict(); c.state != stateHTTP || v == nil || !v.pending {
 		return nil // closed or timed out meanwhile
 	}
-	c.extra.auth = &authVerdict{user: j.user, err: j.err}
+	c.ext().auth = &authVerdict{user: j.user, err: j.err}
 	c.lp.begin()
 	action := c.serveHTTP()
 	c.lp.end()
@@ -82,10 +82,10 @@ func (j *authJob) Run(context.Context) error {
 
 // authVerdict is the slow authentication check in progress or just finished, if any.
 func (c *conn) authVerdict() *authVerdict {
-	if c.extra == nil {
-		return nil
+	if x := c.extra.Load(); x != nil {
+		return x.auth
 	}
-	return c.extra.auth
+	return nil
 }
 
 // authenticate runs status row 12 for rt; loop only. It returns the user, or done=false when the
@@ -96,7 +96,7 @@ func (c *conn) authenticate(rt *route.Route, req *handshake.Request) (user strin
 		if v.pending {
 			return "", false, nil
 		}
-		c.extra.auth = nil
+		c.ext().auth = nil
 		return v.user, true, authRefusal(v.err)
 	}
 	if !a.NeedsSlowCheck(req.Authorization) {

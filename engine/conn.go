@@ -38,10 +38,9 @@ type conn struct {
 	gc    gnet.Conn
 	lp    *loop // its Server is lp.s
 	id    uint64
-	route *route.Route // set at the upgrade
-	extra *connExtra   // nil unless the connection has a user, query, subprotocol or slow authentication
-	value atomic.Pointer[any]
-	tls   *tlsState // nil on a plain listener
+	route *route.Route              // set at the upgrade
+	extra atomic.Pointer[connExtra] // nil unless the connection has a user, query, subprotocol, value or slow authentication
+	tls   *tlsState                 // nil on a plain listener
 
 	// Loop only.
 	deadline int64 // next timer event (unix nanos), 0 = none
@@ -79,18 +78,24 @@ type conn struct {
 
 // connExtra holds what few connections need, allocated for those that do: the strings of
 // the upgrade request that are not empty, the subprotocol, a slow authentication check in
-// progress. Written on the loop up to the upgrade, read-only after it.
+// progress, the application's value. The strings are written on the loop up to the
+// upgrade and read-only after it; auth is the loop's; value is atomic.
 type connExtra struct {
 	user, query, subproto string
 	auth                  *authVerdict // a slow authentication check in progress or just finished
+	value                 atomic.Pointer[any]
 }
 
-// ext returns the connection's extra, allocating it; loop only, before the upgrade.
+// ext returns the connection's extra, allocating it. Any goroutine may (SetValue), so the
+// first allocation is published with a compare-and-swap.
 func (c *conn) ext() *connExtra {
-	if c.extra == nil {
-		c.extra = new(connExtra)
+	if x := c.extra.Load(); x != nil {
+		return x
 	}
-	return c.extra
+	if x := new(connExtra); c.extra.CompareAndSwap(nil, x) {
+		return x
+	}
+	return c.extra.Load()
 }
 
 // closeReasons are the texts of the close codes, kept only when one is not empty; guarded
@@ -143,10 +148,10 @@ func (c *conn) ID() uint64           { return c.id }
 func (c *conn) Listener() string     { return c.listener().name }
 func (c *conn) RemoteAddr() net.Addr { return c.remote.tcpAddr() }
 func (c *conn) Subprotocol() string {
-	if c.extra == nil {
-		return ""
+	if x := c.extra.Load(); x != nil {
+		return x.subproto
 	}
-	return c.extra.subproto
+	return ""
 }
 func (c *conn) App() string { return c.appName() }
 
@@ -159,22 +164,26 @@ func (c *conn) Path() string {
 }
 
 func (c *conn) User() string {
-	if c.extra == nil {
-		return ""
+	if x := c.extra.Load(); x != nil {
+		return x.user
 	}
-	return c.extra.user
+	return ""
 }
 
 func (c *conn) Query() string {
-	if c.extra == nil {
-		return ""
+	if x := c.extra.Load(); x != nil {
+		return x.query
 	}
-	return c.extra.query
+	return ""
 }
 
 // Value and SetValue are atomic: the loop and the application's goroutines both use them.
 func (c *conn) Value() any {
-	if p := c.value.Load(); p != nil {
+	x := c.extra.Load()
+	if x == nil {
+		return nil
+	}
+	if p := x.value.Load(); p != nil {
 		return *p
 	}
 	return nil
@@ -182,10 +191,12 @@ func (c *conn) Value() any {
 
 func (c *conn) SetValue(v any) {
 	if v == nil {
-		c.value.Store(nil)
+		if x := c.extra.Load(); x != nil {
+			x.value.Store(nil)
+		}
 		return
 	}
-	c.value.Store(&v)
+	c.ext().value.Store(&v)
 }
 
 // onRoute reports whether c was opened on rt; safe from any goroutine (the route is set on
