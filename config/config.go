@@ -100,7 +100,7 @@ type Metrics struct {
 // Process configures the Go runtime of the gateway process ([process]).
 type Process struct {
 	// GCPercent is the garbage collector's target, as GOGC (which it overrides): the heap
-	// may grow this many percent over the live data before a collection; default 50. A
+	// may grow this many percent over the live data before a collection; default 25. A
 	// gateway allocates little per message, so collecting more often than Go's default of
 	// 100 costs little CPU, and it keeps the resident memory of many idle connections close
 	// to what they hold. -1 turns the collector off (then only MemoryLimit triggers it).
@@ -167,7 +167,7 @@ const (
 	DefaultCloseTimeout     = 3 * time.Second
 	DefaultLogLevel         = "info"
 	DefaultLogFormat        = "text"
-	DefaultGCPercent        = 50
+	DefaultGCPercent        = 25
 	DefaultAuth             = "none"
 	// HTTPServer is the scope name of the HTTP service.
 	HTTPServer = "http"
