@@ -58,3 +58,9 @@ soak:
 # The side-by-side benchmark harness (make bench, make bench-quick) lives with bench/, a
 # module of its own (bench/go.mod) so that the product module lists only the product.
 -include bench/bench.mk
+
+## cluster-demo: a NATS server and two gateways bridged over it on loopback; open
+## http://127.0.0.1:8081/ and http://127.0.0.1:8082/ (Ctrl-C stops all three)
+.PHONY: cluster-demo
+cluster-demo: build
+	cd bench && $(GO) run ./cmd/clusterdemo -gateway $(CURDIR)/bin/wsgate $(ARGS)

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ type Config struct {
 	Log       Log       `toml:"log"`
 	Metrics   Metrics   `toml:"metrics"`
 	Process   Process   `toml:"process"`
+	Cluster   Cluster   `toml:"cluster"`
 	// Standalone lists the standalone servers ([[standalone]]), in file order.
 	Standalone []Listener `toml:"standalone"`
 	// Apps lists the WebSocket applications ([[app]]), in file order.
@@ -111,12 +113,64 @@ type Process struct {
 	MemoryLimit Size `toml:"memory_limit"`
 }
 
+// Cluster connects this gateway to others over NATS ([cluster]): broadcast and pubsub
+// applications then reach the clients of every gateway sharing the broker (docs/cluster.md).
+// Off while NATS is empty (the default).
+type Cluster struct {
+	// NATS lists the NATS server URLs (nats://, tls://, ws://, wss://): one string or a list
+	// in the file.
+	NATS StringList `toml:"nats"`
+	// Credentials is a NATS .creds file or a file holding a token; optional.
+	Credentials string `toml:"credentials"`
+	// TLSCA is a PEM file of the CAs that sign the NATS servers' certificates; optional.
+	TLSCA string `toml:"tls_ca"`
+	// TLSCert and TLSKey are a PEM client certificate and key; both or neither.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	// SubjectPrefix begins every subject, so two deployments can share one NATS; default
+	// "wsgate" (applied by the cluster, not by Normalize).
+	SubjectPrefix string `toml:"subject_prefix"`
+	// Name names this gateway on the broker and in logs; default the host name.
+	Name string `toml:"name"`
+}
+
+// Enabled reports whether a cluster is configured.
+func (c *Cluster) Enabled() bool { return len(c.NATS) > 0 }
+
+// StringList is a list of strings that a file may also write as one string.
+type StringList []string
+
+// UnmarshalTOML accepts a string or an array of strings.
+func (l *StringList) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case string:
+		*l = StringList{v}
+		return nil
+	case []any:
+		if len(v) == 0 {
+			*l = nil
+			return nil
+		}
+		out := make(StringList, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("want a string or a list of strings, got a list holding %T", e)
+			}
+			out = append(out, s)
+		}
+		*l = out
+		return nil
+	}
+	return fmt.Errorf("want a string or a list of strings, got %T", v)
+}
+
 // App is one WebSocket application ([[app]]).
 type App struct {
 	// Name identifies the application in logs: 1–64 of A-Z a-z 0-9 . _ -, unique.
 	Name string `toml:"name"`
 	// Kind selects the implementation among the kinds the program knows (wsgate: echo,
-	// broadcast; see CheckKinds). Required.
+	// broadcast, pubsub; see CheckKinds). Required.
 	Kind string `toml:"kind"`
 	// Path is the application's alias, matched exactly (query ignored): starts with "/",
 	// printable ASCII without "?" or "#", unique among applications.
@@ -150,7 +204,34 @@ type App struct {
 	// Users narrows the credentials to these names; empty = every name in the file. Only
 	// with Auth other than none.
 	Users []string `toml:"users"`
+
+	// The settings of kind "pubsub" (docs/pubsub.md); an error with any other kind.
+	// ClientPublish lets clients publish (envelope publish, raw sends). Default false.
+	ClientPublish bool `toml:"client_publish"`
+	// MaxSubscriptions bounds the subscriptions of one connection; past it a subscribe gets
+	// an error answer. Default 100.
+	MaxSubscriptions int `toml:"max_subscriptions"`
+	// MaxMessageRate bounds the messages a client sends per second, with a burst of as many;
+	// past it the connection is closed with 1008. Default 100.
+	MaxMessageRate int `toml:"max_message_rate"`
+	// MaxRetained bounds the topics with a retained value, MaxRetainedBytes their total size
+	// (topic plus payload); past either a retained publish gets an error. Defaults 10000 and
+	// 16MiB.
+	MaxRetained      int  `toml:"max_retained"`
+	MaxRetainedBytes Size `toml:"max_retained_bytes"`
+	// ACL is a file of per-user topic rules ("user sub|pub pattern", %u = the user); only
+	// with Auth other than none; read by the caller. Empty: every topic allowed.
+	ACL string `toml:"acl"`
 }
+
+// The kind whose settings App carries besides the common ones, and their defaults.
+const (
+	PubSubKind              = "pubsub"
+	DefaultMaxSubscriptions = 100
+	DefaultMaxMessageRate   = 100
+	DefaultMaxRetained      = 10000
+	DefaultMaxRetainedBytes = 16 * MiB
+)
 
 // Defaults that Normalize applies to zero values.
 const (
@@ -195,6 +276,9 @@ func Default() *Config {
 			Subprotocols: []string{"echo.v1"}, Compression: true, Auth: DefaultAuth},
 		{Name: "broadcast", Kind: "broadcast", Path: "/broadcast", Scope: []string{HTTPServer, "ws"},
 			Auth: DefaultAuth},
+		{Name: "pubsub", Kind: PubSubKind, Path: "/pubsub", Scope: []string{HTTPServer, "ws"},
+			Auth: DefaultAuth, MaxSubscriptions: DefaultMaxSubscriptions, MaxMessageRate: DefaultMaxMessageRate,
+			MaxRetained: DefaultMaxRetained, MaxRetainedBytes: DefaultMaxRetainedBytes},
 	}
 	return c
 }
@@ -328,6 +412,12 @@ func (c *Config) normalizeApps() {
 	for i := range c.Apps {
 		a := &c.Apps[i]
 		setDefault(&a.Auth, DefaultAuth)
+		if a.Kind == PubSubKind {
+			setDefault(&a.MaxSubscriptions, DefaultMaxSubscriptions)
+			setDefault(&a.MaxMessageRate, DefaultMaxMessageRate)
+			setDefault(&a.MaxRetained, DefaultMaxRetained)
+			setDefault(&a.MaxRetainedBytes, DefaultMaxRetainedBytes)
+		}
 		if a.Scope == nil {
 			a.Scope = c.ServerNames()
 		}

@@ -113,12 +113,29 @@ var parseCases = []struct {
 		want: with(func(c *Config) {
 			c.Apps = []App{{Name: "e", Kind: "echo", Path: "/", Scope: []string{"http"}, Auth: "none"}}
 		})},
+	{name: "pubsub defaults", in: "[[app]]\nname = \"t\"\nkind = \"pubsub\"\npath = \"/t\"\n",
+		want: with(func(c *Config) {
+			c.Apps = []App{{Name: "t", Kind: "pubsub", Path: "/t", Scope: []string{"http"}, Auth: "none",
+				MaxSubscriptions: 100, MaxMessageRate: 100, MaxRetained: 10000, MaxRetainedBytes: 16 * MiB}}
+		})},
+	{name: "pubsub settings", in: "[[app]]\nname = \"t\"\nkind = \"pubsub\"\npath = \"/t\"\nauth = \"token\"\ncredentials = \"tok\"\n" +
+		"client_publish = true\nmax_subscriptions = 5\nmax_message_rate = 20\nmax_retained = 7\nmax_retained_bytes = \"1MiB\"\nacl = \"acl.txt\"\n",
+		want: with(func(c *Config) {
+			c.Apps = []App{{Name: "t", Kind: "pubsub", Path: "/t", Scope: []string{"http"}, Auth: "token", Credentials: "tok",
+				ClientPublish: true, MaxSubscriptions: 5, MaxMessageRate: 20, MaxRetained: 7, MaxRetainedBytes: MiB, ACL: "acl.txt"}}
+		})},
 	{name: "scope defaults to every server",
 		in: "[[standalone]]\nname = \"a\"\nlisten = \":2000\"\n[[standalone]]\nname = \"b\"\nlisten = \":0\"\n" +
 			"[[app]]\nname = \"e\"\nkind = \"echo\"\npath = \"/e\"\n",
 		want: with(func(c *Config) {
 			c.Standalone = []Listener{{Name: "a", Listen: ":2000"}, {Name: "b", Listen: ":0"}}
 			c.Apps = []App{{Name: "e", Kind: "echo", Path: "/e", Scope: []string{"http", "a", "b"}, Auth: "none"}}
+		})},
+	{name: "cluster one url", in: "[cluster]\nnats = \"nats://10.0.0.5:4222\"\nname = \"gw-1\"\n",
+		want: with(func(c *Config) { c.Cluster = Cluster{NATS: StringList{"nats://10.0.0.5:4222"}, Name: "gw-1"} })},
+	{name: "cluster url list", in: "[cluster]\nnats = [\"nats://a:4222\", \"tls://b:4222\"]\nsubject_prefix = \"prod.ws\"\n",
+		want: with(func(c *Config) {
+			c.Cluster = Cluster{NATS: StringList{"nats://a:4222", "tls://b:4222"}, SubjectPrefix: "prod.ws"}
 		})},
 	{name: "ping disabled by integer 0", in: "[websocket]\nping_interval = 0\n",
 		want: with(func(c *Config) { c.WebSocket.PingInterval = 0 })},
@@ -193,6 +210,8 @@ var parseErrorCases = []struct {
 	msg   string // a substring of the first error's message
 }{
 	{"syntax", "[http\n", "", ErrDecode, "table name"},
+	{"cluster nats number", "[cluster]\nnats = 4222\n", "cluster.nats", ErrDecode, "string or a list"},
+	{"cluster nats list of numbers", "[cluster]\nnats = [1]\n", "cluster.nats", ErrDecode, "string or a list"},
 	{"unterminated array", "a = [", "a", ErrDecode, "line 1"},
 	{"wrong type", "[http]\nlisten = 8080\n", "http.listen", ErrDecode, "line 2"},
 	{"table expected", "http = 1\n", "http", ErrDecode, "table"},
@@ -292,6 +311,8 @@ func TestDefault(t *testing.T) {
 	want := []App{
 		{Name: "echo", Kind: "echo", Path: "/echo", Scope: []string{"http", "ws"}, Subprotocols: []string{"echo.v1"}, Compression: true, Auth: "none"},
 		{Name: "broadcast", Kind: "broadcast", Path: "/broadcast", Scope: []string{"http", "ws"}, Auth: "none"},
+		{Name: "pubsub", Kind: "pubsub", Path: "/pubsub", Scope: []string{"http", "ws"}, Auth: "none",
+			MaxSubscriptions: 100, MaxMessageRate: 100, MaxRetained: 10000, MaxRetainedBytes: 16 << 20},
 	}
 	if d := Default(); !reflect.DeepEqual(d.Apps, want) || d.HTTP.Listen != "127.0.0.1:8080" ||
 		!reflect.DeepEqual(d.Standalone, []Listener{{Name: "ws", Listen: "127.0.0.1:8082"}}) {

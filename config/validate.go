@@ -35,6 +35,8 @@ func (c *Config) Validate() error {
 		v.addr("metrics.listen", c.Metrics.Listen, 0)
 	}
 
+	v.cluster(&c.Cluster)
+
 	w := &c.WebSocket
 	v.limit("websocket.ping_interval", int64(w.PingInterval), false)
 	v.limit("websocket.handshake_timeout", int64(w.HandshakeTimeout), true)
@@ -167,6 +169,34 @@ func (v *validator) app(p string, a *App, maxTarget int) {
 			v.add(p+".users", "duplicate %q", u)
 		}
 	}
+	v.pubsub(p, a)
+}
+
+// pubsub checks the settings of kind "pubsub": limits above zero (Normalize put the
+// defaults in), an ACL only with authentication; with another kind, none of them set.
+func (v *validator) pubsub(p string, a *App) {
+	if a.Kind != PubSubKind {
+		for _, f := range []struct {
+			key string
+			set bool
+		}{
+			{"client_publish", a.ClientPublish}, {"max_subscriptions", a.MaxSubscriptions != 0},
+			{"max_message_rate", a.MaxMessageRate != 0}, {"max_retained", a.MaxRetained != 0},
+			{"max_retained_bytes", a.MaxRetainedBytes != 0}, {"acl", a.ACL != ""},
+		} {
+			if f.set {
+				v.add(p+"."+f.key, "only for kind %q", PubSubKind)
+			}
+		}
+		return
+	}
+	v.limit(p+".max_subscriptions", int64(a.MaxSubscriptions), true)
+	v.limit(p+".max_message_rate", int64(a.MaxMessageRate), true)
+	v.limit(p+".max_retained", int64(a.MaxRetained), true)
+	v.limit(p+".max_retained_bytes", int64(a.MaxRetainedBytes), true)
+	if a.ACL != "" && a.Auth == "none" {
+		v.add(p+".acl", "set but auth is \"none\" (the rules name users)")
+	}
 }
 
 // name checks a listener or application name and reports whether it is well-formed.
@@ -218,6 +248,27 @@ func (v *validator) addr(field, s string, minPort int) {
 		v.addrs = map[string]string{}
 	}
 	v.addrs[s] = field
+}
+
+func (v *validator) cluster(c *Cluster) {
+	if !c.Enabled() {
+		if c.Credentials != "" || c.TLSCA != "" || c.TLSCert != "" || c.TLSKey != "" || c.SubjectPrefix != "" || c.Name != "" {
+			v.add("cluster.nats", "required when other [cluster] keys are set")
+		}
+		return
+	}
+	for i, u := range c.NATS {
+		if err := check.NATSURL(u); err != nil {
+			v.add(fmt.Sprintf("cluster.nats[%d]", i), "%v", err)
+		}
+	}
+	v.tlsPair("cluster", c.TLSCert, c.TLSKey)
+	if c.SubjectPrefix != "" && !check.SubjectPrefix(c.SubjectPrefix) {
+		v.add("cluster.subject_prefix", "%q: %s", c.SubjectPrefix, check.SubjectPrefixRule)
+	}
+	if c.Name != "" && !check.Name(c.Name) {
+		v.add("cluster.name", "%q: %s", c.Name, check.NameRule)
+	}
 }
 
 func (v *validator) tlsPair(section, cert, key string) {

@@ -33,6 +33,14 @@ var validateCases = []struct {
 	{"metrics on", func(c *Config) { c.Metrics.Listen = "127.0.0.1:9100" }, "", ""},
 	{"metrics bad", func(c *Config) { c.Metrics.Listen = "9100" }, "metrics.listen", "missing port"},
 	{"metrics on the http port", func(c *Config) { c.Metrics.Listen = c.HTTP.Listen }, "metrics.listen", "is also http.listen"},
+	{"cluster", func(c *Config) { c.Cluster = Cluster{NATS: StringList{"nats://127.0.0.1:4222"}} }, "", ""},
+	{"cluster bad scheme", func(c *Config) { c.Cluster.NATS = StringList{"http://x:1"} }, "cluster.nats[0]", "scheme"},
+	{"cluster no host", func(c *Config) { c.Cluster.NATS = StringList{"nats://a:1", "nats:x"} }, "cluster.nats[1]", "host"},
+	{"cluster password redacted", func(c *Config) { c.Cluster.NATS = StringList{"http://u:secret@x:1"} }, "cluster.nats[0]", "…@x:1"},
+	{"cluster keys without nats", func(c *Config) { c.Cluster.Name = "gw" }, "cluster.nats", "required"},
+	{"cluster tls cert only", func(c *Config) { c.Cluster = Cluster{NATS: StringList{"tls://x:1"}, TLSCert: "c.pem"} }, "cluster.tls_cert", "both or neither"},
+	{"cluster bad prefix", func(c *Config) { c.Cluster = Cluster{NATS: StringList{"nats://x:1"}, SubjectPrefix: "a.>"} }, "cluster.subject_prefix", "tokens"},
+	{"cluster bad name", func(c *Config) { c.Cluster = Cluster{NATS: StringList{"nats://x:1"}, Name: "a b"} }, "cluster.name", "want 1-64"},
 	{"standalone name empty", func(c *Config) { c.Standalone[0].Name = ""; c.Apps = nil }, "standalone[0].name", "want 1-64"},
 	{"standalone name http", func(c *Config) { c.Standalone[0].Name = "http"; c.Apps = nil }, "standalone[0].name", "HTTP service"},
 	{"standalone name space", func(c *Config) { c.Standalone[0].Name = "w s"; c.Apps = nil }, "standalone[0].name", "want 1-64"},
@@ -125,6 +133,19 @@ var validateCases = []struct {
 	{"user duplicate", func(c *Config) {
 		c.Apps[0].Auth, c.Apps[0].Credentials, c.Apps[0].Users = "basic", "users.txt", []string{"a", "a"}
 	}, "app[0].users", `duplicate "a"`},
+	{"pubsub client_publish on echo", func(c *Config) { c.Apps[0].ClientPublish = true }, "app[0].client_publish", `only for kind "pubsub"`},
+	{"pubsub max_subscriptions on broadcast", func(c *Config) { c.Apps[1].MaxSubscriptions = 5 }, "app[1].max_subscriptions", `only for kind "pubsub"`},
+	{"pubsub acl on echo", func(c *Config) { c.Apps[0].ACL = "acl.txt" }, "app[0].acl", `only for kind "pubsub"`},
+	{"pubsub settings", func(c *Config) {
+		a := &c.Apps[2]
+		a.ClientPublish, a.MaxSubscriptions, a.MaxMessageRate, a.MaxRetained, a.MaxRetainedBytes = true, 5, 1000, 1, 1
+		a.Auth, a.Credentials, a.ACL = "token", "tokens.txt", "acl.txt"
+	}, "", ""},
+	{"pubsub max_subscriptions zero", func(c *Config) { c.Apps[2].MaxSubscriptions = 0 }, "app[2].max_subscriptions", "must be > 0"},
+	{"pubsub max_message_rate negative", func(c *Config) { c.Apps[2].MaxMessageRate = -1 }, "app[2].max_message_rate", "must be > 0"},
+	{"pubsub max_retained negative", func(c *Config) { c.Apps[2].MaxRetained = -5 }, "app[2].max_retained", "must be > 0"},
+	{"pubsub max_retained_bytes negative", func(c *Config) { c.Apps[2].MaxRetainedBytes = -1 }, "app[2].max_retained_bytes", "must be > 0"},
+	{"pubsub acl without auth", func(c *Config) { c.Apps[2].ACL = "acl.txt" }, "app[2].acl", `auth is "none"`},
 }
 
 func TestValidate(t *testing.T) {
@@ -190,16 +211,16 @@ func TestCheckKinds(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("Validate rejects a kind it does not know: %v", err)
 	}
-	err := c.CheckKinds([]string{"broadcast", "echo"})
-	want := `config: app[2].kind: unknown kind "chat" (have broadcast, echo)`
+	err := c.CheckKinds([]string{"broadcast", "echo", "pubsub"})
+	want := `config: app[3].kind: unknown kind "chat" (have broadcast, echo, pubsub)`
 	if err == nil || err.Error() != want {
 		t.Fatalf("CheckKinds = %v, want %s", err, want)
 	}
 	var fe *FieldError
-	if !errors.As(err, &fe) || fe.Field != "app[2].kind" || !errors.Is(err, ErrInvalid) {
+	if !errors.As(err, &fe) || fe.Field != "app[3].kind" || !errors.Is(err, ErrInvalid) {
 		t.Fatalf("not a field error: %#v", err)
 	}
-	if err := c.CheckKinds([]string{"broadcast", "chat", "echo"}); err != nil {
+	if err := c.CheckKinds([]string{"broadcast", "chat", "echo", "pubsub"}); err != nil {
 		t.Fatalf("an embedder's kind refused: %v", err)
 	}
 }

@@ -103,13 +103,7 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 		s.release(rt)
 		return c.refuse(handshake.ErrBusy, "server shutting down")
 	}
-	c.upgraded = true
-	c.out = append(bufpool.Grow(c.out, len(resp)), resp...)
-	c.markDirtyLocked()
-	c.mu.Unlock()
-	lp.resp = resp[:0]
-	c.consume(n)
-
+	// The route is set with upgraded, under c.mu: closeRoute reads both from other goroutines.
 	c.route = rt
 	if proto == "" {
 		proto = rt.Spec.DefaultSubprotocol
@@ -118,6 +112,13 @@ func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Acti
 		x := c.ext()
 		x.user, x.query, x.subproto = user, string(req.Query), proto
 	}
+	c.upgraded = true
+	c.out = append(bufpool.Grow(c.out, len(resp)), resp...)
+	c.markDirtyLocked()
+	c.mu.Unlock()
+	lp.resp = resp[:0]
+	c.consume(n)
+
 	if value != nil {
 		c.SetValue(value)
 	}

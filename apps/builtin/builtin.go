@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/wsgate/wsgate/apps"
 )
@@ -46,6 +47,58 @@ type Broadcast struct {
 	members []apps.Conn // index kept in each member's slot
 	index   map[apps.Conn]int
 	pool    sync.Pool // *apps.PreparedMessage
+	bridge  atomic.Pointer[bridgeBox]
+}
+
+// BroadcastBridge carries a broadcast application's messages to and from other gateways
+// (the cluster implements it, see docs/cluster.md). Its methods are called on event loops
+// and must not block.
+type BroadcastBridge interface {
+	// Forward hands over a message a local member sent; data is valid only until Forward
+	// returns.
+	Forward(app string, t apps.MessageType, data []byte)
+	// Interest reports the first member joining (on=true) and the last one leaving.
+	Interest(app string, on bool)
+}
+
+type bridgeBox struct {
+	name string
+	b    BroadcastBridge
+}
+
+// SetBridge connects the application, under the name app, to other gateways (nil
+// disconnects). When it has members at that moment, b is told with Interest(app, true).
+func (b *Broadcast) SetBridge(app string, br BroadcastBridge) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if br == nil {
+		b.bridge.Store(nil)
+		return
+	}
+	b.bridge.Store(&bridgeBox{name: app, b: br})
+	if len(b.members) > 0 {
+		br.Interest(app, true)
+	}
+}
+
+// DeliverRemote writes a message that came from another gateway to every member (it is not
+// forwarded again) and returns how many it was written to. Safe from any goroutine.
+func (b *Broadcast) DeliverRemote(t apps.MessageType, data []byte) int {
+	m, _ := b.pool.Get().(*apps.PreparedMessage)
+	if m == nil {
+		m = &apps.PreparedMessage{}
+	}
+	m.Reset(t, data)
+	n := 0
+	b.mu.RLock()
+	for _, c := range b.members {
+		if c.WritePrepared(m) == nil {
+			n++
+		}
+	}
+	b.mu.RUnlock()
+	b.pool.Put(m)
+	return n
 }
 
 // NewBroadcast returns an empty broadcast application.
@@ -58,6 +111,11 @@ func (b *Broadcast) OnOpen(c apps.Conn) {
 	b.mu.Lock()
 	b.index[c] = len(b.members)
 	b.members = append(b.members, c)
+	if len(b.members) == 1 {
+		if bb := b.bridge.Load(); bb != nil {
+			bb.b.Interest(bb.name, true)
+		}
+	}
 	b.mu.Unlock()
 }
 
@@ -77,9 +135,15 @@ func (b *Broadcast) OnClose(c apps.Conn, _ apps.CloseCode, _ string) {
 	b.members[last] = nil
 	b.members = b.members[:last]
 	delete(b.index, c)
+	if last == 0 {
+		if bb := b.bridge.Load(); bb != nil {
+			bb.b.Interest(bb.name, false)
+		}
+	}
 }
 
-// OnMessage prepares the message once and writes it to every other member.
+// OnMessage prepares the message once and writes it to every other member, then hands it to
+// the bridge, if any.
 func (b *Broadcast) OnMessage(from apps.Conn, t apps.MessageType, data []byte) {
 	m, _ := b.pool.Get().(*apps.PreparedMessage)
 	if m == nil {
@@ -94,6 +158,9 @@ func (b *Broadcast) OnMessage(from apps.Conn, t apps.MessageType, data []byte) {
 	}
 	b.mu.RUnlock()
 	b.pool.Put(m)
+	if bb := b.bridge.Load(); bb != nil {
+		bb.b.Forward(bb.name, t, data)
+	}
 }
 
 // Members is the number of connected clients.

@@ -1,7 +1,9 @@
 package builtin
 
 import (
+	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 
@@ -100,3 +102,47 @@ func BenchmarkBroadcastFanout(b *testing.B) {
 type nopConn struct{ recorder }
 
 func (*nopConn) WritePrepared(m *apps.PreparedMessage) error { return nil }
+
+// bridgeLog records what a Broadcast hands its bridge.
+type bridgeLog struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (l *bridgeLog) Forward(app string, t apps.MessageType, data []byte) {
+	l.mu.Lock()
+	l.calls = append(l.calls, fmt.Sprintf("forward %s %v %s", app, t, data))
+	l.mu.Unlock()
+}
+
+func (l *bridgeLog) Interest(app string, on bool) {
+	l.mu.Lock()
+	l.calls = append(l.calls, fmt.Sprintf("interest %s %v", app, on))
+	l.mu.Unlock()
+}
+
+func TestBroadcastBridge(t *testing.T) {
+	b := NewBroadcast()
+	one := &recorder{id: 1}
+	b.OnOpen(one) // a member before the bridge: SetBridge reports the interest
+	var log bridgeLog
+	b.SetBridge("room", &log)
+	two := &recorder{id: 2}
+	b.OnOpen(two) // not the first: nothing
+	b.OnMessage(one, apps.Text, []byte("hi"))
+	if n := b.DeliverRemote(apps.Binary, []byte("remote")); n != 2 {
+		t.Fatalf("DeliverRemote reached %d members, want 2", n)
+	}
+	b.OnClose(one, apps.CloseNormal, "")
+	b.OnClose(two, apps.CloseNormal, "") // the last: interest off
+	want := []string{"interest room true", "forward room " + fmt.Sprint(apps.Text) + " hi", "interest room false"}
+	if !slices.Equal(log.calls, want) {
+		t.Fatalf("bridge calls %q, want %q", log.calls, want)
+	}
+	if got := two.prep; got != 2 { // "hi" from one, "remote"
+		t.Fatalf("member two got %d messages, want 2", got)
+	}
+	if got := one.prep; got != 1 { // only "remote": a sender does not get its own
+		t.Fatalf("member one got %d messages, want 1", got)
+	}
+}

@@ -53,7 +53,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var cfg load.Config
 	var scenario string
 	var asJSON bool
-	fs.StringVar(&scenario, "scenario", "echo", "echo, idle, upgrade or broadcast")
+	fs.StringVar(&scenario, "scenario", "echo", "echo, idle, upgrade, broadcast or pubsub")
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:18082", "server address (loopback only)")
 	fs.StringVar(&cfg.Path, "path", "/echo", "request path")
 	fs.IntVar(&cfg.Conns, "conns", 100, "connections, subscribers (broadcast) or workers (upgrade)")
@@ -61,7 +61,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&cfg.Duration, "duration", 3*time.Second, "measured window")
 	fs.DurationVar(&cfg.Warmup, "warmup", 500*time.Millisecond, "load before the window")
 	fs.DurationVar(&cfg.Settle, "settle", time.Second, "idle: wait before sampling VmRSS")
-	fs.IntVar(&cfg.Window, "window", 4, "broadcast: messages in flight")
+	fs.IntVar(&cfg.Window, "window", 4, "broadcast, pubsub: messages in flight")
+	fs.IntVar(&cfg.Topics, "topics", 1, "pubsub: topics the subscribers spread over")
+	fs.StringVar((*string)(&cfg.Protocol), "protocol", "", "pubsub: client protocol, \"\" (raw: ?topic=) or centrifugo")
 	fs.IntVar(&cfg.Loops, "loops", 2, "client event loops")
 	fs.IntVar(&cfg.PID, "pid", 0, "server process to sample for CPU time and VmRSS")
 	fs.DurationVar(&cfg.Deadline, "deadline", 0, "watchdog deadline (0: from the phases)")
@@ -85,6 +87,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func FormatResult(r load.Result) string {
 	s := fmt.Sprintf("%s conns=%d size=%d window=%.2fs count=%d rate=%.0f/s cpu=%.2fs per_cpu_s=%.0f p50=%.0fµs p99=%.0fµs p99.9=%.0fµs max=%.0fµs rss=%.1fMB",
 		r.Scenario, r.Conns, r.Size, r.Seconds, r.Count, r.Rate, r.CPU, r.PerCPU, r.P50, r.P99, r.P999, r.Max, float64(r.RSSAfter)/(1<<20))
+	if r.Scenario == load.PubSub {
+		s += fmt.Sprintf(" topics=%d bytes_per_conn=%.0f", r.Topics, r.PerConn)
+	}
 	if r.Scenario == load.Idle {
 		s += fmt.Sprintf(" bytes_per_conn=%.0f alive=%d", r.PerConn, r.Alive)
 	}

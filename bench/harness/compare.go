@@ -166,6 +166,9 @@ func Compare(ctx context.Context, opts Options, stdout, stderr io.Writer) error 
 				if ctx.Err() != nil {
 					break
 				}
+				if b.pathFor(c) == "" {
+					continue // a scenario this server does not serve (topics, echo)
+				}
 				res := runOne(ctx, b, c, &pp, opts, logf, stderr, work, round)
 				runs = append(runs, Run{Round: round, Server: b.Name, Case: c.Key, Result: res})
 				fmt.Fprintf(out, "r%d %-8s %-8s %s\n", round, b.Name, c.Key, FormatResult(res))
@@ -244,9 +247,10 @@ func runOne(ctx context.Context, b *built, c Case, pp *ports, opts Options, log 
 	defer p.stop()
 	// Let the runtime finish starting before the baseline is sampled.
 	time.Sleep(100 * time.Millisecond)
-	path := b.EchoPath
-	if c.Scenario == load.Broadcast {
-		path = b.BroadcastPath
+	path := b.pathFor(c)
+	window := 0
+	if c.Scenario == load.PubSub {
+		window = 4 * c.Topics // four messages in flight per topic, as broadcast has
 	}
 	var perf *exec.Cmd
 	profDone := make(chan error, 1)
@@ -264,7 +268,7 @@ func runOne(ctx context.Context, b *built, c Case, pp *ports, opts Options, log 
 	}
 	res, err := load.Run(ctx, load.Config{
 		Scenario: c.Scenario, Addr: addr, Path: path,
-		Conns: c.Conns, Size: c.Size, Duration: c.Duration, Warmup: c.Warmup, Settle: c.Settle,
+		Conns: c.Conns, Size: c.Size, Topics: c.Topics, Window: window, Protocol: b.PubSubProtocol, Duration: c.Duration, Warmup: c.Warmup, Settle: c.Settle,
 		Loops: opts.Loops, PID: p.pid(),
 		Progress: stderr, Label: fmt.Sprintf("r%d %s %s", round, b.Name, c.Key),
 	})

@@ -151,7 +151,8 @@ func (p *proc) stop() {
 // env added to the environment and waits until addr accepts connections.
 func (b *built) start(addr, aux string, env []string, log io.Writer) (*proc, error) {
 	if b.Config != "" {
-		cfg := strings.NewReplacer("{addr}", addr, "{aux}", aux).Replace(b.Config)
+		host, port, _ := net.SplitHostPort(addr)
+		cfg := strings.NewReplacer("{addr}", addr, "{aux}", aux, "{host}", host, "{port}", port).Replace(b.Config)
 		if err := os.WriteFile(b.config, []byte(cfg), 0o644); err != nil {
 			return nil, err
 		}

@@ -40,7 +40,7 @@ func headlineOf(c Case) headline {
 		return headline{"server RSS per connection", true, func(r load.Result) float64 { return r.PerConn }, fmtBytes}
 	case load.Upgrade:
 		return headline{"handshakes per server CPU s", false, func(r load.Result) float64 { return r.PerCPU }, fmtCount}
-	case load.Broadcast:
+	case load.Broadcast, load.PubSub:
 		return headline{"deliveries per server CPU s", false, func(r load.Result) float64 { return r.PerCPU }, fmtCount}
 	}
 	return headline{"messages per server CPU s", false, func(r load.Result) float64 { return r.PerCPU }, fmtCount}
@@ -367,10 +367,24 @@ func (rep *Report) detail(b *strings.Builder, c Case) {
 		w("%d workers each connect, upgrade, send a close frame and wait for the server's; %v measured. Latency: connect start to 101.\n\n", c.Conns, c.Duration)
 	case load.Broadcast:
 		w("%d subscribers and one publisher with up to 4 messages of %d B in flight; a message counts when every subscriber has it. Latency: publish to delivery. %v measured.\n\n", c.Conns, c.Size, c.Duration)
+	case load.PubSub:
+		w("%d subscribers spread over %d topics (`?topic=t<k>`, raw payloads) and one publisher per topic, up to 4 messages of %d B in flight per topic; a message counts when every subscriber of its topic has it. Servers without topics sit it out. Latency: publish to delivery. %v measured. RSS per subscriber: the server's `VmRSS` growth while the subscribers connected and subscribed.\n\n", c.Conns, c.Topics, c.Size, c.Duration)
 	default:
 		w("%d connections, each with one %d-byte binary message in flight; %v measured. Latency: round trip.\n\n", c.Conns, c.Size, c.Duration)
 	}
-	unit := map[load.Scenario]string{load.Echo: "msg/s", load.Upgrade: "handshakes/s", load.Broadcast: "deliveries/s"}[c.Scenario]
+	unit := map[load.Scenario]string{load.Echo: "msg/s", load.Upgrade: "handshakes/s", load.Broadcast: "deliveries/s", load.PubSub: "deliveries/s"}[c.Scenario]
+	if c.Scenario == load.PubSub {
+		w("| server | deliveries/s | server CPU s | %s | rounds' range | ratio | RSS per subscriber | p50 | p99 | RSS after | failed / dropped / errors / lost |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n", h.label)
+		for _, s := range rep.Servers {
+			r, ok := rep.Med[c.Key][s]
+			if !ok {
+				continue
+			}
+			w("| %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %.1f MiB | %d / %d / %d / %d |\n", s, fmtCount(r.Rate), r.CPU, fmtCount(r.PerCPU), rep.spread(c, s), fmtRatio(rep.ratio(c, s)),
+				fmtBytes(r.PerConn), fmtUS(r.P50), fmtUS(r.P99), float64(r.RSSAfter)/(1<<20), r.Failed, r.Dropped, r.Errors, r.Lost)
+		}
+		return
+	}
 	w("| server | %s | server CPU s | %s | rounds' range | ratio | p50 | p99 | p99.9 | RSS after | failed / dropped / errors / lost |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n", unit, h.label)
 	for _, s := range rep.Servers {
 		r, ok := rep.Med[c.Key][s]

@@ -24,12 +24,18 @@ type Server struct {
 	Build []string
 	// Run starts the server in the foreground.
 	Run []string
-	// Config is written to {config} before each start, with {addr} and {aux}
-	// (a second free loopback address) substituted.
+	// Config is written to {config} before each start, with {addr}, {host},
+	// {port} (its parts) and {aux} (a second free loopback address) substituted.
 	Config string
 	// EchoPath and BroadcastPath are the request paths of the echo and the
 	// broadcast application.
 	EchoPath, BroadcastPath string
+	// PubSubPath is the request path of topics in the pubsub scenario
+	// (?topic=T subscribes; a client with one topic publishes to it); empty:
+	// the server has no topics and sits the pubsub cases out. PubSubProtocol
+	// is how its clients speak (load.Raw, load.Centrifugo).
+	PubSubPath     string
+	PubSubProtocol load.Protocol
 	// About says what the server is, for the report.
 	About string
 	// HeadFallback builds the last commit (git archive HEAD) when the working
@@ -67,7 +73,44 @@ name = "broadcast"
 kind = "broadcast"
 path = "/broadcast"
 scope = ["http", "ws"]
+
+[[app]]
+name = "pubsub"
+kind = "pubsub"
+path = "/pubsub"
+scope = ["http", "ws"]
+client_publish = true
+max_message_rate = 1000000
 `
+
+// centrifugoConfig lets anonymous clients connect, subscribe and publish (insecure mode),
+// as the raw clients of the other servers do. TOML: the harness names every config file
+// <server>.toml, and Centrifugo reads the format from the extension.
+const centrifugoConfig = `[http_server]
+address = "{host}"
+port = {port}
+
+[log]
+level = "error"
+
+[client]
+insecure = true
+allowed_origins = ["*"]
+
+[http_api]
+insecure = true
+`
+
+// pathFor is the request path of case c on s, "" when s does not serve the scenario.
+func (s *Server) pathFor(c Case) string {
+	switch c.Scenario {
+	case load.Broadcast:
+		return s.BroadcastPath
+	case load.PubSub:
+		return s.PubSubPath
+	}
+	return s.EchoPath
+}
 
 func goPeer(name, about string) Server {
 	return Server{
@@ -85,7 +128,7 @@ var Servers = []Server{
 		Build:    []string{"go", "build", "-o", "{bin}", "./cmd/wsgate"},
 		Run:      []string{"{bin}", "-config", "{config}"},
 		Config:   wsgateConfig,
-		EchoPath: "/echo", BroadcastPath: "/broadcast",
+		EchoPath: "/echo", BroadcastPath: "/broadcast", PubSubPath: "/pubsub",
 		About: "this repository: gnet v2 event loop, standalone listener",
 		Pprof: "cmd/wsgate", HeadFallback: true,
 	},
@@ -94,8 +137,17 @@ var Servers = []Server{
 		Setup:     []string{"npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--omit=optional"},
 		SetupDone: "node_modules/@trufflesuite/uws-js-unofficial/package.json",
 		Run:       []string{"node", "server.js", "-addr", "{addr}"},
-		EchoPath:  "/echo", BroadcastPath: "/broadcast",
+		EchoPath:  "/echo", BroadcastPath: "/broadcast", PubSubPath: "/pubsub",
 		About: "uWebSockets (native binary of @trufflesuite/uws-js-unofficial) on node; native pub/sub",
+	},
+	{
+		Name: "centrifugo", Dir: "bench/peers/centrifugo",
+		Build:          []string{"go", "build", "-o", "{bin}", "github.com/centrifugal/centrifugo/v6"},
+		Run:            []string{"{bin}", "--config", "{config}"},
+		Config:         centrifugoConfig,
+		PubSubPath:     "/connection/websocket",
+		PubSubProtocol: load.Centrifugo,
+		About:          "Centrifugo v6.9.1 (its own nested module), memory engine, JSON client protocol, insecure client mode; pubsub only",
 	},
 	goPeer("gws", "lxzan/gws on net/http, goroutine per connection, Broadcaster"),
 	goPeer("gorilla", "gorilla/websocket on net/http, goroutine per connection, PreparedMessage hub"),
@@ -111,6 +163,7 @@ type Case struct {
 	Scenario load.Scenario
 	Conns    int
 	Size     int
+	Topics   int // pubsub
 	Duration time.Duration
 	Warmup   time.Duration
 	Settle   time.Duration
@@ -133,6 +186,7 @@ var Plans = map[string]Plan{
 		{Key: "idle", Title: "idle × 2000", Scenario: load.Idle, Conns: 2000, Size: 16, Settle: 300 * time.Millisecond},
 		{Key: "upgrade", Title: "upgrade (64 workers)", Scenario: load.Upgrade, Conns: 64, Size: 16, Duration: 500 * time.Millisecond, Warmup: 100 * time.Millisecond},
 		{Key: "bcast1k", Title: "broadcast 64 B → 1000", Scenario: load.Broadcast, Conns: 1000, Size: 64, Duration: 500 * time.Millisecond, Warmup: 100 * time.Millisecond},
+		{Key: "pubsub", Title: "pubsub 64 B → 2000 on 20 topics", Scenario: load.PubSub, Conns: 2000, Topics: 20, Size: 64, Duration: 500 * time.Millisecond, Warmup: 100 * time.Millisecond},
 	}},
 	"full": {Mode: "full", Rounds: 3, Cases: []Case{
 		{Key: "echo64", Title: "echo 64 B × 1000", Scenario: load.Echo, Conns: 1000, Size: 64, Duration: 1200 * time.Millisecond, Warmup: 300 * time.Millisecond},
@@ -141,5 +195,6 @@ var Plans = map[string]Plan{
 		{Key: "upgrade", Title: "upgrade (64 workers)", Scenario: load.Upgrade, Conns: 64, Size: 16, Duration: 1200 * time.Millisecond, Warmup: 300 * time.Millisecond},
 		{Key: "bcast1k", Title: "broadcast 64 B → 1000", Scenario: load.Broadcast, Conns: 1000, Size: 64, Duration: 1200 * time.Millisecond, Warmup: 200 * time.Millisecond},
 		{Key: "bcast10k", Title: "broadcast 64 B → 10000", Scenario: load.Broadcast, Conns: 10000, Size: 64, Duration: 1200 * time.Millisecond, Warmup: 200 * time.Millisecond},
+		{Key: "pubsub", Title: "pubsub 64 B → 10000 on 100 topics", Scenario: load.PubSub, Conns: 10000, Topics: 100, Size: 64, Duration: 1200 * time.Millisecond, Warmup: 200 * time.Millisecond},
 	}},
 }

@@ -25,9 +25,10 @@ type Conn struct {
 	fd        int
 	l         *loop
 	state     uint8
-	pub       bool // the broadcast publisher
-	closeSent bool // CloseHandshake was called
-	ready     bool // broadcast: has received a message
+	pub       bool  // the broadcast publisher
+	closeSent bool  // CloseHandshake was called
+	ready     bool  // broadcast: has received a message
+	topic     int32 // pubsub: the topic index it subscribes (publishes) to
 	key       [24]byte
 	in        []byte // bytes read but not yet parsed
 	out       []byte // bytes not yet accepted by the socket
@@ -202,6 +203,9 @@ func (l *loop) dial() (*Conn, error) {
 		return nil, err
 	}
 	c := &Conn{fd: fd, l: l, state: stConnecting, dialAt: l.r.now()}
+	if bc := l.r.bc; bc != nil {
+		c.topic = int32((bc.nextSub.Add(1) - 1) % int64(len(bc.per)))
+	}
 	for fd >= len(l.conns) {
 		l.conns = append(l.conns, make([]*Conn, len(l.conns)+1024)...)
 	}
@@ -233,7 +237,7 @@ func (l *loop) writable(c *Conn) {
 			}
 		}
 		wstest.NewKey(&c.key, nonce)
-		l.reqBuf = wstest.AppendRequest(l.reqBuf[:0], l.r.host, l.r.cfg.Path, &c.key)
+		l.reqBuf = wstest.AppendRequest(l.reqBuf[:0], l.r.host, l.r.path(c), &c.key)
 		l.setWriteInterest(c, false)
 		l.write(c, l.reqBuf)
 		return

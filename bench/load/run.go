@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,21 @@ const (
 	// server delivers to every subscriber; deliveries per second and the
 	// publish-to-delivery latency.
 	Broadcast Scenario = "broadcast"
+	// PubSub: Conns subscribers spread evenly over Topics topics (subscriber i
+	// on topic i%Topics, "t<k>", named in the URL as ?topic=t<k>) and one
+	// publisher per topic (?topic=t<k> too); the server delivers each message
+	// to its topic's subscribers. Deliveries per second and latency as for
+	// broadcast, and the server's memory per subscriber.
+	PubSub Scenario = "pubsub"
+)
+
+// Protocol is a pubsub scenario's client protocol.
+type Protocol string
+
+// The pubsub protocols.
+const (
+	Raw        Protocol = ""
+	Centrifugo Protocol = "centrifugo"
 )
 
 // Config describes one run. Zero fields take the defaults given per field.
@@ -56,6 +72,11 @@ type Config struct {
 	Settle time.Duration
 	// Window is the number of broadcast messages in flight. Default 4.
 	Window int
+	// Topics is the number of pubsub topics. Default 1.
+	Topics int
+	// Protocol is how pubsub clients speak: Raw (default: ?topic= in the URL,
+	// payloads as they are) or Centrifugo (its JSON client protocol).
+	Protocol Protocol
 	// Loops is the number of client event loops. Default 2.
 	Loops int
 	// DialConcurrency bounds connects and handshakes in flight. Default 256.
@@ -91,7 +112,8 @@ type Result struct {
 	Max       float64  `json:"max_us"`
 	RSSBefore int64    `json:"rss_before"` // server VmRSS in bytes
 	RSSAfter  int64    `json:"rss_after"`
-	PerConn   float64  `json:"bytes_per_conn,omitempty"` // idle: VmRSS growth per connection
+	PerConn   float64  `json:"bytes_per_conn,omitempty"` // idle, pubsub: VmRSS growth per connection (subscriber)
+	Topics    int      `json:"topics,omitempty"`         // pubsub
 	Alive     int64    `json:"alive,omitempty"`          // idle: connections that echoed at the end
 	Failed    int64    `json:"failed"`                   // connects or handshakes that failed
 	Dropped   int64    `json:"dropped"`                  // open connections lost
@@ -138,6 +160,7 @@ func normalize(cfg Config) (Config, error) {
 	def(&cfg.Conns, 100)
 	def(&cfg.Size, 64)
 	def(&cfg.Window, 4)
+	def(&cfg.Topics, 1)
 	def(&cfg.Loops, 2)
 	def(&cfg.DialConcurrency, 256)
 	def(&cfg.Sources, 16)
@@ -147,7 +170,7 @@ func normalize(cfg Config) (Config, error) {
 	connect := 5*time.Second + time.Duration(cfg.Conns)*time.Second/2000
 	defd(&cfg.Deadline, connect+cfg.Warmup+cfg.Duration+cfg.Settle+10*time.Second)
 	switch cfg.Scenario {
-	case Echo, Idle, Upgrade, Broadcast:
+	case Echo, Idle, Upgrade, Broadcast, PubSub:
 	default:
 		return cfg, fmt.Errorf("%w: Scenario %q", ErrConfig, cfg.Scenario)
 	}
@@ -209,8 +232,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Deadline)
 	defer cancel()
-	if cfg.Scenario == Broadcast {
-		r.bc = newBcastShared()
+	switch cfg.Scenario {
+	case Broadcast:
+		r.bc = newBcastShared(1)
+	case PubSub:
+		r.bc = newBcastShared(cfg.Topics)
 	}
 	for i := 0; i < cfg.Loops; i++ {
 		l, err := newLoop(i, r)
@@ -233,6 +259,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res, err = r.runUpgrade(ctx)
 	case Broadcast:
 		res, err = r.runBroadcast(ctx)
+	case PubSub:
+		rss0 := r.rss()
+		res, err = r.runBroadcast(ctx)
+		res.Topics = cfg.Topics
+		if res.Conns > 0 && rss0 > 0 && res.RSSBefore > rss0 {
+			res.PerConn = float64(res.RSSBefore-rss0) / float64(res.Conns)
+		}
 	}
 	r.stop()
 	res.Scenario, res.Size = cfg.Scenario, cfg.Size
@@ -254,6 +287,18 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	return res, err
 }
 
+// path is the request path of c: the configured one, with ?topic=t<k> for pubsub.
+func (r *runner) path(c *Conn) string {
+	if r.cfg.Scenario != PubSub || r.cfg.Protocol == Centrifugo {
+		return r.cfg.Path
+	}
+	sep := "?"
+	if strings.Contains(r.cfg.Path, "?") {
+		sep = "&"
+	}
+	return r.cfg.Path + sep + "topic=t" + strconv.Itoa(int(c.topic))
+}
+
 func (r *runner) newHandler(l *loop) handler {
 	per := (r.cfg.Conns + r.cfg.Loops - 1 - l.id) / r.cfg.Loops // this loop's share
 	switch r.cfg.Scenario {
@@ -263,7 +308,7 @@ func (r *runner) newHandler(l *loop) handler {
 	case Idle:
 		l.toDial, l.maxPend = per, max(1, r.cfg.DialConcurrency/r.cfg.Loops)
 		return &echoHandler{r: r, buf: make([]byte, 16), idle: true}
-	case Broadcast:
+	case Broadcast, PubSub:
 		l.toDial, l.maxPend = per, max(1, r.cfg.DialConcurrency/r.cfg.Loops)
 		return &bcastHandler{r: r, bc: r.bc, buf: make([]byte, r.cfg.Size)}
 	default:

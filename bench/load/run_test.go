@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,13 +14,20 @@ import (
 	"github.com/gobwas/ws"
 )
 
-// testServer is a small gobwas/ws server on 127.0.0.1 with /echo and
-// /broadcast, and a /slow path that answers 404 to every upgrade.
+// testServer is a small gobwas/ws server on 127.0.0.1 with /echo,
+// /broadcast and /pubsub?topic=T (one topic: subscribe, and publish to its
+// subscribers, the sender included), and a /slow path that answers 404 to
+// every upgrade.
 type testServer struct {
 	ln      net.Listener
 	mu      sync.Mutex
-	clients map[net.Conn]*sync.Mutex
+	clients map[net.Conn]*testClient
 	wg      sync.WaitGroup
+}
+
+type testClient struct {
+	mu    sync.Mutex
+	topic string // pubsub; "" elsewhere
 }
 
 func startServer(t *testing.T) *testServer {
@@ -28,7 +36,7 @@ func startServer(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testServer{ln: ln, clients: map[net.Conn]*sync.Mutex{}}
+	s := &testServer{ln: ln, clients: map[net.Conn]*testClient{}}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -66,9 +74,13 @@ func (s *testServer) serve(c net.Conn) {
 	if _, err := u.Upgrade(c); err != nil {
 		return
 	}
-	mu := &sync.Mutex{}
+	me := &testClient{}
+	if p, q, ok := strings.Cut(path, "?topic="); ok && p == "/pubsub" {
+		me.topic = q
+	}
+	mu := &me.mu
 	s.mu.Lock()
-	s.clients[c] = mu
+	s.clients[c] = me
 	s.mu.Unlock()
 	defer func() { s.mu.Lock(); delete(s.clients, c); s.mu.Unlock() }()
 	for {
@@ -86,7 +98,7 @@ func (s *testServer) serve(c net.Conn) {
 			return
 		}
 		frame := ws.MustCompileFrame(ws.NewFrame(f.Header.OpCode, true, f.Payload))
-		if path != "/broadcast" {
+		if path != "/broadcast" && me.topic == "" {
 			mu.Lock()
 			_, err = c.Write(frame)
 			mu.Unlock()
@@ -96,11 +108,11 @@ func (s *testServer) serve(c net.Conn) {
 			continue
 		}
 		s.mu.Lock()
-		for o, omu := range s.clients {
-			if o != c {
-				omu.Lock()
+		for o, oc := range s.clients {
+			if me.topic == "" && o != c || me.topic != "" && oc.topic == me.topic {
+				oc.mu.Lock()
 				_, _ = o.Write(frame)
-				omu.Unlock()
+				oc.mu.Unlock()
 			}
 		}
 		s.mu.Unlock()
@@ -138,6 +150,11 @@ func TestRunScenarios(t *testing.T) {
 		}},
 		{"broadcast", Config{Scenario: Broadcast, Path: "/broadcast", Conns: 30, Size: 64}, func(t *testing.T, r Result) {
 			if r.Conns != 30 || r.Count == 0 || r.Count%30 > 30*4 || r.Lost != 0 || r.P50 <= 0 {
+				t.Fatalf("%+v", r)
+			}
+		}},
+		{"pubsub", Config{Scenario: PubSub, Path: "/pubsub", Conns: 30, Topics: 3, Window: 12, Size: 64}, func(t *testing.T, r Result) {
+			if r.Conns != 30 || r.Topics != 3 || r.Count == 0 || r.Lost != 0 || r.P50 <= 0 {
 				t.Fatalf("%+v", r)
 			}
 		}},

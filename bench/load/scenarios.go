@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -167,13 +168,18 @@ const (
 
 type bcastShared struct {
 	pubLoop atomic.Pointer[loop]
-	subs    atomic.Int64  // subscribers a message must reach
-	ready   atomic.Int64  // subscribers that received any message
-	base    atomic.Uint64 // first measured seq; MaxUint64 until the run phase
+	subs    atomic.Int64 // subscribers in all (every one must be reached in the warm-up)
+	// pubsub: subscribers spread over len(per) topics, subscriber i on topic i%len(per);
+	// one publisher per topic, message seq published on topic seq%len(per). Broadcast is
+	// the case of one topic.
+	per     []atomic.Int64 // subscribers of each topic: what a message to it must reach
+	nextSub atomic.Int64   // topic assignment of the subscribers being dialed
+	pubs    []*Conn        // publisher loop only: the publisher of each topic
+	ready   atomic.Int64   // subscribers that received any message
+	base    atomic.Uint64  // first measured seq; MaxUint64 until the run phase
 	lost    atomic.Int64
 	ring    [bcRing]atomic.Int64
 	sentAt  [bcRing]int64 // publisher loop only
-	pub     *Conn         // publisher loop only
 	next    uint64        // publisher loop only: next seq to send
 	done    uint64        // publisher loop only: every seq below is complete
 	lastW   int64         // publisher loop only: last warm-up send
@@ -183,10 +189,31 @@ type bcastShared struct {
 	wantPub atomic.Bool
 }
 
-func newBcastShared() *bcastShared {
-	b := &bcastShared{next: 1}
+func newBcastShared(topics int) *bcastShared {
+	b := &bcastShared{next: 1, per: make([]atomic.Int64, topics), pubs: make([]*Conn, topics)}
 	b.base.Store(math.MaxUint64)
 	return b
+}
+
+// need is how many subscribers message seq must reach.
+func (b *bcastShared) need(seq uint64) int64 { return b.per[seq%uint64(len(b.per))].Load() }
+
+// pubFor is the publisher of message seq's topic; nil until it is open.
+func (b *bcastShared) pubFor(seq uint64) *Conn {
+	if p := b.pubs[seq%uint64(len(b.pubs))]; p != nil && p.state == stOpen {
+		return p
+	}
+	return nil
+}
+
+// pubsOpen reports whether every publisher is open.
+func (b *bcastShared) pubsOpen() bool {
+	for _, p := range b.pubs {
+		if p == nil || p.state != stOpen {
+			return false
+		}
+	}
+	return true
 }
 
 type bcastHandler struct {
@@ -196,29 +223,52 @@ type bcastHandler struct {
 }
 
 func (h *bcastHandler) open(c *Conn) {
+	if h.r.cfg.Protocol == Centrifugo {
+		h.buf = centrifugoOpen(h.buf[:0], c)
+		c.Send(wstest.OpText, h.buf)
+	}
 	if c.pub {
-		h.bc.pub = c
+		h.bc.pubs[c.topic] = c
 		return
 	}
+	h.bc.per[c.topic].Add(1)
 	c.l.open = append(c.l.open, c)
 }
 
 func (h *bcastHandler) message(c *Conn, _ byte, p []byte) {
-	if c.pub || len(p) < 16 {
+	if c.pub {
 		return
 	}
+	if h.r.cfg.Protocol == Centrifugo {
+		// One frame may carry several replies and pushes, a line each.
+		for len(p) > 0 {
+			var line []byte
+			line, p, _ = bytes.Cut(p, []byte{'\n'})
+			if seq, at, ok := centrifugoPush(line); ok {
+				h.delivered(c, seq, at)
+			}
+		}
+		return
+	}
+	if len(p) < 16 {
+		return
+	}
+	h.delivered(c, binary.LittleEndian.Uint64(p), int64(binary.LittleEndian.Uint64(p[8:])))
+}
+
+// delivered counts message seq, published at at, as received by c.
+func (h *bcastHandler) delivered(c *Conn, seq uint64, at int64) {
 	if !c.ready {
 		c.ready = true
 		h.bc.ready.Add(1)
 	}
-	seq := binary.LittleEndian.Uint64(p)
 	if seq >= h.bc.base.Load() {
 		c.l.st.count.Add(1)
 		if h.r.measuring.Load() {
-			c.l.hist.Record(h.r.now() - int64(binary.LittleEndian.Uint64(p[8:])))
+			c.l.hist.Record(h.r.now() - at)
 		}
 	}
-	if h.bc.ring[seq%bcRing].Add(1) == h.bc.subs.Load() {
+	if h.bc.ring[seq%bcRing].Add(1) == h.bc.need(seq) {
 		if pl := h.bc.pubLoop.Load(); pl != nil && pl != c.l {
 			pl.wake()
 		}
@@ -226,8 +276,8 @@ func (h *bcastHandler) message(c *Conn, _ byte, p []byte) {
 }
 
 func (h *bcastHandler) closed(c *Conn, _ error) {
-	if c.pub {
-		h.bc.pub = nil
+	if c.pub && h.bc.pubs[c.topic] == c {
+		h.bc.pubs[c.topic] = nil
 	}
 }
 
@@ -236,9 +286,15 @@ func (h *bcastHandler) publish(seq uint64) {
 	now := h.r.now()
 	bc.ring[seq%bcRing].Store(0)
 	bc.sentAt[seq%bcRing] = now
+	if h.r.cfg.Protocol == Centrifugo {
+		h.buf = centrifugoPublish(h.buf[:0], seq, now, int(seq%uint64(len(bc.pubs))), h.r.cfg.Size)
+		bc.pubFor(seq).Send(wstest.OpText, h.buf)
+		return
+	}
+	h.buf = h.buf[:h.r.cfg.Size]
 	binary.LittleEndian.PutUint64(h.buf, seq)
 	binary.LittleEndian.PutUint64(h.buf[8:], uint64(now))
-	bc.pub.Send(wstest.OpBinary, h.buf)
+	bc.pubFor(seq).Send(wstest.OpBinary, h.buf)
 }
 
 func (h *bcastHandler) tick(l *loop) {
@@ -249,13 +305,15 @@ func (h *bcastHandler) tick(l *loop) {
 	if !bc.dialed && bc.wantPub.Load() {
 		bc.dialed = true
 		bc.pubLoop.Store(l)
-		if c, err := l.dial(); err == nil {
-			c.pub = true
-		} else {
-			l.st.failed.Add(1)
+		for k := range bc.pubs {
+			if c, err := l.dial(); err == nil {
+				c.pub, c.topic = true, int32(k)
+			} else {
+				l.st.failed.Add(1)
+			}
 		}
 	}
-	if bc.pub == nil || bc.pub.state != stOpen {
+	if !bc.pubsOpen() {
 		return
 	}
 	switch h.r.phase.Load() {
@@ -269,13 +327,21 @@ func (h *bcastHandler) tick(l *loop) {
 		last := bc.next - 1
 		switch {
 		case bc.sync != 0:
-			if bc.ring[bc.sync%bcRing].Load() >= subs {
+			// One sync message per topic: when each has reached its topic's
+			// subscribers, every earlier message has been delivered too.
+			all := true
+			for s := bc.sync; s < bc.next; s++ {
+				all = all && bc.ring[s%bcRing].Load() >= bc.need(s)
+			}
+			if all {
 				bc.synced.Store(true)
 			}
 		case bc.ready.Load() >= subs:
 			bc.sync = bc.next
-			h.publish(bc.next)
-			bc.next++
+			for range bc.pubs {
+				h.publish(bc.next)
+				bc.next++
+			}
 		case last == 0 || bc.ring[last%bcRing].Load() > 0 && now-bc.lastW >= int64(bcWarm):
 			bc.lastW = now
 			h.publish(bc.next)
@@ -286,9 +352,9 @@ func (h *bcastHandler) tick(l *loop) {
 			bc.done = bc.next
 			bc.base.Store(bc.next)
 		}
-		subs, now := bc.subs.Load(), h.r.now()
+		now := h.r.now()
 		for bc.done < bc.next {
-			got := bc.ring[bc.done%bcRing].Load()
+			got, subs := bc.ring[bc.done%bcRing].Load(), bc.need(bc.done)
 			if got < subs {
 				if now-bc.sentAt[bc.done%bcRing] < int64(bcStall) {
 					break
@@ -297,7 +363,7 @@ func (h *bcastHandler) tick(l *loop) {
 			}
 			bc.done++
 		}
-		for bc.next-bc.done < uint64(h.r.cfg.Window) && bc.pub != nil && bc.pub.state == stOpen {
+		for bc.next-bc.done < uint64(h.r.cfg.Window) && bc.pubFor(bc.next) != nil {
 			h.publish(bc.next)
 			bc.next++
 		}
@@ -311,12 +377,15 @@ func (r *runner) runBroadcast(ctx context.Context) (Result, error) {
 	}
 	r.bc.wantPub.Store(true)
 	r.loops[0].wake()
-	ok, err := waitFor(ctx, 5*time.Second, func() bool { return r.opened() > n || r.failed() > 0 && r.opened()+r.failed() > n })
+	pubs := int64(len(r.bc.pubs))
+	ok, err := waitFor(ctx, 5*time.Second, func() bool {
+		return r.opened() >= n+pubs || r.failed() > 0 && r.opened()+r.failed() >= n+pubs
+	})
 	if err != nil {
 		return res, err
 	}
-	if !ok || r.opened() <= n {
-		return res, errors.New("load: the publisher could not connect")
+	if !ok || r.opened() < n+pubs {
+		return res, errors.New("load: the publishers could not connect")
 	}
 	// Warm up until every subscriber has been reached and nothing is left in
 	// flight, so that the server has registered them all before the window

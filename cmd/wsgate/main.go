@@ -27,6 +27,8 @@ import (
 
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
+	"github.com/wsgate/wsgate/internal/cluster"
+	"github.com/wsgate/wsgate/internal/clusterbridge"
 	"github.com/wsgate/wsgate/internal/gateway"
 	"github.com/wsgate/wsgate/internal/tlsconn"
 )
@@ -89,7 +91,17 @@ func run(args []string) error {
 	// server starts still stops it gracefully instead of killing it.
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	srv, err := gateway.New(cfg, gateway.Builtin(), func(o *engine.Options) { o.Logger = logger })
+	// The cluster connects first, so the applications can be bridged as they are built; a
+	// broker that refuses the credentials stops the start, one that is down does not.
+	var node *cluster.Node
+	if cfg.Cluster.Enabled() {
+		if node, err = cluster.New(gateway.ClusterOptions(&cfg.Cluster, logger)); err != nil {
+			return err
+		}
+		defer node.Close()
+	}
+	srv, err := gateway.NewWithHook(cfg, gateway.Builtin(), func(o *engine.Options) { o.Logger = logger },
+		clusterbridge.Hook(node))
 	if err != nil {
 		return err
 	}
@@ -99,7 +111,7 @@ func run(args []string) error {
 	logger.Info("wsgate started", "version", versionString(), "config", source,
 		"applications", len(cfg.Apps), "standalone", len(cfg.Standalone))
 	if cfg.Metrics.Listen != "" {
-		if err := serveMetrics(cfg.Metrics.Listen, srv, logger); err != nil {
+		if err := serveMetrics(cfg.Metrics.Listen, srv, node, logger); err != nil {
 			srv.Stop(context.Background())
 			return err
 		}
@@ -183,7 +195,7 @@ func raiseFileLimit(logger *slog.Logger) {
 }
 
 // serveMetrics exposes the Prometheus text endpoint on its own small HTTP server.
-func serveMetrics(addr string, srv *engine.Server, logger *slog.Logger) error {
+func serveMetrics(addr string, srv *engine.Server, node *cluster.Node, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("metrics.listen: %w", err)
@@ -192,6 +204,9 @@ func serveMetrics(addr string, srv *engine.Server, logger *slog.Logger) error {
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		srv.WritePrometheus(w)
+		if node != nil {
+			node.WritePrometheus(w)
+		}
 	})
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {

@@ -3,6 +3,7 @@ package check
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -33,6 +34,49 @@ func Name(s string) bool {
 
 // NameRule describes Name for error messages.
 const NameRule = "want 1-64 of A-Z a-z 0-9 . _ -"
+
+// SubjectPrefix reports whether p can begin every NATS subject of a cluster: tokens of
+// A-Z a-z 0-9 - _ separated by single dots, no wildcard, at most 64 bytes.
+func SubjectPrefix(p string) bool {
+	if p == "" || len(p) > 64 {
+		return false
+	}
+	for _, tok := range strings.Split(p, ".") {
+		if tok == "" || strings.ContainsFunc(tok, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// SubjectPrefixRule describes SubjectPrefix for error messages.
+const SubjectPrefixRule = "want tokens of A-Z a-z 0-9 - _ separated by '.', at most 64 bytes"
+
+// NATSURL checks one NATS server URL: nats://, tls://, ws:// or wss:// with a host.
+func NATSURL(u string) error {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return fmt.Errorf("%q: not a URL with a host", redactURL(u))
+	}
+	switch p.Scheme {
+	case "nats", "tls", "ws", "wss":
+		return nil
+	}
+	return fmt.Errorf("%q: the scheme must be nats, tls, ws or wss", redactURL(u))
+}
+
+// redactURL hides a URL's user information (a NATS URL may carry a password).
+func redactURL(u string) string {
+	if i := strings.LastIndexByte(u, '@'); i >= 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "…@" + u[i+1:]
+		}
+		return "…@" + u[i+1:]
+	}
+	return u
+}
 
 // IsToken reports whether s is an RFC 9110 §5.6.2 token, as a subprotocol must be
 // (RFC 6455 §4.1) and as a header name is.

@@ -7,24 +7,48 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/apps/builtin"
+	"github.com/wsgate/wsgate/apps/pubsub"
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/auth"
+	"github.com/wsgate/wsgate/internal/cluster"
 )
 
-// Kinds maps an application kind, as written in the file, to a constructor.
-type Kinds map[string]func() apps.Application
+// Kinds maps an application kind, as written in the file, to a constructor. A constructor
+// gets the configured application (validated), for the settings of its kind; an error
+// names what is wrong and stops New.
+type Kinds map[string]func(a *config.App) (apps.Application, error)
 
-// Builtin returns the kinds package apps provides (echo, broadcast).
+// Builtin returns the kinds wsgate provides: those of package apps/builtin (echo,
+// broadcast) and pubsub (package apps/pubsub).
 func Builtin() Kinds {
 	k := Kinds{}
 	for _, name := range builtin.Kinds() {
-		k[name] = func() apps.Application {
-			a, _ := builtin.New(name)
-			return a
-		}
+		k[name] = func(*config.App) (apps.Application, error) { return builtin.New(name) }
 	}
+	k[config.PubSubKind] = func(a *config.App) (apps.Application, error) { return PubSub(a) }
 	return k
+}
+
+// PubSub builds a pubsub application from its configuration, reading its ACL file.
+func PubSub(a *config.App) (*pubsub.App, error) {
+	o := pubsub.Options{
+		Name:             a.Name,
+		ClientPublish:    a.ClientPublish,
+		MaxSubscriptions: a.MaxSubscriptions,
+		MaxMessageRate:   float64(a.MaxMessageRate),
+		MaxRetained:      a.MaxRetained,
+		MaxRetainedBytes: int64(a.MaxRetainedBytes),
+	}
+	if a.ACL != "" {
+		acl, err := pubsub.LoadACL(a.ACL)
+		if err != nil {
+			return nil, fmt.Errorf("acl: %w", err)
+		}
+		o.ACL = acl
+	}
+	app := pubsub.New(o)
+	return app, nil
 }
 
 // Names lists the kinds, sorted.
@@ -83,6 +107,53 @@ func Spec(a *config.App) apps.Spec {
 // the logger, the loop count) and registers every configured application, built by kinds
 // (nil: Builtin()). The server is not started. Errors name the field or the application.
 func New(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*engine.Server, error) {
+	g, err := Build(cfg, kinds, tune, nil)
+	if err != nil {
+		return nil, err
+	}
+	return g.Server, nil
+}
+
+// NewWithHook is New, and calls built (when not nil) with each application's name and
+// instance before registering it: the cluster bridges broadcast and pubsub applications
+// this way (internal/clusterbridge.Hook).
+func NewWithHook(cfg *config.Config, kinds Kinds, tune func(*engine.Options), built func(name string, a apps.Application)) (*engine.Server, error) {
+	g, err := Build(cfg, kinds, tune, built)
+	if err != nil {
+		return nil, err
+	}
+	return g.Server, nil
+}
+
+// Gateway is a server built from a configuration, with its applications.
+type Gateway struct {
+	*engine.Server
+	// Apps are the configured applications by name, as their kinds built them.
+	Apps map[string]apps.Application
+}
+
+// PubSub finds the pubsub applications by name: the publish API's publisher
+// (pubsub.Directory has the admin listener's Publisher method).
+func (g *Gateway) PubSub() pubsub.Directory {
+	return func(name string) *pubsub.App {
+		a, _ := g.Apps[name].(*pubsub.App)
+		return a
+	}
+}
+
+// Publish publishes data of kind to topic in the pubsub application named app, from any
+// goroutine, and returns the local receivers it reached: the server's publish, as the
+// admin listener's POST /api/apps/{app}/publish does it (see pubsub.App.Publish).
+func (g *Gateway) Publish(app, topic string, kind pubsub.Kind, data []byte, retain bool) (int, error) {
+	a := g.PubSub()(app)
+	if a == nil {
+		return 0, fmt.Errorf("%w %q", pubsub.ErrUnknownApp, app)
+	}
+	return a.Publish(topic, kind, data, retain)
+}
+
+// Build is New, keeping the applications (Gateway.Apps); built is as in NewWithHook.
+func Build(cfg *config.Config, kinds Kinds, tune func(*engine.Options), built func(name string, a apps.Application)) (*Gateway, error) {
 	if kinds == nil {
 		kinds = Builtin()
 	}
@@ -104,17 +175,43 @@ func New(cfg *config.Config, kinds Kinds, tune func(*engine.Options)) (*engine.S
 	if err != nil {
 		return nil, err
 	}
+	g := &Gateway{Server: srv, Apps: map[string]apps.Application{}}
 	for i := range cfg.Apps {
 		a := &cfg.Apps[i]
 		spec := Spec(a)
 		if spec.Auth, err = Authenticator(a, log); err != nil {
 			return nil, fmt.Errorf("gateway: app[%d] %q: %w", i, a.Name, err)
 		}
-		if err := srv.Register(spec, kinds[a.Kind]()); err != nil {
+		app, err := kinds[a.Kind](a)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: app[%d] %q: %w", i, a.Name, err)
+		}
+		if ps, ok := app.(*pubsub.App); ok {
+			spec = ps.Spec(spec) // the envelope subprotocol
+		}
+		if built != nil {
+			built(a.Name, app)
+		}
+		if err := srv.Register(spec, app); err != nil {
 			return nil, fmt.Errorf("gateway: app[%d]: %w", i, err)
 		}
+		g.Apps[a.Name] = app
 	}
-	return srv, nil
+	return g, nil
+}
+
+// ClusterOptions maps [cluster] onto the cluster node's options.
+func ClusterOptions(c *config.Cluster, log *slog.Logger) cluster.Options {
+	return cluster.Options{
+		URLs:          c.NATS,
+		Credentials:   c.Credentials,
+		TLSCA:         c.TLSCA,
+		TLSCert:       c.TLSCert,
+		TLSKey:        c.TLSKey,
+		SubjectPrefix: c.SubjectPrefix,
+		Name:          c.Name,
+		Logger:        log,
+	}
 }
 
 // Authenticator reads the credentials of a configured application: nil for auth = "none".

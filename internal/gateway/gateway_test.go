@@ -39,12 +39,12 @@ scope = ["ws"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(cfg, nil, quiet); err == nil || !strings.Contains(err.Error(), `config: app[0].kind: unknown kind "shout" (have broadcast, echo)`) {
+	if _, err := New(cfg, nil, quiet); err == nil || !strings.Contains(err.Error(), `config: app[0].kind: unknown kind "shout" (have broadcast, echo, pubsub)`) {
 		t.Fatalf("built-in kinds: %v", err)
 	}
 	kinds := Builtin()
-	kinds["shout"] = func() apps.Application {
-		return apps.Funcs{Message: func(c apps.Conn, t apps.MessageType, p []byte) { c.WriteMessage(t, bytes.ToUpper(p)) }}
+	kinds["shout"] = func(*config.App) (apps.Application, error) {
+		return apps.Funcs{Message: func(c apps.Conn, t apps.MessageType, p []byte) { c.WriteMessage(t, bytes.ToUpper(p)) }}, nil
 	}
 	srv, err := New(cfg, kinds, quiet)
 	if err != nil {

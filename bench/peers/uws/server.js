@@ -2,7 +2,10 @@
 // package's native binary directly so that a missing or incompatible binary
 // fails loudly instead of silently falling back to the pure-JS `ws` shim.
 // Echo sends every message back; broadcast uses uWS's native pub/sub
-// (WebSocket.publish does not deliver to the publisher).
+// (WebSocket.publish does not deliver to the publisher). /pubsub is the
+// topics of the pubsub scenario, as wsgate's pubsub kind in raw mode: each
+// ?topic=T in the URL subscribes, and what a client with one topic sends is
+// published to it (App.publish: subscribers, the sender included).
 'use strict';
 const path = require('path');
 const pkg = path.dirname(require.resolve('@trufflesuite/uws-js-unofficial/package.json'));
@@ -16,12 +19,27 @@ const port = Number(addr.slice(sep + 1));
 
 const common = { compression: uWS.DISABLED, maxPayloadLength: 1 << 20, idleTimeout: 0, maxBackpressure: 4 << 20 };
 
-uWS.App()
+const app = uWS.App();
+app
   .ws('/echo', { ...common, message: (ws, msg, isBinary) => { ws.send(msg, isBinary); } })
   .ws('/broadcast', {
     ...common,
     open: (ws) => { ws.subscribe('all'); },
     message: (ws, msg, isBinary) => { ws.publish('all', msg, isBinary); },
+  })
+  .ws('/pubsub', {
+    ...common,
+    upgrade: (res, req, context) => {
+      const topics = new URLSearchParams(req.getQuery() || '').getAll('topic');
+      res.upgrade({ topics },
+        req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'), context);
+    },
+    open: (ws) => { for (const t of ws.getUserData().topics) ws.subscribe(t); },
+    message: (ws, msg, isBinary) => {
+      const { topics } = ws.getUserData();
+      if (topics.length === 1) app.publish(topics[0], msg, isBinary);
+    },
   })
   .listen(host, port, (token) => {
     if (!token) {

@@ -1,0 +1,70 @@
+package cluster
+
+import (
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkCrossGateway: one gateway publishes, another delivers, through an embedded NATS
+// server in the same process; reports messages per CPU second of the whole process (both
+// nodes and the server).
+func BenchmarkCrossGateway(b *testing.B) {
+	for _, size := range []int{16, 1024} {
+		b.Run(itoa(size)+"B", func(b *testing.B) {
+			s := runServer(b, 0, nil)
+			a := newNode(b, s, nil)
+			r := newNode(b, s, nil)
+			var got atomic.Int64
+			a.Attach("chat", &collector{})
+			r.Attach("chat", ReceiverFunc(func(Message) int { got.Add(1); return 1 }))
+			r.Interest("chat", "room/+", true)
+			mustSync(b, a, r)
+			data := make([]byte, size)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				a.Forward("chat", Message{Topic: "room/1", Kind: Binary, Data: data})
+				for a.out.pushed.Load()-a.out.handled.Load() > 4096 { // stay under the queue bound
+					time.Sleep(50 * time.Microsecond)
+				}
+			}
+			waitFor(b, "deliveries", func() bool { return got.Load() >= int64(b.N) })
+			b.StopTimer()
+			if d := (cpuTime() - cpu0).Seconds(); d > 0 {
+				b.ReportMetric(float64(b.N)/d, "msgs/cpu-s")
+			}
+			if st := a.Status(); st.Dropped["queue_full"] > 0 {
+				b.Fatalf("dropped %d", st.Dropped["queue_full"])
+			}
+		})
+	}
+}
+
+// BenchmarkForward is the cost on the caller's goroutine (an event loop): copy into the
+// bounded queue.
+func BenchmarkForward(b *testing.B) {
+	var q outQueue
+	q.init(1024, 1<<20)
+	a := &appState{name: "chat", token: "chat"}
+	m := Message{Topic: "room/1", Data: make([]byte, 64)}
+	var batch [1024]outEntry
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if !q.push(a, m, 0) {
+			k := q.take(batch[:])
+			for j := range k {
+				putEntry(&batch[j])
+			}
+		}
+	}
+}

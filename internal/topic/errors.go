@@ -1,0 +1,16 @@
+package topic
+
+import "errors"
+
+// Errors of topic and filter validation and of the retained store.
+var (
+	ErrEmpty       = errors.New("topic: empty topic")
+	ErrTooLong     = errors.New("topic: topic longer than 256 bytes")
+	ErrNotUTF8     = errors.New("topic: topic is not valid UTF-8")
+	ErrNUL         = errors.New("topic: topic contains NUL")
+	ErrWildcard    = errors.New("topic: wildcard in a publish topic")
+	ErrBadWildcard = errors.New("topic: '+' must be a whole level and '#' the whole last level")
+	// ErrRetainedFull is returned by Retained.Set when a new value would pass the store's
+	// count or byte bound.
+	ErrRetainedFull = errors.New("topic: retained store full")
+)
