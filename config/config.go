@@ -102,10 +102,11 @@ type Metrics struct {
 // Process configures the Go runtime of the gateway process ([process]).
 type Process struct {
 	// GCPercent is the garbage collector's target, as GOGC (which it overrides): the heap
-	// may grow this many percent over the live data before a collection; default 25. A
-	// gateway allocates little per message, so collecting more often than Go's default of
-	// 100 costs little CPU, and it keeps the resident memory of many idle connections close
-	// to what they hold. -1 turns the collector off (then only MemoryLimit triggers it).
+	// may grow this many percent over the live data before a collection, but by at least
+	// 1 MiB (up to Go's default of 100), so that a small heap is not collected more often
+	// than by default; default 25. A gateway allocates little per message, so collecting
+	// more often costs little CPU, and it keeps the resident memory of many idle connections
+	// close to what they hold. -1 turns the collector off (then only MemoryLimit triggers it).
 	GCPercent int `toml:"gc_percent"`
 	// MemoryLimit is a soft limit on all the memory the Go runtime uses, as GOMEMLIMIT: the
 	// collector works harder as the process nears it (for devices with little RAM); 0 (the
