@@ -35,7 +35,7 @@ func (c *conn) serveHTTP() gnet.Action {
 				return c.upgrade(req, rt, n)
 			}
 		}
-		if c.l.standalone {
+		if c.listener().standalone {
 			// Status rows 4 and 5 (docs/routing.md): a standalone server is not an HTTP server.
 			return c.refuse(handshake.ErrUpgradeFailed, "not an upgrade to an application here")
 		}
@@ -66,7 +66,7 @@ func (c *conn) refuse(err error, why string) gnet.Action {
 		he = handshake.ErrBadRequest
 	}
 	c.lp.s.stats.Refused.Add(1)
-	c.lp.s.log.Info("request refused", "listener", c.l.name, "remote", c.remote, "status", he.Status,
+	c.lp.s.log.Info("request refused", "listener", c.listener().name, "remote", c.remote, "status", he.Status,
 		"reason", he.Reason, "why", why)
 	c.write(he.Response())
 	return c.drain()

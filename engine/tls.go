@@ -104,7 +104,7 @@ func (c *conn) readTLS() gnet.Action {
 	case errors.Is(err, tlsconn.ErrNotTLS):
 		// A plain-HTTP client on a TLS port: tell it in clear text, then close.
 		c.lp.s.stats.Refused.Add(1)
-		c.lp.s.log.Info("plain HTTP on a TLS listener refused", "listener", c.l.name, "remote", c.remote)
+		c.lp.s.log.Info("plain HTTP on a TLS listener refused", "listener", c.listener().name, "remote", c.remote)
 		_, _ = c.gc.Write(errPlainOnTLS.Response())
 		c.tls.release()
 		c.tls = nil
@@ -112,7 +112,7 @@ func (c *conn) readTLS() gnet.Action {
 	case errors.Is(err, io.EOF):
 		return gnet.Close // close_notify
 	default:
-		c.lp.s.log.Info("tls error", "listener", c.l.name, "remote", c.remote, "err", err)
+		c.lp.s.log.Info("tls error", "listener", c.listener().name, "remote", c.remote, "err", err)
 		return gnet.Close // crypto/tls has queued its alert in out, written above
 	}
 }
