@@ -18,6 +18,7 @@ type Config struct {
 	WebSocket WebSocket `toml:"websocket"`
 	Log       Log       `toml:"log"`
 	Admin     Admin     `toml:"admin"`
+	Process   Process   `toml:"process"`
 	Cluster   Cluster   `toml:"cluster"`
 	// Metrics is the old [metrics] section, replaced by [admin]: its listen still opens the
 	// admin listener (without authentication), with a deprecation warning (Warnings).
@@ -154,6 +155,21 @@ func (c *Config) Warnings() []string {
 			`write [admin] listen = "`+c.Metrics.Listen+`" instead (and auth = "token", credentials = FILE)`)
 	}
 	return w
+}
+
+// Process configures the Go runtime of the gateway process ([process]).
+type Process struct {
+	// GCPercent is the garbage collector's target, as GOGC (which it overrides): the heap
+	// may grow this many percent over the live data before a collection, but by at least
+	// 1 MiB (up to Go's default of 100), so that a small heap is not collected more often
+	// than by default; default 25. A gateway allocates little per message, so collecting
+	// more often costs little CPU, and it keeps the resident memory of many idle connections
+	// close to what they hold. -1 turns the collector off (then only MemoryLimit triggers it).
+	GCPercent int `toml:"gc_percent"`
+	// MemoryLimit is a soft limit on all the memory the Go runtime uses, as GOMEMLIMIT: the
+	// collector works harder as the process nears it (for devices with little RAM); 0 (the
+	// default) = none.
+	MemoryLimit Size `toml:"memory_limit"`
 }
 
 // Cluster connects this gateway to others over NATS ([cluster]): broadcast and pubsub
@@ -322,6 +338,7 @@ const (
 	DefaultCloseTimeout     = 3 * time.Second
 	DefaultLogLevel         = "info"
 	DefaultLogFormat        = "text"
+	DefaultGCPercent        = 25
 	DefaultAuth             = "none"
 	DefaultAdminMaxConns    = 64
 
@@ -489,6 +506,7 @@ func (c *Config) normalizeServer() {
 	setDefault(&c.Log.Format, DefaultLogFormat)
 	setDefault(&c.Admin.Auth, DefaultAuth)
 	setDefault(&c.Admin.MaxConnections, DefaultAdminMaxConns)
+	setDefault(&c.Process.GCPercent, DefaultGCPercent)
 }
 
 func (c *Config) normalizeApps() {

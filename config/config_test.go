@@ -42,6 +42,9 @@ listen = "127.0.0.1:9100"
 auth = "token"
 credentials = "/etc/wsgate/admin.tokens"
 max_connections = 8
+[process]
+gc_percent = 25
+memory_limit = "256MiB"
 [[standalone]]
 name = "plain"
 listen = "127.0.0.1:8082"
@@ -76,8 +79,9 @@ func fullConfig() *Config {
 			MaxHandshakingPerSource: 32, MaxOutputMemory: 64 * MiB, MaxInputMemory: 32 * MiB,
 			HandshakeTimeout: 2 * time.Second, ShutdownTimeout: 10 * time.Second, CloseTimeout: 500 * time.Millisecond,
 		},
-		Log:   Log{Level: "debug", Format: "json"},
-		Admin: Admin{Listen: "127.0.0.1:9100", Auth: "token", Credentials: "/etc/wsgate/admin.tokens", MaxConnections: 8},
+		Log:     Log{Level: "debug", Format: "json"},
+		Admin:   Admin{Listen: "127.0.0.1:9100", Auth: "token", Credentials: "/etc/wsgate/admin.tokens", MaxConnections: 8},
+		Process: Process{GCPercent: 25, MemoryLimit: 256 * MiB},
 		Standalone: []Listener{
 			{Name: "plain", Listen: "127.0.0.1:8082"},
 			{Name: "secure", Listen: "[::1]:8443", TLSCert: "ws.crt", TLSKey: "ws.key"},
@@ -232,6 +236,8 @@ var parseErrorCases = []struct {
 	{"duration without unit", "[websocket]\nshutdown_timeout = \"5\"\n", "websocket.shutdown_timeout", ErrDecode, "invalid duration"},
 	{"negative duration", "[websocket]\nping_interval = \"-1s\"\n", "websocket.ping_interval", ErrInvalid, ">= 0"},
 	{"zero timeout", "[websocket]\nhandshake_timeout = \"0s\"\n", "websocket.handshake_timeout", ErrInvalid, "> 0"},
+	{"gc_percent too low", "[process]\ngc_percent = 5\n", "process.gc_percent", ErrInvalid, "10 to 1000"},
+	{"gc_percent off but not -1", "[process]\ngc_percent = -2\n", "process.gc_percent", ErrInvalid, "or -1"},
 	{"fractional size", "[websocket]\nmax_message_size = \"1.5MiB\"\n", "websocket.max_message_size", ErrDecode, "fractions"},
 	{"negative size string", "[websocket]\nmax_message_size = \"-1\"\n", "websocket.max_message_size", ErrDecode, "invalid size"},
 	{"negative size integer", "[websocket]\nmax_message_size = -1\n", "websocket.max_message_size", ErrDecode, "negative"},

@@ -55,6 +55,11 @@ func (c *Config) Validate() error {
 	v.limit("websocket.max_output_memory", int64(w.MaxOutputMemory), true)
 	v.limit("websocket.max_input_memory", int64(w.MaxInputMemory), true)
 
+	if p := c.Process.GCPercent; p != -1 && (p < 10 || p > 1000) {
+		v.add("process.gc_percent", "%d: want 10 to 1000, or -1 (off)", p)
+	}
+	v.limit("process.memory_limit", int64(c.Process.MemoryLimit), false)
+
 	v.oneOf("log.level", c.Log.Level, logLevels)
 	v.oneOf("log.format", c.Log.Format, logFormats)
 

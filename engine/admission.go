@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"net"
 	"net/netip"
 	"sync"
 )
@@ -26,13 +25,7 @@ type admissionShard struct {
 }
 
 // sourceOf is the address a connection is counted under: its IP, IPv4-mapped IPv6 unmapped.
-func sourceOf(a net.Addr) netip.Addr {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		ip, _ := netip.AddrFromSlice(ta.IP)
-		return ip.Unmap()
-	}
-	return netip.Addr{}
-}
+func sourceOf(p peer) netip.Addr { return netip.AddrFrom16(p.ip).Unmap() }
 
 func (a *admission) shard(src netip.Addr) *admissionShard {
 	b := src.As16()
@@ -72,9 +65,8 @@ func (a *admission) leave(src netip.Addr) {
 // bounded rate): the caller closes it. Loop only.
 func (c *conn) admitSource() bool {
 	s := c.lp.s
-	c.src = sourceOf(c.remote)
-	if s.adm.enter(c.src) {
-		c.inSource = true
+	if s.adm.enter(sourceOf(c.remote)) {
+		c.setFlag(flagInSource, true)
 		return true
 	}
 	s.stats.SourceRefused.Add(1)
@@ -88,8 +80,8 @@ func (c *conn) admitSource() bool {
 // leaveSource uncounts c when it leaves the HTTP phase (upgraded or closed); idempotent,
 // loop only.
 func (c *conn) leaveSource() {
-	if c.inSource {
-		c.inSource = false
-		c.lp.s.adm.leave(c.src)
+	if c.has(flagInSource) {
+		c.setFlag(flagInSource, false)
+		c.lp.s.adm.leave(sourceOf(c.remote))
 	}
 }

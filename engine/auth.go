@@ -83,10 +83,10 @@ func (s *Server) startAuthWorkers() {
 // Run delivers the verdict on the loop and resumes the handshake.
 func (j *authJob) Run(context.Context) error {
 	c := j.c
-	if c.state != stateHTTP || c.auth == nil || !c.auth.pending {
+	if v := c.authVerdict(); c.state != stateHTTP || v == nil || !v.pending {
 		return nil // closed or timed out meanwhile
 	}
-	c.auth = &authVerdict{user: j.user, err: j.err}
+	c.ext().auth = &authVerdict{user: j.user, err: j.err}
 	c.lp.begin()
 	action := c.serveHTTP()
 	c.lp.end()
@@ -96,15 +96,23 @@ func (j *authJob) Run(context.Context) error {
 	return nil
 }
 
+// authVerdict is the slow authentication check in progress or just finished, if any.
+func (c *conn) authVerdict() *authVerdict {
+	if x := c.extra.Load(); x != nil {
+		return x.auth
+	}
+	return nil
+}
+
 // authenticate runs status row 12 for rt; loop only. It returns the user, or done=false when the
 // check went to a worker (the caller returns and waits), or the refusal.
 func (c *conn) authenticate(rt *route.Route, req *handshake.Request) (user string, done bool, refusal error) {
 	a := rt.Spec.Auth
-	if v := c.auth; v != nil {
+	if v := c.authVerdict(); v != nil {
 		if v.pending {
 			return "", false, nil
 		}
-		c.auth = nil
+		c.ext().auth = nil
 		return v.user, true, authRefusal(v.err)
 	}
 	if !a.NeedsSlowCheck(req.Authorization) {
@@ -125,7 +133,7 @@ func (c *conn) authenticate(rt *route.Route, req *handshake.Request) (user strin
 	}
 	select {
 	case queue <- j:
-		c.auth = &authVerdict{pending: true}
+		c.ext().auth = &authVerdict{pending: true}
 		return "", false, nil
 	default:
 		s.authGuard.cancel(src)

@@ -62,7 +62,7 @@ func (c *conn) closeSlow(out []byte, refs []outRef) {
 		c.mu.Unlock()
 		dropQueued(out, refs[:0])
 		dropQueued(more, moreRefs)
-		c.closeCode, c.closeText = apps.ClosePolicy, "server output memory full"
+		c.setClose(apps.ClosePolicy, "server output memory full")
 		_ = c.gc.Close()
 		return
 	}
@@ -135,7 +135,7 @@ func (c *conn) unreadHTTP() bool {
 	}
 	s.stats.SlowClosed.Add(1)
 	if ok, held := s.g.slowLog.allow(s.now.Load()); ok {
-		s.log.Info("HTTP client pipelines requests without reading the responses; closing", "listener", c.l.name,
+		s.log.Info("HTTP client pipelines requests without reading the responses; closing", "listener", c.listener().name,
 			"remote", c.remote, "pending", c.gc.OutboundBuffered(), "bound", max, "also_closed_since_last_line", held)
 	}
 	return true

@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"context"
 	"net"
+	"net/netip"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,6 +25,8 @@ type fakeConn struct {
 	in        []byte
 	off       int
 	written   int
+	writes    int
+	sink      *bytes.Buffer // when set, receives what is written
 	ctx       any
 	el        *fakeLoop
 	fd, peer  int // the socket pair; fd -1 without one
@@ -67,17 +70,27 @@ func (f *fakeConn) Discard(n int) (int, error) {
 	return n, nil
 }
 
-func (f *fakeConn) Write(b []byte) (int, error) { f.written += len(b); return len(b), nil }
-func (f *fakeConn) OutboundBuffered() int       { return 0 }
-func (f *fakeConn) InboundBuffered() int        { return len(f.in) - f.off }
-func (f *fakeConn) Context() any                { return f.ctx }
-func (f *fakeConn) SetContext(v any)            { f.ctx = v }
-func (f *fakeConn) EventLoop() gnet.EventLoop   { return f.el }
-func (f *fakeConn) RemoteAddr() net.Addr        { return fakeAddr }
-func (f *fakeConn) Fd() int                     { return f.fd }
-func (f *fakeConn) Close() error                { return nil }
+func (f *fakeConn) Write(b []byte) (int, error) {
+	f.written += len(b)
+	f.writes++
+	if f.sink != nil {
+		f.sink.Write(b)
+	}
+	return len(b), nil
+}
+func (f *fakeConn) OutboundBuffered() int     { return 0 }
+func (f *fakeConn) InboundBuffered() int      { return len(f.in) - f.off }
+func (f *fakeConn) Context() any              { return f.ctx }
+func (f *fakeConn) SetContext(v any)          { f.ctx = v }
+func (f *fakeConn) EventLoop() gnet.EventLoop { return f.el }
+func (f *fakeConn) RemoteAddr() net.Addr      { return fakeAddr }
+func (f *fakeConn) Fd() int                   { return f.fd }
+func (f *fakeConn) Close() error              { return nil }
 
 var fakeAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+
+// fakePeer is fakeAddr as a connection keeps it.
+var fakePeer = peer{ip: netip.AddrFrom4([4]byte{127, 0, 0, 1}).As16(), port: 40000}
 
 // fakeLoop runs flush tasks at once; the benchmarks dispatch through OnTraffic, which
 // flushes at its end, so it is only a fallback.
@@ -111,7 +124,7 @@ type echoConn struct {
 
 func newEchoConn(tb testing.TB, input []byte) *echoConn {
 	srv, h := benchServer(tb)
-	fc := newFakeConn(tb, srv.listeners[1])
+	fc := newFakeConn(tb, srv.newConn(srv.listeners[1], fakePeer))
 	h.OnOpen(fc)
 	fc.in = []byte(upgradeRequest("/echo"))
 	h.OnTraffic(fc)
@@ -147,7 +160,7 @@ func BenchmarkUpgrade(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(req)))
 	for b.Loop() {
-		fc.in, fc.off, fc.ctx = req, 0, srv.listeners[0]
+		fc.in, fc.off, fc.ctx = req, 0, srv.newConn(srv.listeners[0], fakePeer)
 		h.OnOpen(fc)
 		h.OnTraffic(fc)
 		h.OnClose(fc, nil)
@@ -203,7 +216,7 @@ func BenchmarkEchoDeflate(b *testing.B) {
 	registerDefaults(b, srv, false) // echo offers compression
 	srv.now.Store(time.Now().UnixNano())
 	h := &handler{s: srv}
-	fc := newFakeConn(b, srv.listeners[1])
+	fc := newFakeConn(b, srv.newConn(srv.listeners[1], fakePeer))
 	h.OnOpen(fc)
 	fc.in = []byte(upgradeRequest("/echo", "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover"))
 	h.OnTraffic(fc)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -33,64 +32,63 @@ const (
 )
 
 // conn is one client connection. It implements apps.Conn and wsproto.Handler.
+//
+// An idle server holds one per client, so its size is counted (TestConnSize): what few
+// connections use lives behind extra and reasons, allocated when needed, and the small
+// fields are packed together.
 type conn struct {
-	gc       gnet.Conn
-	lp       *loop // its Server is lp.s
-	l        *listener
-	remote   net.Addr
-	id       uint64
-	route    *route.Route // set at the upgrade
-	subproto string
-	extra    *connExtra // user and query; nil when both are empty (most connections)
-	value    atomic.Pointer[any]
-	tls      *tlsState    // nil on a plain listener
-	auth     *authVerdict // a slow authentication check in progress or just finished
-	src      netip.Addr   // source address, counted in Server.adm while inSource (admission.go)
-	inSource bool
-	accepted int64     // unix nanos of OnOpen, for the handshake latency
-	up       *upstream // a proxied connection's upstream and pair state (upstream.go); loop only
-	held     uint8     // flow.go: slow_consumer = "pause" (holdPause), and whether reading is paused for it (holdPaused); loop only
+	gc    gnet.Conn
+	lp    *loop     // its Server is lp.s
+	l     *listener // the listener it came through (a pointer: Reconfigure replaces the list)
+	id    uint64
+	route *route.Route              // set at the upgrade
+	extra atomic.Pointer[connExtra] // nil unless the connection has a user, query, subprotocol, value, slow authentication or upstream
+	tls   *tlsState                 // nil on a plain listener
 
 	// Loop only.
-	state         uint8
-	pingSent      bool
-	peerClosed    bool
-	deflateShared bool           // no server context takeover: a prepared message's compressed frame fits every receiver
-	finPending    bool           // draining: the write side is to be shut once gnet has written what it holds
-	closeCode     apps.CloseCode // what OnClose reports: the peer's code, or ours
-	slot          int32          // index in lp.conns
-	deadline      int64          // next timer event (unix nanos), 0 = none
-	lastRead      int64
-	closeText     string
-	reader        wsproto.Reader
-	deflate       *wsproto.Compressor // nil without permessage-deflate
+	deadline int64 // next timer event (unix nanos), 0 = none
+	// lastRead is when the connection last read a frame; in the HTTP phase, when it was
+	// opened (the handshake histogram measures from it at the upgrade).
+	lastRead int64
+	reader   wsproto.Reader
+	deflate  *wsproto.Compressor // nil without permessage-deflate
 
 	// due mirrors deadline for the sweep, which wakes the connection once it has passed.
 	due atomic.Int64
 
-	// mu guards the pending output, which any goroutine may append to.
-	mu       sync.Mutex
-	out      []byte // pooled; nil when empty
-	dirty    bool   // queued on lp for a flush
-	closing  bool   // a close frame is queued or sent: no more data frames
-	slow     bool   // output bound passed: close with 1008 at the next flush
-	upgraded bool   // the 101 was sent: the connection belongs to an application
+	// mu guards the pending output, which any goroutine may append to, and reasons.
+	mu      sync.Mutex
+	out     []byte        // pooled; nil when empty
+	reasons *closeReasons // nil while both reasons are empty
+
+	slot   int32 // index in lp.conns; loop only
+	remote peer  // RemoteAddr builds a net.Addr from it when asked
+
+	// Loop only.
+	state     uint8
+	flags     uint8          // the conn flag bits below (one byte keeps conn in its size class)
+	closeCode apps.CloseCode // what OnClose reports: the peer's code, or ours
+
+	// Guarded by mu.
+	dirty    bool // queued on lp for a flush
+	closing  bool // a close frame is queued or sent: no more data frames
+	slow     bool // output bound passed: close with 1008 at the next flush
+	upgraded bool // the 101 was sent: the connection belongs to an application
 	sentCode apps.CloseCode
-	sentText string
 
 	// Also guarded by mu: shared frames queued between the bytes of out (output.go).
 	refs       []outRef
 	refsSpare  []outRef
 	overBudget bool // slow because of max_output_memory, not its own bound
 
+	waitingWrite bool // on lp.stalled; guarded by lp.mu
+
 	// Output and response bodies on their way out (output.go, stream.go); loop only.
-	head         handshake.Scanner // how far the request head in the buffer has been looked at
-	body         static.Body       // the rest of a static response, sent at the client's pace
-	closeAfter   bool              // drain once body is sent: the response said Connection: close
-	waitingWrite bool              // on lp.stalled; guarded by lp.mu
-	pend         []seg             // output taken from the queue, not yet written
-	pendOff      int               // bytes of pend[0] already written
-	pendBytes    int               // bytes of pend not yet written
+	head      handshake.Scanner // how far the request head in the buffer has been looked at
+	body      static.Body       // the rest of a static response, sent at the client's pace
+	pend      []seg             // output taken from the queue, not yet written
+	pendOff   int               // bytes of pend[0] already written
+	pendBytes int               // bytes of pend not yet written
 
 	// backlogSeen is the client's backlog (pending output and gnet's buffer) as of the
 	// loop's last write, for writers on other goroutines to judge before they queue; 0 for
@@ -98,17 +96,117 @@ type conn struct {
 	backlogSeen atomic.Int64
 }
 
-// connExtra holds the strings of the upgrade request a connection keeps when they are not
-// empty: one pointer in conn instead of two strings in every connection.
-type connExtra struct{ user, query string }
+// conn.flags bits; loop only.
+const (
+	holdPause         uint8 = 1 << iota // flow.go: slow_consumer = "pause" was chosen for the connection
+	holdPaused                          // flow.go: reading is paused until the output drains
+	flagPingSent                        // a ping is out, unanswered
+	flagPeerClosed                      // the peer's close frame arrived
+	flagDeflateShared                   // no server context takeover: a prepared message's compressed frame fits every receiver
+	flagFinPending                      // draining: the write side is to be shut once gnet has written what it holds
+	flagInSource                        // counted in Server.adm under remote's address (admission.go)
+	flagCloseAfter                      // drain once body is sent: the response said Connection: close (stream.go)
+)
+
+// has reports whether flag f is set; loop only.
+func (c *conn) has(f uint8) bool { return c.flags&f != 0 }
+
+// setFlag sets or clears flag f; loop only.
+func (c *conn) setFlag(f uint8, on bool) {
+	if on {
+		c.flags |= f
+	} else {
+		c.flags &^= f
+	}
+}
+
+// connExtra holds what few connections need, allocated for those that do: the strings of
+// the upgrade request that are not empty, the subprotocol, a slow authentication check in
+// progress, the application's value. The strings are written on the loop up to the
+// upgrade and read-only after it; auth is the loop's; value is atomic.
+type connExtra struct {
+	user, query, subproto string
+	auth                  *authVerdict // a slow authentication check in progress or just finished
+	value                 atomic.Pointer[any]
+	up                    *upstream // a proxied connection's upstream and pair state (upstream.go); loop only
+}
+
+// proxied returns the upstream of a proxied connection, nil for any other; loop only.
+func (c *conn) proxied() *upstream {
+	if x := c.extra.Load(); x != nil {
+		return x.up
+	}
+	return nil
+}
+
+// ext returns the connection's extra, allocating it. Any goroutine may (SetValue), so the
+// first allocation is published with a compare-and-swap.
+func (c *conn) ext() *connExtra {
+	if x := c.extra.Load(); x != nil {
+		return x
+	}
+	if x := new(connExtra); c.extra.CompareAndSwap(nil, x) {
+		return x
+	}
+	return c.extra.Load()
+}
+
+// closeReasons are the texts of the close codes, kept only when one is not empty; guarded
+// by conn.mu.
+type closeReasons struct {
+	close string // goes with closeCode: the peer's reason, or ours
+	sent  string // goes with sentCode
+}
+
+// setReasonsLocked records the close and sent reasons; c.mu is held.
+func (c *conn) setReasonsLocked(close, sent string) {
+	if c.reasons == nil {
+		if close == "" && sent == "" {
+			return
+		}
+		c.reasons = new(closeReasons)
+	}
+	c.reasons.close, c.reasons.sent = close, sent
+}
+
+// closeTextLocked and sentTextLocked read the reasons; c.mu is held.
+func (c *conn) closeTextLocked() string {
+	if c.reasons == nil {
+		return ""
+	}
+	return c.reasons.close
+}
+
+func (c *conn) sentTextLocked() string {
+	if c.reasons == nil {
+		return ""
+	}
+	return c.reasons.sent
+}
+
+// setClose records what OnClose reports: code and its reason; loop only.
+func (c *conn) setClose(code apps.CloseCode, reason string) {
+	c.closeCode = code
+	c.mu.Lock()
+	c.setReasonsLocked(reason, c.sentTextLocked())
+	c.mu.Unlock()
+}
+
+// listener is the listener the connection came through.
+func (c *conn) listener() *listener { return c.l }
 
 var _ apps.Conn = (*conn)(nil)
 
 func (c *conn) ID() uint64           { return c.id }
-func (c *conn) Listener() string     { return c.l.name }
-func (c *conn) RemoteAddr() net.Addr { return c.remote }
-func (c *conn) Subprotocol() string  { return c.subproto }
-func (c *conn) App() string          { return c.appName() }
+func (c *conn) Listener() string     { return c.listener().name }
+func (c *conn) RemoteAddr() net.Addr { return c.remote.tcpAddr() }
+func (c *conn) Subprotocol() string {
+	if x := c.extra.Load(); x != nil {
+		return x.subproto
+	}
+	return ""
+}
+func (c *conn) App() string { return c.appName() }
 
 // Path is the route's path: a route matches its path exactly.
 func (c *conn) Path() string {
@@ -119,22 +217,26 @@ func (c *conn) Path() string {
 }
 
 func (c *conn) User() string {
-	if c.extra == nil {
-		return ""
+	if x := c.extra.Load(); x != nil {
+		return x.user
 	}
-	return c.extra.user
+	return ""
 }
 
 func (c *conn) Query() string {
-	if c.extra == nil {
-		return ""
+	if x := c.extra.Load(); x != nil {
+		return x.query
 	}
-	return c.extra.query
+	return ""
 }
 
 // Value and SetValue are atomic: the loop and the application's goroutines both use them.
 func (c *conn) Value() any {
-	if p := c.value.Load(); p != nil {
+	x := c.extra.Load()
+	if x == nil {
+		return nil
+	}
+	if p := x.value.Load(); p != nil {
 		return *p
 	}
 	return nil
@@ -142,10 +244,12 @@ func (c *conn) Value() any {
 
 func (c *conn) SetValue(v any) {
 	if v == nil {
-		c.value.Store(nil)
+		if x := c.extra.Load(); x != nil {
+			x.value.Store(nil)
+		}
 		return
 	}
-	c.value.Store(&v)
+	c.ext().value.Store(&v)
 }
 
 // onRoute reports whether c was opened on rt or another route of its registration; safe
@@ -197,7 +301,7 @@ func (c *conn) WritePrepared(m *apps.PreparedMessage) error {
 	switch {
 	case c.deflate == nil:
 		c.queueSharedLocked(pm.SharedFrame())
-	case c.deflateShared:
+	case c.has(flagDeflateShared):
 		c.queueSharedLocked(pm.SharedDeflatedFrame(deflateShared))
 	default:
 		c.out = bufpool.Grow(c.out, len(pm.Frame())+64)
@@ -221,7 +325,7 @@ func (c *conn) writableLocked() error {
 		return apps.ErrClosed
 	}
 	// Proxied connections are bounded by flow control instead (flow.go).
-	if max := c.lp.s.transitBound(); max > 0 && c.up == nil && (c.transitLocked() > max || c.backlogSeen.Load() > int64(c.lp.s.opt().MaxPendingBytes)) {
+	if max := c.lp.s.transitBound(); max > 0 && c.proxied() == nil && (c.transitLocked() > max || c.backlogSeen.Load() > int64(c.lp.s.opt().MaxPendingBytes)) {
 		c.slow = true
 		c.markDirtyLocked()
 		return apps.ErrClosed
@@ -269,7 +373,8 @@ func (c *conn) closeFrameLocked(code apps.CloseCode, reason string) {
 	c.out = bufpool.Grow(c.out, 2+len(reason)+wsproto.FrameSize(125))
 	c.out = wsproto.AppendClose(c.out, uint16(code), reason)
 	if c.sentCode == 0 {
-		c.sentCode, c.sentText = code, reason // what OnClose reports unless the peer closed first
+		c.sentCode = code // what OnClose reports unless the peer closed first
+		c.setReasonsLocked(c.closeTextLocked(), reason)
 	}
 	c.markDirtyLocked()
 }
@@ -293,7 +398,7 @@ func (c *conn) flush() {
 	out, refs := c.takeQueuedLocked()
 	c.dirty = false
 	closing, slow := c.closing, c.slow
-	sentCode, sentText := c.sentCode, c.sentText
+	sentCode, sentText := c.sentCode, c.sentTextLocked()
 	c.mu.Unlock()
 	if c.state == stateClosed || c.state == stateDraining {
 		dropQueued(out, refs)
@@ -304,7 +409,7 @@ func (c *conn) flush() {
 	if max := int(c.lp.s.opt().MaxPendingBytes); max > 0 && c.backlog() > max {
 		slow = true
 	}
-	if c.state == stateOpen && slow && !closing && c.up == nil && !c.holdSlow(c.slow) { // flow.go may pause instead
+	if c.state == stateOpen && slow && !closing && c.proxied() == nil && !c.holdSlow(c.slow) { // flow.go may pause instead
 		c.closeSlow(out, refs)
 		return
 	}
@@ -313,7 +418,7 @@ func (c *conn) flush() {
 	if closing && c.state == stateOpen {
 		c.state = stateClosing
 		if c.closeCode == 0 {
-			c.closeCode, c.closeText = sentCode, sentText
+			c.setClose(sentCode, sentText)
 		}
 		c.setDeadline(c.lp.s.now.Load() + int64(c.lp.s.opt().CloseTimeout))
 	}
@@ -335,7 +440,7 @@ func (c *conn) drain() gnet.Action {
 	c.state = stateDraining
 	c.setDeadline(now + int64(drainTimeout))
 	c.consume(-1)
-	c.finPending = true
+	c.setFlag(flagFinPending, true)
 	return c.shutWhenWritten(now)
 }
 
@@ -349,7 +454,7 @@ func (c *conn) shutWhenWritten(now int64) gnet.Action {
 		c.due.Store(now + 1)
 		return gnet.None
 	}
-	c.finPending = false
+	c.setFlag(flagFinPending, false)
 	c.due.Store(c.deadline)
 	if err := unix.Shutdown(c.gc.Fd(), unix.SHUT_WR); err != nil {
 		return gnet.Close
@@ -385,7 +490,7 @@ func (c *conn) serve() gnet.Action {
 	default: // draining: discard what the client still sends
 		_, _ = c.gc.Discard(-1)
 		c.consume(-1)
-		if c.finPending {
+		if c.has(flagFinPending) {
 			return c.shutWhenWritten(now)
 		}
 		return gnet.None
@@ -396,11 +501,11 @@ func (c *conn) serve() gnet.Action {
 func (c *conn) onTimer(now int64) gnet.Action {
 	switch c.state {
 	case stateHTTP:
-		if c.up != nil {
+		if c.proxied() != nil {
 			return c.upgradeTimeout() // the upstream did not answer (upstream.go)
 		}
 		c.lp.s.stats.HandshakeTimeouts.Add(1)
-		c.lp.s.log.Debug("handshake timeout", "conn", c.id, "listener", c.l.name, "remote", c.remote)
+		c.lp.s.log.Debug("handshake timeout", "conn", c.id, "listener", c.listener().name, "remote", c.remote)
 		return gnet.Close
 	case stateOpen:
 		pi := int64(c.lp.s.opt().PingInterval)
@@ -413,12 +518,12 @@ func (c *conn) onTimer(now int64) gnet.Action {
 		}
 		idle := now - c.lastRead
 		switch {
-		case idle >= 2*pi || (c.pingSent && idle >= pi):
+		case idle >= 2*pi || (c.has(flagPingSent) && idle >= pi):
 			c.lp.s.stats.PingTimeouts.Add(1)
 			c.lp.s.log.Debug("ping timeout", "conn", c.id, "app", c.appName(), "remote", c.remote)
 			return c.fail(apps.CloseGoingAway, "ping timeout")
 		case idle >= pi:
-			c.pingSent = true
+			c.setFlag(flagPingSent, true)
 			c.control(ws.OpPing, nil)
 			c.setDeadline(now + pi)
 		default:
@@ -437,8 +542,8 @@ func (c *conn) serveWS(now int64) gnet.Action {
 		return gnet.None
 	}
 	c.lastRead = now
-	if c.state == stateOpen && c.pingSent {
-		c.pingSent = false
+	if c.state == stateOpen && c.has(flagPingSent) {
+		c.setFlag(flagPingSent, false)
 	}
 	n, err := c.reader.Feed(buf, c)
 	c.consume(n)
@@ -487,7 +592,7 @@ func (c *conn) fail(code apps.CloseCode, reason string) gnet.Action {
 	c.mu.Unlock()
 	c.flush() // now; the connection's entry in the loop's dirty list later finds nothing
 	if c.closeCode == 0 {
-		c.closeCode, c.closeText = code, reason
+		c.setClose(code, reason)
 	}
 	return c.drain()
 }
@@ -528,8 +633,8 @@ func (c *conn) OnPong([]byte) error { return nil }
 // echo its code (RFC 6455 §5.5.1); either way the TCP connection is closed next, the server
 // closing first (§7.1.1).
 func (c *conn) OnClose(code uint16, reason []byte) error {
-	c.peerClosed = true
-	c.closeCode, c.closeText = apps.CloseCode(code), string(reason)
+	c.setFlag(flagPeerClosed, true)
+	c.setClose(apps.CloseCode(code), string(reason))
 	c.mu.Lock()
 	if !c.closing {
 		c.closing = true

@@ -19,11 +19,17 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/apps/builtin"
+	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/wstest"
 )
 
-// emfileChildEnv makes TestEMFILE run as the gateway process with a lowered descriptor limit.
-const emfileChildEnv = "WSGATE_EMFILE_CHILD"
+// emfileChildEnv makes TestEMFILE run as the gateway process with a lowered descriptor limit;
+// emfileGraceEnv sets its handshake_timeout, which is also how long a shortage of descriptors
+// lasts before waiting clients are answered 503.
+const (
+	emfileChildEnv = "WSGATE_EMFILE_CHILD"
+	emfileGraceEnv = "WSGATE_EMFILE_GRACE"
+)
 
 // TestEMFILE runs a server in a child process whose RLIMIT_NOFILE leaves room for a few
 // connections, fills it, and checks that running out of descriptors is survived: existing
@@ -39,74 +45,10 @@ func TestEMFILE(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a child process")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestEMFILE$", "-test.count=1", "-test.timeout=60s")
-	cmd.Env = append(os.Environ(), emfileChildEnv+"=1")
-	stdin, _ := cmd.StdinPipe()
-	stdoutPipe, _ := cmd.StdoutPipe()
-	stderrPipe, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		stdin.Close()
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			t.Error("child did not stop")
-		}
-	}()
-
-	// The child's log, line by line.
-	var (
-		logMu sync.Mutex
-		logs  []string
-	)
-	go func() {
-		sc := bufio.NewScanner(stderrPipe)
-		for sc.Scan() {
-			logMu.Lock()
-			logs = append(logs, sc.Text())
-			logMu.Unlock()
-		}
-	}()
-	acceptLines := func() []string {
-		logMu.Lock()
-		defer logMu.Unlock()
-		var out []string
-		for _, l := range logs {
-			if strings.Contains(l, "accept failed") {
-				out = append(out, l)
-			}
-		}
-		return out
-	}
-	replies := make(chan string, 4)
-	go func() {
-		sc := bufio.NewScanner(stdoutPipe)
-		for sc.Scan() {
-			if l := sc.Text(); strings.HasPrefix(l, "child: ") {
-				replies <- strings.TrimPrefix(l, "child: ")
-			}
-		}
-		close(replies)
-	}()
-	reply := func(want string) string {
-		t.Helper()
-		select {
-		case r, ok := <-replies:
-			if !ok || !strings.HasPrefix(r, want) {
-				t.Fatalf("child said %q, want %q; log:\n%s", r, want, strings.Join(logs, "\n"))
-			}
-			return strings.TrimSpace(strings.TrimPrefix(r, want))
-		case <-time.After(20 * time.Second):
-			t.Fatalf("no %q from the child", want)
-		}
-		return ""
-	}
-	addr := reply("listening")
+	ch := startEMFILEChild(t, "")
+	addr, stdin, cmd := ch.addr, ch.stdin, ch.cmd
+	acceptLines := ch.acceptLines
+	reply := func(want string) string { t.Helper(); return ch.reply(t, want) }
 
 	// Fill the descriptors with served connections until one is not served.
 	var served []*wstest.Conn
@@ -118,7 +60,7 @@ func TestEMFILE(t *testing.T) {
 	for len(served) < 64 {
 		rc, err := wstest.Dial(addr, "/echo", wstest.Options{Timeout: 700 * time.Millisecond})
 		if err != nil {
-			// It waits in the backlog: neither reset nor closed (sparefd.go).
+			// It waits in the backlog: neither reset nor closed (accept.go: EnrollFD takes the accepted descriptor itself, so no hand-off fails at the limit).
 			t.Logf("connection %d not served: %v", len(served)+1, err)
 			if !isTimeout(err) {
 				t.Errorf("connection %d at the limit: %v, want it to wait (a timeout)", len(served)+1, err)
@@ -201,6 +143,144 @@ func TestEMFILE(t *testing.T) {
 	echoAll("after recovery")
 }
 
+// emfileChildProc is a running child of TestEMFILE or TestEMFILEShed.
+type emfileChildProc struct {
+	cmd   *exec.Cmd
+	addr  string
+	stdin io.WriteCloser
+	logMu sync.Mutex
+	lines []string
+	reps  chan string
+}
+
+// startEMFILEChild starts the child with handshake_timeout grace ("" for the default) and
+// returns once it listens; it is stopped when the test ends.
+func startEMFILEChild(t *testing.T, grace string) *emfileChildProc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestEMFILE$", "-test.count=1", "-test.timeout=60s")
+	cmd.Env = append(os.Environ(), emfileChildEnv+"=1", emfileGraceEnv+"="+grace)
+	stdin, _ := cmd.StdinPipe()
+	stdoutPipe, _ := cmd.StdoutPipe()
+	stderrPipe, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ch := &emfileChildProc{cmd: cmd, stdin: stdin, reps: make(chan string, 4)}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		stdin.Close()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Error("child did not stop")
+		}
+	})
+	// The child's log, line by line.
+	go func() {
+		sc := bufio.NewScanner(stderrPipe)
+		for sc.Scan() {
+			ch.logMu.Lock()
+			ch.lines = append(ch.lines, sc.Text())
+			ch.logMu.Unlock()
+		}
+	}()
+	go func() {
+		sc := bufio.NewScanner(stdoutPipe)
+		for sc.Scan() {
+			if l := sc.Text(); strings.HasPrefix(l, "child: ") {
+				ch.reps <- strings.TrimPrefix(l, "child: ")
+			}
+		}
+		close(ch.reps)
+	}()
+	ch.addr = ch.reply(t, "listening")
+	return ch
+}
+
+// logs returns the child's log so far.
+func (ch *emfileChildProc) logs() []string {
+	ch.logMu.Lock()
+	defer ch.logMu.Unlock()
+	return append([]string(nil), ch.lines...)
+}
+
+// acceptLines returns the log lines about accept failures.
+func (ch *emfileChildProc) acceptLines() []string {
+	var out []string
+	for _, l := range ch.logs() {
+		if strings.Contains(l, "accept failed") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// reply waits for the child's answer starting with want and returns the rest.
+func (ch *emfileChildProc) reply(t *testing.T, want string) string {
+	t.Helper()
+	select {
+	case r, ok := <-ch.reps:
+		if !ok || !strings.HasPrefix(r, want) {
+			t.Fatalf("child said %q, want %q; log:\n%s", r, want, strings.Join(ch.logs(), "\n"))
+		}
+		return strings.TrimSpace(strings.TrimPrefix(r, want))
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no %q from the child", want)
+	}
+	return ""
+}
+
+// TestEMFILEShed checks the way out of a lasting shortage of descriptors: once it has lasted
+// handshake_timeout, a client waiting in the backlog is answered 503 through the spare
+// descriptor and closed cleanly (the answer, then end of stream, not a reset), instead of
+// waiting until the backlog overflows; when descriptors free up, clients are served again.
+func TestEMFILEShed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	ch := startEMFILEChild(t, "300ms")
+	io.WriteString(ch.stdin, "hold\n")
+	ch.reply(t, "held")
+	nc, err := net.Dial("tcp", ch.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	io.WriteString(nc, upgradeRequest("/echo"))
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(nc)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 503 {
+		t.Fatalf("a client waiting through the shortage: %v %v; log:\n%s", resp, err, strings.Join(ch.logs(), "\n"))
+	}
+	if body, err := io.ReadAll(resp.Body); err != nil || string(body) != handshake.ErrBusy.Reason {
+		t.Fatalf("the 503's body: %q %v, want %q", body, err, handshake.ErrBusy.Reason)
+	}
+	if n, err := br.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("after the 503: %d bytes, %v; want a clean end of stream", n, err)
+	}
+	if lines := ch.acceptLines(); len(lines) == 0 || !strings.Contains(strings.Join(lines, "\n"), "answered_503=") {
+		t.Fatalf("shedding not logged: %q", lines)
+	}
+
+	io.WriteString(ch.stdin, "release\n")
+	ch.reply(t, "released")
+	rc, err := wstest.Dial(ch.addr, "/echo", wstest.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("a new client after recovery: %v", err)
+	}
+	defer rc.Close()
+	rc.SetDeadline(time.Now().Add(2 * time.Second))
+	if err := rc.Send(0x1, []byte("back")); err != nil {
+		t.Fatal(err)
+	}
+	if _, p, err := rc.ReadFrame(); err != nil || string(p) != "back" {
+		t.Fatalf("echo after recovery: %q %v", p, err)
+	}
+}
+
 // emfileChild is the child side of TestEMFILE.
 func emfileChild() {
 	fail := func(err error) {
@@ -208,6 +288,13 @@ func emfileChild() {
 		os.Exit(2)
 	}
 	opt := testOptions()
+	if g := os.Getenv(emfileGraceEnv); g != "" {
+		d, err := time.ParseDuration(g)
+		if err != nil {
+			fail(err)
+		}
+		opt.HandshakeTimeout = d
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	opt.Logger = logger
 	srv, err := New(*opt)

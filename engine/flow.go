@@ -70,12 +70,12 @@ func (h *handler) OnDrain(gc gnet.Conn) gnet.Action {
 		if len(x.pend) > 0 {
 			x.writePend() // output waiting by reference (output.go)
 		}
-		if x.held&holdPaused != 0 {
-			x.held &^= holdPaused
+		if x.flags&holdPaused != 0 {
+			x.flags &^= holdPaused
 			x.lastRead = x.lp.s.now.Load()
 			_ = x.gc.ResumeRead()
 		}
-		if u := x.up; u != nil && u.pausedUp {
+		if u := x.proxied(); u != nil && u.pausedUp {
 			u.pausedUp = false
 			if u.state == upReady {
 				_ = u.gc.ResumeRead()
@@ -107,11 +107,8 @@ func writeGnet(gc gnet.Conn, b []byte) error {
 	return nil
 }
 
-// slow_consumer = "pause" for ordinary connections: conn.held's bits.
-const (
-	holdPause  uint8 = 1 << iota // the application chose "pause"
-	holdPaused                   // reading is paused until the output drains
-)
+// slow_consumer = "pause" for ordinary connections: conn.flags' bits holdPause and
+// holdPaused (conn.go).
 
 // holdSlow decides what a backlog past max_pending_bytes does to a connection whose
 // application chose slow_consumer = "pause": the client is no longer read until its output
@@ -120,14 +117,14 @@ const (
 // past its own bound (transit: writes from other goroutines), is not the client's own doing
 // and still closes it with 1008. It reports whether the connection stays open; loop only.
 func (c *conn) holdSlow(transit bool) bool {
-	if c.held&holdPause == 0 || transit {
+	if c.flags&holdPause == 0 || transit {
 		return false
 	}
 	if c.gc.OutboundBuffered() > 2*c.lp.s.flowBound() {
 		return false
 	}
-	if c.held&holdPaused == 0 && c.gc.PauseRead() == nil {
-		c.held |= holdPaused
+	if c.flags&holdPaused == 0 && c.gc.PauseRead() == nil {
+		c.flags |= holdPaused
 		c.lp.s.stats.FlowPauses.Add(1)
 	}
 	return true

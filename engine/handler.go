@@ -15,19 +15,22 @@ type handler struct {
 	s *Server
 }
 
-// OnOpen turns the listener given to EnrollContext into the connection's state.
+// OnOpen completes the connection the acceptor built and gave to EnrollFD (accept.go).
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if u, ok := gc.Context().(*upstream); ok {
 		return nil, u.onOpen(gc)
 	}
 	s := h.s
-	l, _ := gc.Context().(*listener)
-	if l == nil {
+	c, _ := gc.Context().(*conn)
+	if c == nil || s.stopping.Load() {
+		// Stopping: Stop has shut down the connections it found, and this one came too late
+		// to be among them.
+		gc.SetContext(nil)
 		return nil, gnet.Close
 	}
-	c := &conn{gc: gc, l: l, remote: gc.RemoteAddr(), id: s.nextID.Add(1), slot: -1, accepted: time.Now().UnixNano()}
+	c.gc = gc
 	c.lp = s.loopFor(gc)
-	gc.SetContext(c)
+	l := c.listener()
 	if l.tls != nil {
 		c.tls = &tlsState{sess: tlsconn.NewSession(l.tls)}
 	}
@@ -44,6 +47,8 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if !c.admitSource() {
 		return nil, gnet.Close
 	}
+	// lastRead holds when the connection opened until the upgrade, which measures the
+	// handshake from it (the admin listener's histogram).
 	c.lastRead = s.now.Load()
 	c.setDeadline(c.lastRead + int64(s.opt().HandshakeTimeout))
 	return nil, gnet.None
@@ -67,7 +72,7 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.mu.Lock()
 	c.closing = true
 	upgraded := c.upgraded
-	sentCode, sentText := c.sentCode, c.sentText
+	sentCode, sentText, closeText := c.sentCode, c.sentTextLocked(), c.closeTextLocked()
 	out, refs := c.takeQueuedLocked()
 	c.mu.Unlock()
 	dropQueued(out, refs)
@@ -84,8 +89,8 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	if !upgraded {
 		s.inHS.Add(-1)
 		c.leaveSource()
-		if c.up != nil {
-			c.up.abandon()
+		if u := c.proxied(); u != nil {
+			u.abandon()
 		}
 		return gnet.None
 	}
@@ -93,11 +98,11 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.l.conns.Add(-1)
 	c.route.Counters().Closed(c.l.idx)
 	c.route.Release()
-	code, text := c.closeCode, c.closeText
+	code, text := c.closeCode, closeText
 	if code == 0 {
 		code, text = sentCode, sentText
 	}
-	if code == 0 || (prev == stateOpen && !c.peerClosed && sentCode == 0) {
+	if code == 0 || (prev == stateOpen && !c.has(flagPeerClosed) && sentCode == 0) {
 		code, text = apps.CloseAbnormal, ""
 	}
 	if s.debug {

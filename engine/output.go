@@ -104,7 +104,7 @@ func (c *conn) backlog() int { return c.pendBytes + c.gc.OutboundBuffered() }
 func (c *conn) writePend() {
 	if len(c.pend) > 0 {
 		switch {
-		case c.up != nil || c.held&holdPause != 0:
+		case c.proxied() != nil || c.has(holdPause):
 			c.writePendGnet() // flow control watches gnet's buffer (flow.go)
 			return
 		case c.tls != nil:

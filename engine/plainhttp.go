@@ -23,7 +23,7 @@ func (c *conn) serveHTTP() gnet.Action {
 				return a
 			}
 		}
-		if c.closeAfter {
+		if c.has(flagCloseAfter) {
 			return c.drain()
 		}
 		buf := c.input()
@@ -55,7 +55,7 @@ func (c *conn) serveHTTP() gnet.Action {
 				return c.upgrade(req, rt, n)
 			}
 		}
-		if c.l.standalone {
+		if c.listener().standalone {
 			// Status rows 4 and 5 (docs/routing.md): a standalone server is not an HTTP server.
 			return c.refuse(handshake.ErrUpgradeFailed, "not an upgrade to an application here")
 		}
@@ -74,7 +74,7 @@ func (c *conn) serveHTTP() gnet.Action {
 		c.consume(n)
 		c.head.Reset()
 		if !keep {
-			c.closeAfter = true // after the body, at the top of the loop
+			c.setFlag(flagCloseAfter, true) // after the body, at the top of the loop
 			continue
 		}
 		// A kept-alive connection gets a new handshake_timeout to send its next request.
@@ -93,7 +93,7 @@ func (c *conn) refuse(err error, why string) gnet.Action {
 	s := c.lp.s
 	s.stats.Refused.Add(1)
 	if ok, held := s.g.refuseLog.allow(s.now.Load()); ok {
-		s.log.Info("request refused", "listener", c.l.name, "remote", c.remote, "status", he.Status,
+		s.log.Info("request refused", "listener", c.listener().name, "remote", c.remote, "status", he.Status,
 			"reason", he.Reason, "why", why, "refused_since_last_line", held)
 	}
 	c.write(he.Response())

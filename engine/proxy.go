@@ -178,15 +178,19 @@ func (p *Proxy) Upstream() string { return p.cfg.Upstream }
 
 // OnMessage relays a client message to the upstream (loop only, like every callback).
 func (p *Proxy) OnMessage(c apps.Conn, t apps.MessageType, data []byte) {
-	if cc, ok := c.(*conn); ok && cc.up != nil {
-		cc.up.fromClient(t, data)
+	if cc, ok := c.(*conn); ok {
+		if u := cc.proxied(); u != nil {
+			u.fromClient(t, data)
+		}
 	}
 }
 
 // OnClose passes the client's close on to the upstream.
 func (p *Proxy) OnClose(c apps.Conn, code apps.CloseCode, reason string) {
-	if cc, ok := c.(*conn); ok && cc.up != nil {
-		cc.up.clientClosed(code, reason)
+	if cc, ok := c.(*conn); ok {
+		if u := cc.proxied(); u != nil {
+			u.clientClosed(code, reason)
+		}
 	}
 }
 

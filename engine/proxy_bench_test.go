@@ -122,7 +122,7 @@ func newMemPair(tb testing.TB, kind string) *memPair {
 	}
 	el := &pairLoop{enrolled: make(chan any, 1)}
 	p := &memPair{srv: srv, h: h}
-	p.client = &memConn{el: el, ctx: srv.listeners[1], keep: true}
+	p.client = &memConn{el: el, ctx: srv.newConn(srv.listeners[1], fakePeer), keep: true}
 	h.OnOpen(p.client)
 	p.client.in = []byte(upgradeRequest("/p"))
 	h.OnTraffic(p.client)

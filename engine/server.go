@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/internal/check"
@@ -54,6 +55,8 @@ type Server struct {
 	started  atomic.Bool
 	stopping atomic.Bool
 	acceptWG sync.WaitGroup
+	spareMu  sync.Mutex
+	spare    int // a descriptor kept to answer clients when none is left (accept.go); -1: none
 	authJobs chan *authJob
 	authDone chan struct{}
 	authWG   sync.WaitGroup
@@ -75,7 +78,7 @@ type listener struct {
 	name       string
 	address    string
 	standalone bool
-	ln         net.Listener
+	ln         *fdListener     // the listening socket, non-blocking (accept.go); nil until bound
 	tls        *tlsconn.Config // nil: plain TCP
 	conns      atomic.Int64    // open WebSocket connections
 	handshake  *metrics.Histogram
@@ -89,7 +92,7 @@ type listener struct {
 // applications before or after Start.
 func New(opt Options) (*Server, error) {
 	opt = opt.normalize()
-	s := &Server{log: opt.Logger}
+	s := &Server{log: opt.Logger, spare: -1}
 	// The bounds under abuse are taken at start; a reload keeps them.
 	s.adm.max = int32(opt.MaxHandshakingPerSource)
 	s.maxOutputMemory = opt.MaxOutputMemory
@@ -257,8 +260,7 @@ func (s *Server) Start() error {
 	cli, err := gnet.NewClient(&handler{s: s},
 		gnet.WithNumEventLoop(s.opt().EventLoops),
 		gnet.WithTicker(true),
-		// Go's accept already set TCP_NODELAY on the socket gnet takes over (the duplicate
-		// shares it): asking gnet to set it again costs a system call per connection.
+		// TCP_NODELAY is set on the listening sockets, which accepted ones inherit.
 		gnet.WithTCPNoDelay(gnet.TCPDelay),
 		gnet.WithLogger(gnetLogger{s.log}),
 	)
@@ -271,6 +273,7 @@ func (s *Server) Start() error {
 	}
 	s.cli = cli
 	s.startAuthWorkers()
+	s.spare = openSpare()
 	for _, l := range s.listenerList() {
 		s.log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String(), "tls", l.tls != nil)
 		s.startAccepting(l)
@@ -278,26 +281,14 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// bind opens the listener's socket; the error names it.
-func (l *listener) bind() error {
-	ln, err := listenConfig.Listen(context.Background(), "tcp", l.address)
-	if err != nil {
-		return fmt.Errorf("engine: listener %q: %w", l.name, err)
-	}
-	l.ln = ln
-	return nil
-}
-
-// startAccepting starts the accept goroutines of a bound listener.
+// startAccepting starts the accept goroutine of a bound listener; closing l.ln ends it.
 func (s *Server) startAccepting(l *listener) {
-	for range acceptorsPerListener {
-		s.acceptWG.Add(1)
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			s.accept(l)
-		}()
-	}
+	s.acceptWG.Add(1)
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		s.accept(l)
+	}()
 }
 
 // listenerList returns the listeners in force; the slice must not be modified.
@@ -334,6 +325,12 @@ func (s *Server) stop(ctx context.Context) error {
 	s.closeListeners()
 	s.reloadMu.Unlock()
 	s.acceptWG.Wait()
+	s.spareMu.Lock()
+	if s.spare >= 0 {
+		unix.Close(s.spare)
+		s.spare = -1
+	}
+	s.spareMu.Unlock()
 	s.log.Info("shutting down", "connections", s.total.Load(), "handshaking", s.inHS.Load())
 	s.forEachConn(func(c *conn) { c.shutdown() })
 	tick := time.NewTicker(10 * time.Millisecond)

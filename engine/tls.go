@@ -105,7 +105,7 @@ func (c *conn) readTLS() gnet.Action {
 		// A plain-HTTP client on a TLS port: tell it in clear text, then close.
 		c.lp.s.stats.Refused.Add(1)
 		if ok, held := c.lp.s.g.tlsLog.allow(c.lp.s.now.Load()); ok {
-			c.lp.s.log.Info("plain HTTP on a TLS listener refused", "listener", c.l.name, "remote", c.remote,
+			c.lp.s.log.Info("plain HTTP on a TLS listener refused", "listener", c.listener().name, "remote", c.remote,
 				"tls_failures_since_last_line", held)
 		}
 		_, _ = c.gc.Write(errPlainOnTLS.Response())
@@ -116,7 +116,7 @@ func (c *conn) readTLS() gnet.Action {
 		return gnet.Close // close_notify
 	default:
 		if ok, held := c.lp.s.g.tlsLog.allow(c.lp.s.now.Load()); ok {
-			c.lp.s.log.Info("tls error", "listener", c.l.name, "remote", c.remote, "err", err,
+			c.lp.s.log.Info("tls error", "listener", c.listener().name, "remote", c.remote, "err", err,
 				"tls_failures_since_last_line", held)
 		}
 		return gnet.Close // crypto/tls has queued its alert in out, written above

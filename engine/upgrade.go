@@ -11,6 +11,7 @@ import (
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/auth"
+	"github.com/wsgate/wsgate/internal/bufpool"
 	"github.com/wsgate/wsgate/internal/route"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
@@ -21,11 +22,11 @@ import (
 func (c *conn) upgrade(req *handshake.Request, rt *route.Route, n int) gnet.Action {
 	s, lp := c.lp.s, c.lp
 	var user string
-	if c.up != nil { // a proxied upgrade whose upstream answered: the checks below passed (upstream.go)
-		if a, ok := c.up.resume(rt); !ok {
+	if u := c.proxied(); u != nil { // a proxied upgrade whose upstream answered: the checks below passed (upstream.go)
+		if a, ok := u.resume(rt); !ok {
 			return a
 		}
-		user = c.up.user
+		user = u.user
 		goto accepted
 	}
 	if err := handshake.Check(req); err != nil {
@@ -55,8 +56,8 @@ accepted:
 	req.ForEachProtocol(lp.addOffered)
 	hs := &lp.hs
 	*hs = apps.Handshake{
-		Listener:    c.l.name,
-		RemoteAddr:  c.remote,
+		Listener:    c.listener().name,
+		RemoteAddr:  c.remote.tcpAddr(),
 		Path:        req.Path,
 		Query:       req.Query,
 		Origin:      req.Origin,
@@ -65,8 +66,8 @@ accepted:
 		Offered:     lp.offered,
 		Subprotocol: rt.PickSubprotocol(lp.offered),
 	}
-	if c.up != nil && c.up.px.ws {
-		hs.Subprotocol = c.up.subproto // the upstream's choice
+	if u := c.proxied(); u != nil && u.px.ws {
+		hs.Subprotocol = u.subproto // the upstream's choice
 	}
 	if err := c.callHandshake(rt, hs); err != nil {
 		s.release(rt)
@@ -103,16 +104,20 @@ accepted:
 		if ok {
 			cfg = &wsproto.Config{MaxMessageSize: cfg.MaxMessageSize, Deflate: &params, Budget: &s.inMem}
 			c.deflate = wsproto.NewCompressor(&params)
-			c.deflateShared = params.Shareable()
+			c.setFlag(flagDeflateShared, params.Shareable())
 		} else {
 			ext = nil
 		}
 	}
+	lp.proto = append(lp.proto[:0], proto...)
+	resp = handshake.AppendSwitching(resp, req.Key, lp.proto, ext)
 	// From the 101 on the connection belongs to the application. Marking it so under c.mu,
 	// after checking that the server is not stopping, orders the upgrade with Stop: either
 	// Stop finds it upgraded and sends it 1001, or the client gets 503 here, never a 101
 	// followed by a bare close. The same holds for a reconfiguration that ends the route's
-	// application or removes the listener (reconfigure.go).
+	// application or removes the listener (reconfigure.go). The 101 is queued, not written:
+	// it goes out in one write with what OnOpen and the frames pipelined after the head
+	// queue, at the flush that ends this dispatch.
 	c.mu.Lock()
 	if s.stopping.Load() || rt.Ended() || c.l.gone.Load() {
 		c.mu.Unlock()
@@ -122,26 +127,25 @@ accepted:
 	// The route is set with upgraded, under c.mu: closeRoute and closeEnded read both from
 	// other goroutines.
 	c.route = rt
-	if user != "" || len(req.Query) > 0 {
-		c.extra = &connExtra{user: user, query: string(req.Query)}
+	if proto == "" {
+		proto = rt.Spec.DefaultSubprotocol
+	}
+	if user != "" || len(req.Query) > 0 || proto != "" {
+		x := c.ext()
+		x.user, x.query, x.subproto = user, string(req.Query), proto
 	}
 	c.upgraded = true
+	c.out = append(bufpool.Grow(c.out, len(resp)), resp...)
+	c.markDirtyLocked()
 	c.mu.Unlock()
-	lp.proto = append(lp.proto[:0], proto...)
-	resp = handshake.AppendSwitching(resp, req.Key, lp.proto, ext)
-	c.write(resp)
 	lp.resp = resp[:0]
 	c.consume(n)
 
 	if rt.Spec.PauseSlowConsumers {
-		c.held = holdPause // flow.go
+		c.flags |= holdPause // flow.go
 	}
 	if value != nil {
 		c.SetValue(value)
-	}
-	c.subproto = proto
-	if proto == "" {
-		c.subproto = rt.Spec.DefaultSubprotocol
 	}
 	c.reader.Init(cfg)
 	c.state = stateOpen
@@ -150,7 +154,7 @@ accepted:
 	s.stats.Upgrades.Add(1)
 	c.l.conns.Add(1)
 	rt.Counters().Opened(c.l.idx)
-	c.l.handshake.Observe(time.Duration(time.Now().UnixNano() - c.accepted))
+	c.l.handshake.Observe(time.Duration(time.Now().UnixNano() - c.lastRead)) // lastRead: opened (OnOpen)
 	c.lastRead = s.now.Load()
 	if pi := s.opt().PingInterval; pi > 0 {
 		c.setDeadline(c.lastRead + int64(pi))
@@ -158,7 +162,7 @@ accepted:
 		c.setDeadline(0)
 	}
 	if s.debug {
-		s.log.Debug("upgraded", "conn", c.id, "app", rt.Spec.Name, "listener", c.l.name, "remote", c.remote)
+		s.log.Debug("upgraded", "conn", c.id, "app", rt.Spec.Name, "listener", c.listener().name, "remote", c.remote)
 	}
 	if err := c.callOpen(); err != nil {
 		return c.fail(apps.CloseInternal, "internal error")

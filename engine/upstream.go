@@ -74,7 +74,7 @@ func (c *conn) proxyStart(px *Proxy, req *handshake.Request, rt *route.Route, us
 		return c.refuse(handshake.ErrBusy, "connection limit reached")
 	}
 	u := &upstream{px: px, c: c, rt: rt, slot: true, user: user}
-	c.up = u
+	c.ext().up = u
 	if px.ws {
 		u.buildRequest(req, c.input()[:n])
 	}
@@ -228,7 +228,7 @@ func (u *upstream) clientUpgrade() {
 
 // upgradeTimeout answers a client whose upstream did not answer within connect_timeout.
 func (c *conn) upgradeTimeout() gnet.Action {
-	u := c.up
+	u := c.proxied()
 	u.abandoned = true
 	u.releaseSlot()
 	if u.gc != nil {
