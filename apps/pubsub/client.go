@@ -1,8 +1,7 @@
 package pubsub
 
 import (
-	"net/url"
-	"slices"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -206,17 +205,12 @@ func (a *App) OnHandshake(h *apps.Handshake) error {
 		c.env = &envState{}
 	}
 	if len(h.Query) > 0 {
-		var retain string
 		var err error
-		if c.urlTopics, retain, err = urlParams(string(h.Query)); err != nil {
-			return apps.Refuse(400, "pubsub: malformed query")
-		}
-		switch retain {
-		case "", "0", "false":
-		case "1", "true":
-			c.retain = true
-		default:
+		switch c.urlTopics, c.retain, err = topic.ParseQuery(string(h.Query)); {
+		case errors.Is(err, topic.ErrRetainValue):
 			return apps.Refuse(400, "pubsub: retain must be 1, 0, true or false")
+		case err != nil:
+			return apps.Refuse(400, "pubsub: malformed query")
 		}
 	}
 	if max := a.opts.MaxSubscriptions; max > 0 && len(c.urlTopics) > max {
@@ -402,40 +396,6 @@ func (a *App) OnClose(conn apps.Conn, _ apps.CloseCode, _ string) {
 	}
 	c.closed = true
 	a.unsubscribeAll(c)
-}
-
-// urlParams reads the parameters of an upgrade request's query that pubsub uses: its
-// distinct topic values, in order, and the first retain value. Unlike url.ParseQuery it
-// takes '+' literally, not as a form-encoded space: in a topic it is the MQTT wildcard,
-// written by hand as "?topic=sensors/+/temp" and sent so by browsers (a space is %20).
-// A malformed percent-escape is an error; other parameters are ignored.
-func urlParams(q string) (topics []string, retain string, err error) {
-	seenRetain := false
-	for q != "" {
-		var kv string
-		kv, q, _ = strings.Cut(q, "&")
-		k, v, _ := strings.Cut(kv, "=")
-		if k, err = url.PathUnescape(k); err != nil {
-			return nil, "", err
-		}
-		switch k {
-		case "topic":
-			if v, err = url.PathUnescape(v); err != nil {
-				return nil, "", err
-			}
-			if !slices.Contains(topics, v) {
-				topics = append(topics, v)
-			}
-		case "retain":
-			if v, err = url.PathUnescape(v); err != nil {
-				return nil, "", err
-			}
-			if !seenRetain {
-				retain, seenRetain = v, true
-			}
-		}
-	}
-	return topics, retain, nil
 }
 
 // allow takes one token from the connection's bucket (burst = rate) and reports whether

@@ -3,8 +3,6 @@ package pubsub
 import (
 	"bytes"
 	"encoding/json"
-	"net/url"
-	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -138,49 +136,6 @@ func FuzzDecode(f *testing.F) {
 			if !json.Valid(out) {
 				t.Fatalf("invalid answer %q", out)
 			}
-		}
-	})
-}
-
-// FuzzURLParams checks the upgrade query reader against url.ParseQuery as the oracle, on
-// the query with every '+' written as %2B (urlParams takes '+' literally) and without ';'
-// (which ParseQuery refuses): the same verdict and the same distinct topics, in order, and
-// the same first retain.
-func FuzzURLParams(f *testing.F) {
-	for _, s := range []string{
-		"topic=a", "topic=a/+/b&topic=c/%23", "topic=a&topic=a", "topic=%zz", "topic",
-		"retain=1&topic=x&retain=0", "topic=a%20b&other=%41", "&&topic=&", "%74opic=k", "topic=a=b",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, q string) {
-		if strings.Contains(q, ";") {
-			return
-		}
-		topics, retain, err := urlParams(q)
-		vals, oerr := url.ParseQuery(strings.ReplaceAll(q, "+", "%2B"))
-		if (err != nil) != (oerr != nil) {
-			// ParseQuery fails on a bad escape in any value; urlParams reads only the
-			// values it uses.
-			if err == nil && oerr != nil {
-				return
-			}
-			t.Fatalf("%q: err %v, oracle %v", q, err, oerr)
-		}
-		if err != nil {
-			return
-		}
-		var want []string
-		for _, v := range vals["topic"] {
-			if !slices.Contains(want, v) {
-				want = append(want, v)
-			}
-		}
-		if !slices.Equal(topics, want) {
-			t.Fatalf("%q: topics %q, oracle %q", q, topics, want)
-		}
-		if retain != vals.Get("retain") {
-			t.Fatalf("%q: retain %q, oracle %q", q, retain, vals.Get("retain"))
 		}
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/wsgate/wsgate/internal/topic"
 )
 
 // MaxPublishBody is the largest body PublishHandler accepts: 413 past it.
@@ -41,26 +43,20 @@ func PublishHandler(lookup func(app string) *App) http.Handler {
 			answer(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
 			return
 		}
-		// '+' is the wildcard here too, not a space (see urlParams).
-		topics, retainParam, err := urlParams(r.URL.RawQuery)
-		if err != nil {
+		// '+' is the wildcard here too, not a space (topic.ParseQuery).
+		topics, retain, err := topic.ParseQuery(r.URL.RawQuery)
+		switch {
+		case errors.Is(err, topic.ErrRetainValue):
+			answer(w, http.StatusBadRequest, "retain must be 1, 0, true or false")
+			return
+		case err != nil:
 			answer(w, http.StatusBadRequest, "malformed query")
 			return
-		}
-		if len(topics) == 0 || topics[0] == "" {
+		case len(topics) == 0 || topics[0] == "":
 			answer(w, http.StatusBadRequest, "missing topic parameter")
 			return
 		}
 		t := topics[0]
-		retain := false
-		switch retainParam {
-		case "", "0", "false":
-		case "1", "true":
-			retain = true
-		default:
-			answer(w, http.StatusBadRequest, "retain must be 1, 0, true or false")
-			return
-		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxPublishBody))
 		if err != nil {
 			var tooBig *http.MaxBytesError

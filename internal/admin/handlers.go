@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/auth"
 	"github.com/wsgate/wsgate/internal/metrics"
+	"github.com/wsgate/wsgate/internal/topic"
 )
 
 //go:embed page/index.html page/admin.js page/admin.css
@@ -163,23 +163,19 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusNotImplemented, "admin: publishing is not available in this gateway")
 		return
 	}
-	// '+' is taken literally, not as a form-encoded space: in a topic it is the MQTT
-	// wildcard, and "?topic=a/+" must be refused as one rather than publish to "a/ "
-	// (a space is %20). The WebSocket URL's ?topic= reads it the same way (apps/pubsub).
-	q, _ := url.ParseQuery(strings.ReplaceAll(r.URL.RawQuery, "+", "%2B"))
-	topic := q.Get("topic")
-	if topic == "" {
+	// The same query reader as the WebSocket URL's ?topic= (apps/pubsub): '+' is the MQTT
+	// wildcard, not a form-encoded space, so "?topic=a/+" is refused as one.
+	topics, retain, err := topic.ParseQuery(r.URL.RawQuery)
+	switch {
+	case errors.Is(err, topic.ErrRetainValue):
+		jsonError(w, http.StatusBadRequest, "admin: retain must be 1, 0, true or false")
+		return
+	case err != nil:
+		jsonError(w, http.StatusBadRequest, "admin: malformed query")
+		return
+	case len(topics) == 0 || topics[0] == "":
 		jsonError(w, http.StatusBadRequest, "admin: the topic query parameter is required")
 		return
-	}
-	retain := false
-	if v := q.Get("retain"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			jsonError(w, http.StatusBadRequest, "admin: retain must be 1, 0, true or false")
-			return
-		}
-		retain = b
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxPublishBytes))
 	if err != nil {
@@ -191,7 +187,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusBadRequest, "admin: reading the body: "+err.Error())
 		return
 	}
-	n, status, err := s.o.Publisher.Publish(r.PathValue("app"), topic, r.Header.Get("Content-Type"), body, retain)
+	n, status, err := s.o.Publisher.Publish(r.PathValue("app"), topics[0], r.Header.Get("Content-Type"), body, retain)
 	if err != nil {
 		if status < 400 || status > 599 {
 			status = http.StatusInternalServerError

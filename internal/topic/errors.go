@@ -13,4 +13,8 @@ var (
 	// ErrRetainedFull is returned by Retained.Set when a new value would pass the store's
 	// count or byte bound.
 	ErrRetainedFull = errors.New("topic: retained store full")
+	// ErrQuery: a URL query with a malformed percent-escape (ParseQuery).
+	ErrQuery = errors.New("topic: malformed query")
+	// ErrRetainValue: a retain parameter other than 1, 0, true or false (ParseQuery).
+	ErrRetainValue = errors.New("topic: retain must be 1, 0, true or false")
 )

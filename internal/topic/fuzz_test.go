@@ -1,6 +1,8 @@
 package topic
 
 import (
+	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -105,6 +107,58 @@ func FuzzCovers(f *testing.F) {
 		}
 		if Covers(p, flt) && naiveMatch(flt, topic) && !naiveMatch(p, topic) {
 			t.Fatalf("Covers(%q, %q) but %q matches only the latter", p, flt, topic)
+		}
+	})
+}
+
+// FuzzParseQuery checks the query reader against url.ParseQuery as the oracle, on the
+// query with every '+' written as %2B (ParseQuery takes '+' literally) and without ';'
+// (which ParseQuery refuses): the same verdict, the same distinct topics in order, and the
+// first retain read as 1/true, 0/false/empty or refused.
+func FuzzParseQuery(f *testing.F) {
+	for _, s := range []string{
+		"topic=a", "topic=a/+/b&topic=c/%23", "topic=a&topic=a", "topic=%zz", "topic",
+		"retain=1&topic=x&retain=0", "retain=yes", "topic=a%20b&other=%41", "&&topic=&", "%74opic=k", "topic=a=b",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		if strings.Contains(q, ";") {
+			return
+		}
+		topics, retain, err := ParseQuery(q)
+		vals, oerr := url.ParseQuery(strings.ReplaceAll(q, "+", "%2B"))
+		if oerr != nil {
+			// ParseQuery (ours) reads only the values it uses, so it may accept what the
+			// oracle refuses, never the reverse.
+			if err != nil && !errors.Is(err, ErrQuery) && !errors.Is(err, ErrRetainValue) {
+				t.Fatalf("%q: unexpected error %v", q, err)
+			}
+			return
+		}
+		first := vals.Get("retain")
+		switch first {
+		case "", "0", "false", "1", "true":
+			if err != nil {
+				t.Fatalf("%q: err %v, oracle accepts", q, err)
+			}
+		default:
+			if !errors.Is(err, ErrRetainValue) {
+				t.Fatalf("%q: err %v for retain %q, want ErrRetainValue", q, err, first)
+			}
+			return
+		}
+		var want []string
+		for _, v := range vals["topic"] {
+			if !slices.Contains(want, v) {
+				want = append(want, v)
+			}
+		}
+		if !slices.Equal(topics, want) {
+			t.Fatalf("%q: topics %q, oracle %q", q, topics, want)
+		}
+		if retain != (first == "1" || first == "true") {
+			t.Fatalf("%q: retain %v, oracle %q", q, retain, first)
 		}
 	})
 }
