@@ -159,8 +159,12 @@ func (a *acceptor) acceptAll(lfd int) error {
 	s := a.s
 	for {
 		n := uint32(unix.SizeofSockaddrAny)
+		// The read lock keeps another listener's accept from taking the descriptor a
+		// shed has just freed for its 503 (shed holds the write lock while it is free).
+		s.spareMu.RLock()
 		r, _, e := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(lfd), uintptr(unsafe.Pointer(&a.sa)),
 			uintptr(unsafe.Pointer(&n)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		s.spareMu.RUnlock()
 		switch {
 		case e == 0:
 		case e == unix.EINTR || e == unix.ECONNABORTED:

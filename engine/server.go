@@ -55,8 +55,8 @@ type Server struct {
 	started  atomic.Bool
 	stopping atomic.Bool
 	acceptWG sync.WaitGroup
-	spareMu  sync.Mutex
-	spare    int // a descriptor kept to answer clients when none is left (accept.go); -1: none
+	spareMu  sync.RWMutex // accepts hold it for reading, shed for writing (accept.go)
+	spare    int          // a descriptor kept to answer clients when none is left (accept.go); -1: none
 	authJobs chan *authJob
 	authDone chan struct{}
 	authWG   sync.WaitGroup
