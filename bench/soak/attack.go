@@ -75,12 +75,12 @@ func (l *load) attackers(ctx context.Context, wg *sync.WaitGroup) {
 // for a round, and starts again.
 func (l *load) staticStaller(ctx context.Context) {
 	req := "GET /big.bin HTTP/1.1\r\nHost: soak\r\n\r\n"
-	for ctx.Err() == nil {
+	for !over(ctx) {
 		var conns []net.Conn
 		for range staticStalls {
 			nc, err := dialFrom(ctx, srcStatic, l.addrs[0], 4096)
 			if err != nil {
-				if ctx.Err() == nil {
+				if !over(ctx) {
 					l.t.fail("attack: static stall: dial", err)
 				}
 				break
@@ -99,7 +99,7 @@ func (l *load) staticStaller(ctx context.Context) {
 // headPipeliner pipelines headFlood HEAD and conditional GET requests of the big file on one
 // connection and reads every answer.
 func (l *load) headPipeliner(ctx context.Context) {
-	for ctx.Err() == nil {
+	for !over(ctx) {
 		err := func() error {
 			nc, err := dialFrom(ctx, srcHeads, l.addrs[0], 0)
 			if err != nil {
@@ -126,7 +126,7 @@ func (l *load) headPipeliner(ctx context.Context) {
 			return nil
 		}()
 		switch {
-		case ctx.Err() != nil:
+		case over(ctx):
 			return
 		case err != nil:
 			l.t.fail("attack: pipelined HEADs", err)
@@ -141,7 +141,7 @@ func (l *load) headPipeliner(ctx context.Context) {
 // publishes messages of nearly max_message_size to them as fast as it can send.
 func (l *load) fanoutHog(ctx context.Context) {
 	payload := make([]byte, maxMessageSize-64)
-	for ctx.Err() == nil {
+	for !over(ctx) {
 		var stalled []*wstest.Conn
 		for range fanoutStalls {
 			nc, err := dialFrom(ctx, srcFanout, l.addrs[1], 4096)
@@ -157,7 +157,7 @@ func (l *load) fanoutHog(ctx context.Context) {
 		}
 		pub, err := wstest.Dial(l.addrs[1], "/fanout", wstest.Options{})
 		if err != nil {
-			if ctx.Err() == nil {
+			if !over(ctx) {
 				l.t.fail("attack: fan-out publisher", err)
 			}
 			for _, rc := range stalled {
@@ -169,7 +169,7 @@ func (l *load) fanoutHog(ctx context.Context) {
 		go io.Copy(io.Discard, pub) // the publisher reads what the others publish: nothing
 		end := time.Now().Add(attackRound)
 		sent := 0
-		for ctx.Err() == nil && time.Now().Before(end) {
+		for !over(ctx) && time.Now().Before(end) {
 			pub.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			if pub.Send(wstest.OpBinary, payload) != nil {
 				break
@@ -193,7 +193,7 @@ func (l *load) fanoutHog(ctx context.Context) {
 // sourceFlooder opens sourceFlood idle connections from one address, holds them a round and
 // closes them; the gateway keeps max_handshaking_per_source of them.
 func (l *load) sourceFlooder(ctx context.Context) {
-	for ctx.Err() == nil {
+	for !over(ctx) {
 		var conns []net.Conn
 		for range sourceFlood {
 			nc, err := dialFrom(ctx, srcIdle, l.addrs[0], 0)
@@ -215,7 +215,7 @@ func (l *load) sourceFlooder(ctx context.Context) {
 func (l *load) authFlooder(ctx context.Context) {
 	wrong := "Authorization: Basic " + basic(soakUser, "wrong")
 	right := "Authorization: Basic " + basic(soakUser, soakPassword)
-	for ctx.Err() == nil {
+	for !over(ctx) {
 		var wg sync.WaitGroup
 		for range authFlood {
 			wg.Add(1)
@@ -236,7 +236,7 @@ func (l *load) authFlooder(ctx context.Context) {
 		pause(ctx, 200*time.Millisecond)
 		rc, err := wstest.Dial(l.addrs[1], "/private", wstest.Options{Header: []string{right}, Timeout: 10 * time.Second})
 		switch {
-		case ctx.Err() != nil:
+		case over(ctx):
 		case err != nil:
 			l.t.fail("auth bystander during a flood", err)
 		default:

@@ -98,6 +98,18 @@ func interruptOnDone(ctx context.Context, c *websocket.Conn) func() bool {
 	return context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Now()) })
 }
 
+// over reports whether the load has ended: ctx is done or its deadline has passed. A network
+// call bounded by ctx's deadline (net.Dialer, gorilla's dial) times out on the poller's own
+// timer, which can fire a moment before ctx's, so a timeout at the very end of the load would
+// otherwise be counted as a failure while ctx.Err() is still nil.
+func over(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
 // pause sleeps d or until ctx ends.
 func pause(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
@@ -111,12 +123,12 @@ func pause(ctx context.Context, d time.Duration) {
 // redial connects client i to path, retrying once a second (each failure counted as what)
 // until it succeeds; nil when ctx ends first.
 func (l *load) redial(ctx context.Context, i int, path, what string) *websocket.Conn {
-	for ctx.Err() == nil {
+	for !over(ctx) {
 		c, err := l.dial(ctx, l.addrs[i%2], path)
 		if err == nil {
 			return c
 		}
-		if ctx.Err() == nil {
+		if !over(ctx) {
 			l.t.fail(what, err)
 			pause(ctx, time.Second)
 		}
@@ -128,13 +140,13 @@ func (l *load) redial(ctx context.Context, i int, path, what string) *websocket.
 // size at cfg.Rate and checking that the same bytes come back.
 func (l *load) echoClient(ctx context.Context, i int) {
 	rng := rand.New(rand.NewPCG(uint64(i), 1))
-	for ctx.Err() == nil {
+	for !over(ctx) {
 		c := l.redial(ctx, i, "/echo", "echo: dial")
 		if c == nil {
 			return
 		}
 		err := l.echoLoop(ctx, c, rng)
-		if ctx.Err() != nil {
+		if over(ctx) {
 			closeConn(c)
 			return
 		}
@@ -186,7 +198,7 @@ func (l *load) atRate(ctx context.Context, step func() error) error {
 // receives; with publish set it also sends messages at cfg.Rate.
 func (l *load) subscriber(ctx context.Context, i int, publish bool) {
 	rng := rand.New(rand.NewPCG(uint64(i), 2))
-	for ctx.Err() == nil {
+	for !over(ctx) {
 		c := l.redial(ctx, i, "/broadcast", "broadcast: dial")
 		if c == nil {
 			return
@@ -203,7 +215,7 @@ func (l *load) subscriber(ctx context.Context, i int, publish bool) {
 		stop()
 		stopPub()
 		pubErr := <-pubDone
-		if ctx.Err() != nil {
+		if over(ctx) {
 			c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 			c.Close()
 			return
@@ -250,9 +262,9 @@ func (l *load) publish(ctx context.Context, c *websocket.Conn, rng *rand.Rand) e
 // and applications.
 func (l *load) churner(ctx context.Context, i int) {
 	rng := rand.New(rand.NewPCG(uint64(i), 3))
-	for n := 0; ctx.Err() == nil; n++ {
+	for n := 0; !over(ctx); n++ {
 		path := [2]string{"/echo", "/broadcast"}[n%2]
-		if err := l.churnOnce(ctx, l.addrs[(n/2+i)%2], path, rng); err != nil && ctx.Err() == nil {
+		if err := l.churnOnce(ctx, l.addrs[(n/2+i)%2], path, rng); err != nil && !over(ctx) {
 			l.t.fail("churn "+path, err)
 			pause(ctx, 100*time.Millisecond)
 		}
@@ -303,19 +315,19 @@ func (l *load) churnOnce(ctx context.Context, addr, path string, rng *rand.Rand)
 // the connection dropped when the close timeout passed before the client read its close
 // frame, or (when the traffic did not fill the bound yet) data only, which is fine too.
 func (l *load) slowReader(ctx context.Context, i int) {
-	for ctx.Err() == nil {
+	for !over(ctx) {
 		rc, err := wstest.Dial(l.addrs[i%2], "/broadcast", wstest.Options{RcvBuf: 4096})
 		if err != nil {
-			if ctx.Err() == nil {
+			if !over(ctx) {
 				l.t.fail("slow reader: dial", err)
 				pause(ctx, time.Second)
 			}
 			continue
 		}
 		l.t.served.Add(1)
-		for ctx.Err() == nil {
+		for !over(ctx) {
 			pause(ctx, l.cfg.SlowStall)
-			if ctx.Err() != nil {
+			if over(ctx) {
 				break
 			}
 			outcome, err := drain(rc)

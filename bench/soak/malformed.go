@@ -63,12 +63,12 @@ var mask = [4]byte{0x5a, 0x0a, 0x4b, 0x17}
 
 // malformed runs the hostile cases in turn until ctx ends, starting at case i.
 func (l *load) malformed(ctx context.Context, i int) {
-	for n := i; ctx.Err() == nil; n++ {
+	for n := i; !over(ctx); n++ {
 		tc := malformedCases[n%len(malformedCases)]
 		addr := l.addrs[(n/len(malformedCases))%2]
 		got, err := tc.run(ctx, addr)
 		switch {
-		case ctx.Err() != nil:
+		case over(ctx):
 			return
 		case err != nil:
 			l.t.fail("malformed: "+tc.name, err)
