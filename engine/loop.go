@@ -78,12 +78,29 @@ func (lp *loop) begin() {
 	lp.mu.Unlock()
 }
 
-// end closes a dispatch and flushes every connection with pending output.
+// end closes a dispatch. When only one connection has output pending (an echo, an answer)
+// it is written now. When several have, the dispatch fanned out, and the writes wait for the
+// flush task, which gnet runs once the loop has dispatched the rest of its current batch of
+// events: messages from several senders that arrived in one batch then reach each receiver
+// in one write, as uWebSockets drains its queues once per loop iteration.
 func (lp *loop) end() {
 	lp.mu.Lock()
 	lp.dispatching = false
+	fanout := len(lp.dirty) > 1
+	if fanout && !lp.scheduled {
+		lp.scheduled = true
+	} else if fanout {
+		lp.mu.Unlock()
+		return // the flush task is queued already
+	}
 	lp.mu.Unlock()
-	lp.flush()
+	if !fanout {
+		lp.flush()
+		return
+	}
+	if err := lp.el.Execute(context.Background(), lp); err != nil {
+		lp.flush() // the loop is shutting down: write now
+	}
 }
 
 // schedule queues c for a flush; c.mu is held by the caller (lock order: c.mu, then lp.mu).
