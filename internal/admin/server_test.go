@@ -188,7 +188,7 @@ func TestPublish(t *testing.T) {
 			&publishCall{"chat", "a/b", "text/plain", "hi", true}},
 		{"+ is the wildcard, not a space", "/api/apps/chat/publish?topic=a/+/b+c%20d", "text/plain", "hi", 0, nil, 200, `{"delivered":3}` + "\n",
 			&publishCall{"chat", "a/+/b+c d", "text/plain", "hi", false}},
-		{"no topic", "/api/apps/chat/publish", "", "x", 0, nil, 400, `{"error":"admin: the topic query parameter is required"}` + "\n", nil},
+		{"no topic", "/api/apps/chat/publish", "", "x", 0, nil, 400, `{"error":"admin: missing topic parameter"}` + "\n", nil},
 		{"bad retain", "/api/apps/chat/publish?topic=t&retain=maybe", "", "x", 0, nil, 400, `{"error":"admin: retain must be 1, 0, true or false"}` + "\n", nil},
 		{"too large", "/api/apps/chat/publish?topic=t", "", strings.Repeat("x", 17), 0, nil, 413, `{"error":"admin: body larger than 16 bytes"}` + "\n", nil},
 		{"unknown app", "/api/apps/nope/publish?topic=t", "", "x", 404, errors.New("pubsub: no application \"nope\"\nat all"), 404,
