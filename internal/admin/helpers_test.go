@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/wsgate/wsgate/internal/auth"
 	"github.com/wsgate/wsgate/internal/metrics"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // The tokens of the test credentials file.
@@ -135,29 +135,11 @@ func tokenAuth(t testing.TB, users ...string) *auth.Authenticator {
 	return a
 }
 
-// syncBuffer collects log output from the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // start runs an admin server on an ephemeral loopback port and returns it
 // with its base URL and its log.
-func start(t testing.TB, o Options) (*Server, string, *syncBuffer) {
+func start(t testing.TB, o Options) (*Server, string, *wstest.LogBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &wstest.LogBuffer{}
 	o.Addr = "127.0.0.1:0"
 	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := New(o)

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/wsgate/wsgate/internal/metrics"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // TestRoutes: each route with and without a token, on a protected and an
@@ -329,17 +330,6 @@ func TestConnectionCap(t *testing.T) {
 	}
 }
 
-// waitFor polls cond (the server closes connections on its own goroutines).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func TestNewRefuses(t *testing.T) {
 	g := newGateway()
 	tests := []struct {
@@ -397,4 +387,10 @@ func TestHandle(t *testing.T) {
 	if status, _, body := do(t, "POST", base+"/api/apps/echo/kick", opsToken, "", ""); status != 200 || !bytes.Equal([]byte(body), []byte("kicked echo")) {
 		t.Errorf("with a token: %d %q", status, body)
 	}
+}
+
+// waitFor polls cond (the server closes connections on its own goroutines).
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	wstest.WaitFor(t, 10*time.Second, what, cond)
 }

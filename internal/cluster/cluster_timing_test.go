@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/natstest"
 )
 
 func cpuTime() time.Duration {
@@ -19,7 +21,7 @@ func cpuTime() time.Duration {
 func BenchmarkCrossGateway(b *testing.B) {
 	for _, size := range []int{16, 1024} {
 		b.Run(itoa(size)+"B", func(b *testing.B) {
-			s := runServer(b, 0, nil)
+			s := natstest.Run(b, 0, nil)
 			a := newNode(b, s, nil)
 			r := newNode(b, s, nil)
 			var got atomic.Int64

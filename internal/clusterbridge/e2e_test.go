@@ -11,30 +11,20 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/wsgate/wsgate/apps/builtin"
 	"github.com/wsgate/wsgate/apps/pubsub"
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/cluster"
 	"github.com/wsgate/wsgate/internal/gateway"
+	"github.com/wsgate/wsgate/internal/natstest"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+// runNATS starts an embedded NATS server for the test and returns its URL.
+func runNATS(tb testing.TB) string { return natstest.URL(natstest.Run(tb, 0, nil)) }
 
-func runNATS(tb testing.TB) string {
-	tb.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(5 * time.Second) {
-		tb.Fatal("nats server not ready")
-	}
-	tb.Cleanup(s.Shutdown)
-	return "nats://" + s.Addr().(*net.TCPAddr).String()
-}
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // gw is one whole gateway: the configured server and its cluster node.
 type gw struct {
@@ -313,16 +303,8 @@ func TestPubSubRetainedSnapshot(t *testing.T) {
 // server is back on the same address, the gateways reconnect by themselves and messages
 // cross again, the ones published meanwhile never.
 func TestBrokerOutage(t *testing.T) {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(5 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	addr := s.Addr().(*net.TCPAddr)
-	natsURL := "nats://" + addr.String()
+	s := natstest.Run(t, 0, nil)
+	natsURL, port := natstest.URL(s), s.Addr().(*net.TCPAddr).Port
 	a := startGateway(t, natsURL, "gw-a", broadcastApp)
 	b := startGateway(t, natsURL, "gw-b", broadcastApp)
 	onA := dial(t, a.url("/chat"))
@@ -351,15 +333,7 @@ func TestBrokerOutage(t *testing.T) {
 	read(onB, "during") // local delivery goes on
 	waitUntil(t, "the drop counted", func() bool { return b.node.Status().Dropped["disconnected"] == 1 })
 
-	s2, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: addr.Port, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s2.Start()
-	if !s2.ReadyForConnections(5 * time.Second) {
-		t.Fatal("second nats server not ready")
-	}
-	defer s2.Shutdown()
+	natstest.Run(t, port, nil) // back on the same address
 	for _, g := range []*gw{a, b} {
 		waitUntil(t, "ready again", func() bool { ok, _ := g.node.Ready(); return ok })
 	}
@@ -369,13 +343,7 @@ func TestBrokerOutage(t *testing.T) {
 	read(onA, "after") // not "during": it was never forwarded
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wstest.WaitFor(t, 15*time.Second, what, cond)
 }

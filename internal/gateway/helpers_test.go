@@ -254,12 +254,7 @@ func appOf(t *testing.T, base, name string) admin.App {
 	return admin.App{}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	wstest.WaitFor(t, 10*time.Second, what, cond)
 }
