@@ -2,12 +2,10 @@ package admin
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -159,28 +157,15 @@ func start(t testing.TB, o Options) (*Server, string, *wstest.LogBuffer) {
 	return s, "http://" + s.Addr().String(), logs
 }
 
-// get does one request with a fresh client and returns status, headers and body.
+// do does one request with a fresh client and returns status, headers and body.
 func do(t testing.TB, method, url, token, ctype, body string) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := http.Header{}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		h.Set("Authorization", "Bearer "+token)
 	}
 	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
+		h.Set("Content-Type", ctype)
 	}
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
-	res, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, res.Header, string(b)
+	return wstest.Request(t, method, url, h, body)
 }

@@ -214,23 +214,12 @@ func post(t *testing.T, url, body string) (int, string) {
 
 func do(t *testing.T, method, url, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var h http.Header
 	if method == http.MethodPost {
-		req.Header.Set("Content-Type", "text/plain")
+		h = http.Header{"Content-Type": {"text/plain"}}
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, string(b)
+	code, _, answer := wstest.Request(t, method, url, h, body)
+	return code, answer
 }
 
 func status(t *testing.T, base string) admin.Status {

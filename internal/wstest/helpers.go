@@ -2,6 +2,8 @@ package wstest
 
 import (
 	"bytes"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -54,4 +56,29 @@ func (l *LogBuffer) Take() []string {
 	out := strings.Split(strings.TrimSpace(l.b.String()), "\n")
 	l.b.Reset()
 	return out
+}
+
+// Request sends one HTTP request with header and body on a connection of its own (no
+// keep-alive, a 10 s timeout) and returns the response's status, header and body; it fails
+// the test when there is no response.
+func Request(tb TB, method, url string, header http.Header, body string) (int, http.Header, string) {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		tb.Fatalf("wstest: %v", err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	res, err := client.Do(req)
+	if err != nil {
+		tb.Fatalf("wstest: %s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.Fatalf("wstest: reading the answer to %s %s: %v", method, url, err)
+	}
+	return res.StatusCode, res.Header, string(b)
 }
