@@ -2,18 +2,12 @@ package cluster
 
 import (
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/wsgate/wsgate/internal/natstest"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkCrossGateway: one gateway publishes, another delivers, through an embedded NATS
 // server in the same process; reports messages per CPU second of the whole process (both
@@ -32,7 +26,7 @@ func BenchmarkCrossGateway(b *testing.B) {
 			data := make([]byte, size)
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := wstest.CPUTime()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				a.Forward("chat", Message{Topic: "room/1", Kind: Binary, Data: data})
@@ -42,7 +36,7 @@ func BenchmarkCrossGateway(b *testing.B) {
 			}
 			waitFor(b, "deliveries", func() bool { return got.Load() >= int64(b.N) })
 			b.StopTimer()
-			if d := (cpuTime() - cpu0).Seconds(); d > 0 {
+			if d := (wstest.CPUTime() - cpu0).Seconds(); d > 0 {
 				b.ReportMetric(float64(b.N)/d, "msgs/cpu-s")
 			}
 			if st := a.Status(); st.Dropped["queue_full"] > 0 {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -81,4 +82,12 @@ func Request(tb TB, method, url string, header http.Header, body string) (int, h
 		tb.Fatalf("wstest: reading the answer to %s %s: %v", method, url, err)
 	}
 	return res.StatusCode, res.Header, string(b)
+}
+
+// CPUTime is the user and system CPU time the process has used so far, for benchmarks that
+// report work per CPU second of the whole process (server, peers and clients alike).
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
