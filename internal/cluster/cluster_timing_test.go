@@ -49,18 +49,42 @@ func BenchmarkCrossGateway(b *testing.B) {
 // BenchmarkForward is the cost on the caller's goroutine (an event loop): copy into the
 // bounded queue.
 func BenchmarkForward(b *testing.B) {
-	var q outQueue
-	q.init(1024, 1<<20)
-	a := &appState{name: "chat", token: "chat"}
-	m := Message{Topic: "room/1", Data: make([]byte, 64)}
-	var batch [1024]outEntry
+	f := newForwardPath(1024, 64)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if !q.push(a, m, 0, false) {
-			k := q.take(batch[:])
-			for j := range k {
-				putEntry(&batch[j])
-			}
+		if !f.push() {
+			f.drain()
 		}
+	}
+}
+
+// forwardPath is the forward path's outbound queue (1 MiB) with one application and one
+// message of a given size, for BenchmarkForward and TestForwardPathAllocs.
+type forwardPath struct {
+	q     outQueue
+	a     *appState
+	m     Message
+	batch []outEntry
+}
+
+// newForwardPath returns a queue of entries entries and a message of size bytes.
+func newForwardPath(entries, size int) *forwardPath {
+	f := &forwardPath{
+		a:     &appState{name: "chat", token: "chat"},
+		m:     Message{Topic: "room/1", Data: make([]byte, size)},
+		batch: make([]outEntry, entries),
+	}
+	f.q.init(entries, 1<<20)
+	return f
+}
+
+// push queues the message as a local publish does; false when the queue is full.
+func (f *forwardPath) push() bool { return f.q.push(f.a, f.m, 0, false) }
+
+// drain takes what is queued, as the sender does, and gives the entries' buffers back.
+func (f *forwardPath) drain() {
+	k := f.q.take(f.batch)
+	for j := range k {
+		putEntry(&f.batch[j])
 	}
 }
