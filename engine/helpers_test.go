@@ -223,3 +223,26 @@ func dialTCP(t testing.TB, addr string, deadline time.Duration) net.Conn {
 	}
 	return nc
 }
+
+// sendPing sends a ping with payload on c and returns a check that fails the test unless its
+// pong has come back; gorilla runs the pong handler while the caller reads, so the check
+// goes after a read.
+func sendPing(t testing.TB, c *websocket.Conn, payload string) (pongBack func()) {
+	t.Helper()
+	pong := make(chan string, 1)
+	c.SetPongHandler(func(s string) error { pong <- s; return nil })
+	if err := c.WriteControl(websocket.PingMessage, []byte(payload), time.Now().Add(time.Second)); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	return func() {
+		t.Helper()
+		select {
+		case s := <-pong:
+			if s != payload {
+				t.Fatalf("pong %q, want %q", s, payload)
+			}
+		default:
+			t.Fatal("no pong before the read returned")
+		}
+	}
+}

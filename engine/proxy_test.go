@@ -209,25 +209,14 @@ func TestProxyWebSocketUpstream(t *testing.T) {
 		}
 	})
 	t.Run("pings are answered by the gateway", func(t *testing.T) {
-		pong := make(chan string, 1)
-		c.SetPongHandler(func(s string) error { pong <- s; return nil })
-		if err := c.WriteControl(websocket.PingMessage, []byte("p1"), time.Now().Add(time.Second)); err != nil {
-			t.Fatal(err)
-		}
+		pongBack := sendPing(t, c, "p1")
 		if err := c.WriteMessage(websocket.TextMessage, []byte("after ping")); err != nil {
 			t.Fatal(err)
 		}
 		if _, got, err := c.ReadMessage(); err != nil || string(got) != "after ping" {
 			t.Fatalf("%q %v", got, err)
 		}
-		select {
-		case s := <-pong:
-			if s != "p1" {
-				t.Fatalf("pong %q", s)
-			}
-		default:
-			t.Fatal("no pong before the next message")
-		}
+		pongBack() // before the next message
 	})
 	t.Run("upstream close code reaches the client", func(t *testing.T) {
 		if err := c.WriteMessage(websocket.TextMessage, []byte("close:4001:upstream says bye")); err != nil {

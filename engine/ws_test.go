@@ -76,21 +76,12 @@ func TestBroadcast(t *testing.T) {
 	}
 	// The sender got nothing back: a ping round trip proves its queue is empty.
 	c := clients[0]
-	pong := make(chan string, 1)
-	c.SetPongHandler(func(s string) error { pong <- s; return nil })
-	c.WriteControl(websocket.PingMessage, []byte("probe"), time.Now().Add(time.Second))
+	pongBack := sendPing(t, c, "probe")
 	c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	if _, msg, err := c.ReadMessage(); err == nil {
 		t.Fatalf("sender received %q", msg)
 	}
-	select {
-	case p := <-pong:
-		if p != "probe" {
-			t.Fatalf("pong %q", p)
-		}
-	default:
-		t.Fatal("no pong")
-	}
+	pongBack()
 }
 
 // TestWritesFromOtherGoroutines: an application writing from its own goroutines keeps
