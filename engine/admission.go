@@ -3,6 +3,7 @@ package engine
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 )
 
 // Admission per source. max_handshaking bounds the connections of all clients together in
@@ -12,10 +13,18 @@ import (
 // has its own, smaller bound, max_handshaking_per_source: past it the newest connection from
 // that address is closed at once, and the other sources are not affected.
 
+// applyBudgets sets the bounds shared by all loops that are not part of the settings
+// snapshot (settings.go) because they live beside the counters they bound: at New, and again
+// at every Reconfigure, so that a reload changes them for the connections already open.
+func (s *Server) applyBudgets(o Options) {
+	s.adm.max.Store(int32(o.MaxHandshakingPerSource))
+	s.inMem.Max.Store(o.MaxInputMemory)
+}
+
 // admission counts the connections in the HTTP phase per source address. Safe from any
 // goroutine: the loops share it, sharded by address to keep their locks apart.
 type admission struct {
-	max    int32 // per source; 0 = no bound
+	max    atomic.Int32 // per source; 0 = no bound; a reload may change it
 	shards [16]admissionShard
 }
 
@@ -39,7 +48,7 @@ func (a *admission) enter(src netip.Addr) bool {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	n := sh.n[src]
-	if a.max > 0 && n >= a.max {
+	if m := a.max.Load(); m > 0 && n >= m {
 		return false
 	}
 	if sh.n == nil {
@@ -72,7 +81,7 @@ func (c *conn) admitSource() bool {
 	s.stats.SourceRefused.Add(1)
 	if ok, held := s.g.handshakeLog.allow(s.now.Load()); ok {
 		s.log.Warn("too many connections in the handshake from one address; closing the newest", "listener", c.l.name,
-			"remote", c.remote, "max_per_source", s.adm.max, "refused_since_last_line", held)
+			"remote", c.remote, "max_per_source", s.adm.max.Load(), "refused_since_last_line", held)
 	}
 	return false
 }

@@ -281,7 +281,7 @@ func (c *conn) finishSegKeepOff(i int) {
 // shedOutput closes the connections with the largest backlogs, with 1008, while queued
 // output passes max_output_memory; ticker only.
 func (s *Server) shedOutput() {
-	max := s.maxOutputMemory
+	max := s.opt().MaxOutputMemory
 	over := s.outMem.Load() - max
 	if max <= 0 || over <= 0 {
 		return

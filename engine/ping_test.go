@@ -14,7 +14,7 @@ import (
 // TestServerPings: a client that answers pings (gorilla does while it reads) stays open
 // across several intervals; a client that stays silent is closed with 1001.
 func TestServerPings(t *testing.T) {
-	const interval = 150 * time.Millisecond
+	const interval = 400 * time.Millisecond // long enough for a pong from a client slowed by -race on a loaded machine
 	opt := testOptions()
 	opt.PingInterval = interval
 	srv := startServer(t, opt, nil)

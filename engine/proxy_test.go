@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,7 @@ type wsUpstream struct {
 	headers  []http.Header // request headers of every upgrade
 	closes   []string      // "code reason" of every close frame received
 	status   int           // refuse every upgrade with this status when not 0
+	refusal  http.Header   // header lines of that refusal
 }
 
 func newWSUpstream(t *testing.T, compress bool) *wsUpstream {
@@ -49,6 +51,9 @@ func newWSUpstream(t *testing.T, compress bool) *wsUpstream {
 		status := u.status
 		u.mu.Unlock()
 		if status != 0 {
+			for k, v := range u.refusal {
+				w.Header()[k] = v
+			}
 			http.Error(w, "no", status)
 			return
 		}
@@ -374,7 +379,18 @@ func TestProxyRefusals(t *testing.T) {
 		name     string
 		upstream func(t *testing.T) string
 		status   int
+		header   http.Header // lines the client's answer must carry
 	}{
+		{name: "upstream 401 with its challenges", upstream: func(t *testing.T) string {
+			u := newWSUpstream(t, false)
+			u.status, u.refusal = 401, http.Header{"Www-Authenticate": {`Basic realm="devices"`, "Bearer"}}
+			return u.url("/")
+		}, status: 401, header: http.Header{"Www-Authenticate": {`Basic realm="devices"`, "Bearer"}}},
+		{name: "upstream 429 with Retry-After", upstream: func(t *testing.T) string {
+			u := newWSUpstream(t, false)
+			u.status, u.refusal = 429, http.Header{"Retry-After": {"30"}}
+			return u.url("/")
+		}, status: 429, header: http.Header{"Retry-After": {"30"}}},
 		{name: "upstream 403", upstream: func(t *testing.T) string { u := newWSUpstream(t, false); u.status = 403; return u.url("/") }, status: 403},
 		{name: "upstream 404", upstream: func(t *testing.T) string { u := newWSUpstream(t, false); u.status = 404; return u.url("/") }, status: 404},
 		{name: "upstream 500", upstream: func(t *testing.T) string { u := newWSUpstream(t, false); u.status = 500; return u.url("/") }, status: 502},
@@ -390,6 +406,11 @@ func TestProxyRefusals(t *testing.T) {
 			r := roundTrip(t, srv.Addr(HTTPService), upgradeRequest("/p"), 0)
 			if r.status != tt.status || !r.closed {
 				t.Fatalf("status %d closed %v, want %d and closed", r.status, r.closed, tt.status)
+			}
+			for k, v := range tt.header {
+				if got := r.header[k]; !slices.Equal(got, v) {
+					t.Fatalf("%s %q, want %q", k, got, v)
+				}
 			}
 			if srv.Connections() != 0 {
 				t.Fatalf("%d connections left counted", srv.Connections())

@@ -120,6 +120,7 @@ func (s *Server) Reconfigure(opt Options, entries []AppEntry) (*Changes, error) 
 
 	// Committed: from here on nothing fails.
 	s.set.Store(s.newSettings(o))
+	s.applyBudgets(o)
 	ch.Settings = changedSettings(cur.Options, o)
 	for _, a := range lp.adopt {
 		a.l.tls.Adopt(a.cfg) // shared with the listener's new struct if it moved

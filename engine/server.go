@@ -64,12 +64,11 @@ type Server struct {
 	stopErr  error
 
 	// Bounds under abuse (admission.go, output.go).
-	adm             admission      // connections in the HTTP phase per source address
-	outMem          atomic.Int64   // queued output of all connections, a shared frame once
-	maxOutputMemory int64          // max_output_memory; 0 = no bound
-	inMem           wsproto.Budget // message buffers of all connections: max_input_memory
-	authGuard       authGuard      // slow checks per source (authguard.go)
-	authSuspect     chan *authJob  // slow checks from sources that have failed
+	adm         admission      // connections in the HTTP phase per source address
+	outMem      atomic.Int64   // queued output of all connections, a shared frame once; bound: opt().MaxOutputMemory
+	inMem       wsproto.Budget // message buffers of all connections: max_input_memory
+	authGuard   authGuard      // slow checks per source (authguard.go)
+	authSuspect chan *authJob  // slow checks from sources that have failed
 }
 
 // listener is one bound address: the HTTP service (index 0) or a standalone server.
@@ -94,9 +93,7 @@ func New(opt Options) (*Server, error) {
 	opt = opt.normalize()
 	s := &Server{log: opt.Logger, spare: -1}
 	// The bounds under abuse are taken at start; a reload keeps them.
-	s.adm.max = int32(opt.MaxHandshakingPerSource)
-	s.maxOutputMemory = opt.MaxOutputMemory
-	s.inMem.Max = opt.MaxInputMemory
+	s.applyBudgets(opt)
 	s.debug = s.log.Enabled(context.Background(), slog.LevelDebug)
 	names, err := listenerNames(opt)
 	if err != nil {

@@ -349,7 +349,7 @@ func (u *upstream) readResponse() gnet.Action {
 	case err != nil:
 		return u.refuse(handshake.ErrBadGateway, "invalid upstream response")
 	case resp.Status != 101:
-		return u.refuse(handshake.UpstreamRefusal(resp.Status), fmt.Sprintf("upstream answered %d", resp.Status))
+		return u.refuse(handshake.UpstreamRefusal(&resp), fmt.Sprintf("upstream answered %d", resp.Status))
 	case handshake.CheckResponse(&resp, u.key[:]) != nil:
 		return u.refuse(handshake.ErrBadGateway, "upstream 101 fails the RFC 6455 checks")
 	}

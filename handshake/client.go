@@ -36,8 +36,14 @@ type Response struct {
 	Protocol []byte
 	// Extensions holds the raw values of every Sec-WebSocket-Extensions line.
 	Extensions [][]byte
+	// Authenticate holds the values of the WWW-Authenticate lines (the challenges of a
+	// 401), at most MaxFieldLines of them; RetryAfter is the Retry-After value, nil
+	// without one. A refusal relays them to the client (UpstreamRefusal).
+	Authenticate [][]byte
+	RetryAfter   []byte
 
-	extBuf [MaxFieldLines][]byte
+	extBuf  [MaxFieldLines][]byte
+	authBuf [MaxFieldLines][]byte
 }
 
 // ParseResponse parses the response head at the start of buf into r and returns its length.
@@ -49,6 +55,7 @@ func ParseResponse(buf []byte, r *Response, lim Limits) (n int, err error) {
 	maxHead, _ := lim.normalize()
 	*r = Response{}
 	r.Extensions = r.extBuf[:0]
+	r.Authenticate = r.authBuf[:0]
 	b, short := window(buf, maxHead)
 	// HTTP-version SP 3DIGIT SP [reason-phrase] CRLF (RFC 9112 §4).
 	const prefix = len("HTTP/1.1 200 ")
@@ -106,6 +113,12 @@ func (r *Response) setField(name, value []byte) bool {
 			return false
 		}
 		r.Extensions = append(r.Extensions, value)
+	case equalFold(name, "www-authenticate"):
+		if len(r.Authenticate) < MaxFieldLines { // more challenges than that are dropped, not fatal
+			r.Authenticate = append(r.Authenticate, value)
+		}
+	case equalFold(name, "retry-after"):
+		r.RetryAfter = value
 	}
 	return true
 }
@@ -180,18 +193,38 @@ func AppendHeader(dst []byte, name string, value []byte) []byte {
 	return append(dst, "\r\n"...)
 }
 
-// UpstreamRefusal is the answer to a client whose upgrade the upstream refused with status:
-// that status for a 4xx (the client's request was at fault, or its credentials), else
-// ErrBadGateway. The *Error of each 4xx status is built once.
-func UpstreamRefusal(status int) *Error {
+// UpstreamRefusal is the answer to a client whose upgrade the upstream refused with r: r's
+// status for a 4xx (the client's request was at fault, or its credentials), else
+// ErrBadGateway. A 401 carries the upstream's WWW-Authenticate challenges, which RFC 9110
+// §11.6.1 requires of it and without which the client cannot answer it, and a 429 its
+// Retry-After (§10.2.3); those answers are built for the occasion (a refusal is not a hot
+// path). The plain *Error of each 4xx status is built once.
+func UpstreamRefusal(r *Response) *Error {
+	status := r.Status
 	if status < 400 || status > 499 {
 		return ErrBadGateway
 	}
+	var header []byte
+	switch status {
+	case 401:
+		for _, v := range r.Authenticate {
+			header = AppendHeader(header, "WWW-Authenticate", v)
+		}
+	case 429:
+		if r.RetryAfter != nil {
+			header = AppendHeader(header, "Retry-After", r.RetryAfter)
+		}
+	}
+	if len(header) > 0 {
+		return NewError(status, upstreamRefused, string(header))
+	}
 	refusals[status-400].once.Do(func() {
-		refusals[status-400].err = NewError(status, "Refused by the upstream server", "")
+		refusals[status-400].err = NewError(status, upstreamRefused, "")
 	})
 	return refusals[status-400].err
 }
+
+const upstreamRefused = "Refused by the upstream server"
 
 var refusals [100]struct {
 	once sync.Once

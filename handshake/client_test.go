@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -110,12 +111,46 @@ func TestAppendUpgradeRequestParses(t *testing.T) {
 }
 
 func TestUpstreamRefusal(t *testing.T) {
-	for _, tt := range []struct{ status, want int }{{401, 401}, {404, 404}, {500, 502}, {302, 502}, {200, 502}} {
-		if got := UpstreamRefusal(tt.status); got.Status != tt.want {
-			t.Errorf("UpstreamRefusal(%d) = %d, want %d", tt.status, got.Status, tt.want)
-		}
+	cases := []struct {
+		name   string
+		head   string
+		status int
+		want   []string // header lines the client's answer carries
+		absent []string
+	}{
+		{name: "401 relays its challenges", head: "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"up\"\r\nwww-authenticate: Bearer\r\n\r\n",
+			status: 401, want: []string{"WWW-Authenticate: Basic realm=\"up\"\r\n", "WWW-Authenticate: Bearer\r\n"}},
+		{name: "401 without a challenge", head: "HTTP/1.1 401 Unauthorized\r\n\r\n", status: 401, absent: []string{"WWW-Authenticate"}},
+		{name: "429 relays Retry-After", head: "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\n\r\n", status: 429, want: []string{"Retry-After: 7\r\n"}},
+		{name: "404 relays nothing", head: "HTTP/1.1 404 Not Found\r\nWWW-Authenticate: Basic\r\nRetry-After: 7\r\n\r\n", status: 404, absent: []string{"WWW-Authenticate", "Retry-After"}},
+		{name: "5xx is a bad gateway", head: "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\n\r\n", status: 502, absent: []string{"Retry-After"}},
+		{name: "a redirect is a bad gateway", head: "HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n", status: 502, absent: []string{"Location"}},
 	}
-	if UpstreamRefusal(403) != UpstreamRefusal(403) {
-		t.Error("UpstreamRefusal builds a new error each time")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var r Response
+			if _, err := ParseResponse([]byte(tc.head), &r, Limits{}); err != nil {
+				t.Fatalf("ParseResponse: %v", err)
+			}
+			e := UpstreamRefusal(&r)
+			resp := string(e.Response())
+			if e.Status != tc.status || !strings.HasPrefix(resp, "HTTP/1.1 "+strconv.Itoa(tc.status)+" ") {
+				t.Fatalf("status %d, want %d:\n%s", e.Status, tc.status, resp)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(resp, "\r\n"+w) {
+					t.Errorf("answer lacks %q:\n%s", w, resp)
+				}
+			}
+			for _, a := range tc.absent {
+				if strings.Contains(resp, a) {
+					t.Errorf("answer carries %q:\n%s", a, resp)
+				}
+			}
+		})
+	}
+	plain := Response{Status: 403}
+	if UpstreamRefusal(&plain) != UpstreamRefusal(&plain) {
+		t.Error("UpstreamRefusal builds a new error each time for a plain refusal")
 	}
 }

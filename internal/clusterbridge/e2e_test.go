@@ -2,6 +2,7 @@ package clusterbridge
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -207,6 +208,63 @@ func TestBroadcastInterestFollowsMembers(t *testing.T) {
 			t.Fatalf("after the last member left: %d subjects, want %d", a.node.Status().Subjects, base)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestReloadDetachesRemovedApp: an application a reload removes is no longer bridged (its
+// name is detached from the node, and its subscriptions go with it); added back, it is
+// bridged again.
+func TestReloadDetachesRemovedApp(t *testing.T) {
+	natsURL := runNATS(t)
+	const echoApp = "[[app]]\nname = \"echo\"\nkind = \"echo\"\npath = \"/echo\"\n"
+	a := startGateway(t, natsURL, "gw-a", broadcastApp+echoApp)
+	reload := func(apps string) {
+		t.Helper()
+		cfg, err := config.Parse([]byte("[http]\nlisten = \"" + a.srv.Addr(config.HTTPServer) + "\"\n[cluster]\nnats = \"" +
+			natsURL + "\"\nname = \"gw-a\"\n" + apps))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.g.Reload(cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := a.node.Status().Apps; got != 1 {
+		t.Fatalf("bridged applications at the start: %d, want 1 (chat)", got)
+	}
+	c := dial(t, a.url("/chat"))
+	settle(t, "chat", map[*gw]int{a: 1})
+	base := a.node.Status().Subjects
+	reload(echoApp)
+	if code := closeCodeOf(c); code != websocket.CloseGoingAway {
+		t.Fatalf("member of the removed application: close %d, want 1001", code)
+	}
+	syncAll(t, a)
+	if st := a.node.Status(); st.Apps != 0 || st.Subjects >= base {
+		t.Fatalf("after the removal: %d bridged, %d subjects; want 0 and fewer than %d", st.Apps, st.Subjects, base)
+	}
+	reload(broadcastApp + echoApp)
+	if got := a.node.Status().Apps; got != 1 {
+		t.Fatalf("added back: %d bridged, want 1", got)
+	}
+	dial(t, a.url("/chat"))
+	settle(t, "chat", map[*gw]int{a: 1})
+	if got := a.node.Status().Subjects; got != base {
+		t.Fatalf("added back with a member: %d subjects, want %d as before", got, base)
+	}
+}
+
+// closeCodeOf reads until c closes and returns the close code, 0 for anything else.
+func closeCodeOf(c *websocket.Conn) int {
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := c.ReadMessage(); err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				return ce.Code
+			}
+			return 0
+		}
 	}
 }
 

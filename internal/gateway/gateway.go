@@ -191,7 +191,8 @@ func (g *Gateway) Publish(app, topic string, kind pubsub.Kind, data []byte, reta
 }
 
 // Build is New, keeping the applications (Gateway.Apps) and what Gateway.Reload needs;
-// built is as in NewWithHook, and is called again for every instance a reload builds.
+// built is as in NewWithHook, and is called again for every instance a reload builds, and
+// with a nil Application for every application a reload removes.
 func Build(cfg *config.Config, kinds Kinds, tune func(*engine.Options), built func(name string, a apps.Application)) (*Gateway, error) {
 	if kinds == nil {
 		kinds = Builtin()

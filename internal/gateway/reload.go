@@ -37,6 +37,7 @@ type instance struct {
 	app     apps.Application
 	auth    apps.Authenticator
 	authSum [sha256.Size]byte // of the credentials file's content when auth was built
+	aclSum  [sha256.Size]byte // of the ACL file's content when the instance was built
 }
 
 // Config returns the configuration in force (the one given to Build or to the last Reload
@@ -98,6 +99,13 @@ func (g *Gateway) instance(i int, a *config.App, old *instance) (*instance, erro
 		}
 		in.authSum = sha256.Sum256(data)
 		clear(data)
+	}
+	if a.ACL != "" {
+		data, err := os.ReadFile(a.ACL)
+		if err != nil {
+			return nil, &config.FieldError{Field: fmt.Sprintf("app[%d].acl", i), Msg: err.Error(), Err: config.ErrInvalid}
+		}
+		in.aclSum = sha256.Sum256(data)
 	}
 	if old != nil && old.authSum == in.authSum && sameAuth(&old.cfg, a) {
 		in.auth = old.auth
@@ -186,8 +194,8 @@ func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 	old := g.cfg
 	next := map[string]*instance{}
 	entries := make([]engine.AppEntry, len(cfg.Apps))
-	var later []*instance            // kept instances to reconfigure once the new set is in force
-	credentials := map[string]bool{} // the credentials file's content changed
+	var later []*instance              // kept instances to reconfigure once the new set is in force
+	rewritten := map[string][]string{} // app → keys whose file was rewritten under the same name
 	for i := range cfg.Apps {
 		a := &cfg.Apps[i]
 		prev := g.inst[a.Name]
@@ -195,13 +203,18 @@ func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 		if err != nil {
 			return sum, err
 		}
+		aclRewritten := false
 		if prev != nil && prev.authSum != in.authSum && prev.cfg.Credentials == a.Credentials {
-			credentials[a.Name] = true
+			rewritten[a.Name] = append(rewritten[a.Name], "credentials")
 		}
-		if prev != nil && prev.cfg.Kind == a.Kind && prev.cfg.Path == a.Path {
+		if prev != nil && prev.aclSum != in.aclSum && prev.cfg.ACL == a.ACL {
+			rewritten[a.Name] = append(rewritten[a.Name], "acl")
+			aclRewritten = true // read by the kind when it builds: a new instance
+		}
+		if prev != nil && prev.cfg.Kind == a.Kind && prev.cfg.Path == a.Path && !aclRewritten {
 			_, canTake := prev.app.(Reconfigurer)
 			switch {
-			case reflect.DeepEqual(prev.cfg, *a) && !credentials[a.Name]:
+			case reflect.DeepEqual(prev.cfg, *a) && len(rewritten[a.Name]) == 0:
 				in.app = prev.app
 			case canTake:
 				in.app = prev.app
@@ -222,6 +235,13 @@ func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 	ch, err := g.Reconfigure(opt, entries)
 	if err != nil {
 		return sum, err
+	}
+	if g.built != nil {
+		for name := range g.inst {
+			if next[name] == nil {
+				g.built(name, nil) // removed: the hook undoes what it did (a cluster bridge)
+			}
+		}
 	}
 	g.inst = next
 	// A kept instance that cannot take its new table is replaced in a second step.
@@ -263,7 +283,7 @@ func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 	g.Apps = byName
 	g.appsMu.Unlock()
 	g.cfg = applied(cfg, old, ch)
-	sum = summarize(old, cfg, ch, credentials)
+	sum = summarize(old, cfg, ch, rewritten)
 	return sum, nil
 }
 
@@ -292,7 +312,7 @@ func applied(cfg, old *config.Config, ch *engine.Changes) *config.Config {
 }
 
 // summarize compares the files and adds what the engine did.
-func summarize(old, cfg *config.Config, ch *engine.Changes, credentials map[string]bool) Summary {
+func summarize(old, cfg *config.Config, ch *engine.Changes, rewritten map[string][]string) Summary {
 	s := Summary{
 		AppsAdded: ch.AppsAdded, AppsRemoved: ch.AppsRemoved,
 		ListenersAdded: ch.ListenersAdded, ListenersRemoved: ch.ListenersRemoved, ListenersMoved: ch.ListenersMoved,
@@ -308,10 +328,7 @@ func summarize(old, cfg *config.Config, ch *engine.Changes, credentials map[stri
 		if b == nil {
 			continue
 		}
-		fields := appFields(b, a)
-		if credentials[a.Name] {
-			fields = append(fields, "credentials")
-		}
+		fields := append(appFields(b, a), rewritten[a.Name]...)
 		if len(fields) == 0 {
 			if slices.Contains(ch.AppsReplaced, a.Name) { // cannot happen: same table, same instance
 				s.AppsReplaced = append(s.AppsReplaced, a.Name)

@@ -22,6 +22,7 @@ import (
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/apps/builtin"
 	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/internal/auth"
 )
 
 // TestReloadUnderLoad: 200 clients of three applications while one is removed and one
@@ -504,4 +505,31 @@ func TestReloadPubSub(t *testing.T) {
 		t.Fatalf("client of the replaced instance: close %d", code)
 	}
 	mustDial(t, g.Server.Addr("ws"), "/ps?topic=a", nil)
+}
+
+// TestReloadRewrittenACL: an ACL file rewritten under the same name is noticed like a
+// rewritten credentials file: the instance is rebuilt with the new rules and the summary
+// names the key.
+func TestReloadRewrittenACL(t *testing.T) {
+	dir := t.TempDir()
+	acl := writeFile(t, dir, "ps.acl", "* sub a\n")
+	tokens := writeFile(t, dir, "tokens", "ann:"+auth.HashToken("ann-token")+"\n")
+	text := listeners + app("ps", "pubsub", "/ps", `scope = ["ws"]`, `auth = "token"`,
+		fmt.Sprintf("credentials = %q", tokens), fmt.Sprintf("acl = %q", acl))
+	g := startGateway(t, text)
+	addr, ann := g.Server.Addr("ws"), http.Header{"Authorization": {"Bearer ann-token"}}
+	if a, b := upgradeStatus(t, addr, "/ps?topic=a", ann), upgradeStatus(t, addr, "/ps?topic=b", ann); a != 101 || b != 403 {
+		t.Fatalf("before: topic a %d, topic b %d; want 101 and 403", a, b)
+	}
+	writeFile(t, dir, "ps.acl", "* sub b\n")
+	sum := reload(t, g, text)
+	if !slices.Equal(sum.AppsReplaced, []string{"ps(acl)"}) {
+		t.Fatalf("summary: %+v", sum)
+	}
+	if a, b := upgradeStatus(t, addr, "/ps?topic=a", ann), upgradeStatus(t, addr, "/ps?topic=b", ann); a != 403 || b != 101 {
+		t.Fatalf("after: topic a %d, topic b %d; want 403 and 101", a, b)
+	}
+	if sum := reload(t, g, text); sum.Changed() {
+		t.Fatalf("the same file again: %+v", sum)
+	}
 }

@@ -11,11 +11,12 @@ import "sync/atomic"
 // on. Safe for concurrent use by Readers on several event loops.
 type Budget struct {
 	Used atomic.Int64
-	Max  int64 // 0 = no bound, only counting
+	Max  atomic.Int64 // 0 = no bound, only counting; a reload may change it at any time
 }
 
 // fits reports whether n more bytes stay within Max. Readers on several loops may judge
 // at once and pass Max together by at most one growth each.
 func (b *Budget) fits(n int64) bool {
-	return b.Max <= 0 || b.Used.Load()+n <= b.Max
+	m := b.Max.Load()
+	return m <= 0 || b.Used.Load()+n <= m
 }

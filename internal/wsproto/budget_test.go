@@ -25,7 +25,9 @@ func TestReaderBudget(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := &Config{MaxMessageSize: 2 << 20, Budget: &Budget{Max: tc.max}}
+			budget := &Budget{}
+			budget.Max.Store(tc.max)
+			cfg := &Config{MaxMessageSize: 2 << 20, Budget: budget}
 			frame := clientFrame(true, OpBinary, make([]byte, announced))
 			hn := len(frame) - announced
 			readers := make([]Reader, tc.readers)
