@@ -13,10 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"github.com/wsgate/wsgate/internal/metrics"
+	"github.com/wsgate/wsgate/internal/metrics/metricstest"
 	"github.com/wsgate/wsgate/internal/wstest"
 )
 
@@ -83,14 +81,7 @@ func TestMetricsExposition(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("status %d", status)
 	}
-	if err := metrics.Lint([]byte(body)); err != nil {
-		t.Fatalf("%v\n%s", err, body)
-	}
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("expfmt: %v\n%s", err, body)
-	}
+	fams := metricstest.Parse(t, []byte(body), metrics.Lint)
 	bi := fams["wsgate_build_info"]
 	if bi == nil || len(bi.Metric) != 1 || bi.Metric[0].Gauge.GetValue() != 1 {
 		t.Fatalf("wsgate_build_info: %v", bi)
