@@ -14,7 +14,6 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -248,7 +247,7 @@ func TestStaticFileUnderOutputBound(t *testing.T) {
 	heap0, rss0 := heapBytes(), rssBytes(t)
 	var conns []net.Conn
 	for range clients {
-		rc, err := tryDialRawTCP(srv.Addr("http"), 4096)
+		rc, err := wstest.NetDialer(wstest.Options{Timeout: 3 * time.Second, RcvBuf: 4096}).Dial("tcp", srv.Addr("http"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -282,20 +281,6 @@ func TestStaticFileUnderOutputBound(t *testing.T) {
 			t.Fatalf("response %d: %d bytes, %v; want the file's %d", i, len(body), err, len(data))
 		}
 	}
-}
-
-// tryDialRawTCP connects to addr with SO_RCVBUF set to rcvBuf before the connect.
-func tryDialRawTCP(addr string, rcvBuf int) (net.Conn, error) {
-	d := net.Dialer{Timeout: 3 * time.Second, Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		if err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvBuf)
-		}); err != nil {
-			return err
-		}
-		return serr
-	}}
-	return d.Dial("tcp", addr)
 }
 
 // TestPipelinedRequestsShareTheLoop: thousands of pipelined HEAD and conditional GET

@@ -132,15 +132,13 @@ func TestConnCarriesTheHandshake(t *testing.T) {
 // SetValue at once (the race detector checks it), and the last value set is what is read.
 func TestValueFromManyGoroutines(t *testing.T) {
 	opened := make(chan apps.Conn, 1)
-	srv := startServer(t, nil, func(s *Server) {
-		s.Register(apps.Spec{Name: "val", Path: "/val"}, apps.Funcs{
-			Open: func(c apps.Conn) { opened <- c },
-			Message: func(c apps.Conn, t apps.MessageType, _ []byte) {
-				n, _ := c.Value().(int)
-				c.WriteMessage(t, fmt.Appendf(nil, "%d", n))
-			},
-		})
-	})
+	srv := startServer(t, nil, withApp(t, apps.Spec{Name: "val", Path: "/val"}, apps.Funcs{
+		Open: func(c apps.Conn) { opened <- c },
+		Message: func(c apps.Conn, t apps.MessageType, _ []byte) {
+			n, _ := c.Value().(int)
+			c.WriteMessage(t, fmt.Appendf(nil, "%d", n))
+		},
+	}))
 	ws, _ := dial(t, srv.Addr("http"), "/val", nil)
 	c := <-opened
 	var wg sync.WaitGroup
@@ -177,9 +175,7 @@ func TestValueFromManyGoroutines(t *testing.T) {
 // registration under the same name counts the connections from zero again once they are
 // gone.
 func TestUnregisterClosesItsConnections(t *testing.T) {
-	srv := startServer(t, nil, func(s *Server) {
-		s.Register(apps.Spec{Name: "gone", Path: "/gone"}, builtin.Echo{})
-	})
+	srv := startServer(t, nil, withApp(t, apps.Spec{Name: "gone", Path: "/gone"}, builtin.Echo{}))
 	a, _ := dial(t, srv.Addr("ws"), "/gone", nil)
 	b, _ := dial(t, srv.Addr("http"), "/gone", nil)
 	other, _ := dial(t, srv.Addr("ws"), "/echo", nil)

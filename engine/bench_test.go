@@ -16,10 +16,10 @@ import (
 	"github.com/wsgate/wsgate/internal/wstest"
 )
 
-// fakeConn is an in-memory gnet.Conn for benchmarks of the connection code without
-// network sockets: Peek/Discard read from in, Write appends to nothing but counts. The
-// pending output the connection writes itself (writev on Fd) goes to one end of a local
-// socket pair whose other end drain reads and counts.
+// fakeConn is an in-memory gnet.Conn for benchmarks and allocation tests of the connection
+// and relay code without network sockets: Peek/Next/Discard read from in, Write appends to
+// nothing but counts. The pending output the connection writes itself (writev on Fd) goes
+// to one end of a local socket pair whose other end drain reads and counts (fd -1: none).
 type fakeConn struct {
 	gnet.Conn // methods not overridden here are not used by the paths benchmarked
 	in        []byte
@@ -28,8 +28,9 @@ type fakeConn struct {
 	writes    int
 	sink      *bytes.Buffer // when set, receives what is written
 	ctx       any
-	el        *fakeLoop
+	el        gnet.EventLoop
 	fd, peer  int // the socket pair; fd -1 without one
+	paused    bool
 	scratch   [64 << 10]byte
 }
 
@@ -62,6 +63,12 @@ func (f *fakeConn) Peek(n int) ([]byte, error) {
 	return f.in[f.off : f.off+n], nil
 }
 
+func (f *fakeConn) Next(n int) ([]byte, error) {
+	b, _ := f.Peek(n)
+	f.off += len(b)
+	return b, nil
+}
+
 func (f *fakeConn) Discard(n int) (int, error) {
 	if n < 0 || n > len(f.in)-f.off {
 		n = len(f.in) - f.off
@@ -86,6 +93,9 @@ func (f *fakeConn) EventLoop() gnet.EventLoop { return f.el }
 func (f *fakeConn) RemoteAddr() net.Addr      { return fakeAddr }
 func (f *fakeConn) Fd() int                   { return f.fd }
 func (f *fakeConn) Close() error              { return nil }
+func (f *fakeConn) PauseRead() error          { f.paused = true; return nil }
+func (f *fakeConn) ResumeRead() error         { f.paused = false; return nil }
+func (f *fakeConn) IsReadPaused() bool        { return f.paused }
 
 var fakeAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
 
@@ -206,16 +216,7 @@ func itoa(n int) string {
 // BenchmarkEchoDeflate echoes a compressed 4 KiB text message: inflate, validate,
 // dispatch, deflate, flush (permessage-deflate without context takeover).
 func BenchmarkEchoDeflate(b *testing.B) {
-	opt := testOptions()
-	opt.PingInterval = -1
-	opt.Logger = testLogger(b)
-	srv, err := New(*opt)
-	if err != nil {
-		b.Fatal(err)
-	}
-	registerDefaults(b, srv, false) // echo offers compression
-	srv.now.Store(time.Now().UnixNano())
-	h := &handler{s: srv}
+	srv, h := benchServer(b) // echo offers compression
 	fc := newFakeConn(b, srv.newConn(srv.listeners[1], fakePeer))
 	h.OnOpen(fc)
 	fc.in = []byte(upgradeRequest("/echo", "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover"))

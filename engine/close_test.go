@@ -2,7 +2,6 @@ package engine
 
 import (
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -20,18 +19,16 @@ func TestServerInitiatedClose(t *testing.T) {
 	opt := testOptions()
 	opt.CloseTimeout = 300 * time.Millisecond
 	closed := make(chan apps.CloseCode, 4)
-	srv := startServer(t, opt, func(s *Server) {
-		s.Register(apps.Spec{Name: "closer", Path: "/closer"}, apps.Funcs{
-			Message: func(c apps.Conn, _ apps.MessageType, data []byte) {
-				c.WriteMessage(apps.Text, []byte("last words"))
-				c.Close(4000, "done: "+string(data))
-				if err := c.WriteMessage(apps.Text, []byte("too late")); err != apps.ErrClosed {
-					t.Errorf("write after Close: %v, want ErrClosed", err)
-				}
-			},
-			Close: func(_ apps.Conn, code apps.CloseCode, _ string) { closed <- code },
-		})
-	})
+	srv := startServer(t, opt, withApp(t, apps.Spec{Name: "closer", Path: "/closer"}, apps.Funcs{
+		Message: func(c apps.Conn, _ apps.MessageType, data []byte) {
+			c.WriteMessage(apps.Text, []byte("last words"))
+			c.Close(4000, "done: "+string(data))
+			if err := c.WriteMessage(apps.Text, []byte("too late")); err != apps.ErrClosed {
+				t.Errorf("write after Close: %v, want ErrClosed", err)
+			}
+		},
+		Close: func(_ apps.Conn, code apps.CloseCode, _ string) { closed <- code },
+	}))
 
 	t.Run("client answers", func(t *testing.T) {
 		c, _ := dial(t, srv.Addr("ws"), "/closer", nil)
@@ -50,12 +47,7 @@ func TestServerInitiatedClose(t *testing.T) {
 	})
 
 	t.Run("client silent", func(t *testing.T) {
-		nc, err := net.Dial("tcp", srv.Addr("ws"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		nc := dialTCP(t, srv.Addr("ws"), 5*time.Second)
 		nc.Write([]byte(upgradeRequest("/closer")))
 		head, rest := readHead(t, nc)
 		if !strings.HasPrefix(head, "HTTP/1.1 101") {

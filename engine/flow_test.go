@@ -146,18 +146,8 @@ func flowServer(t *testing.T, upstream string, ping time.Duration) *Server {
 
 func TestProxyFlowControlSlowClient(t *testing.T) {
 	total := flowTotal()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	sent := make(chan error, 1)
-	go func() { // the fast upstream: writes as fast as the gateway takes
-		nc, err := ln.Accept()
-		if err != nil {
-			sent <- err
-			return
-		}
+	ln := serveUpstream(t, func(nc net.Conn) { // the fast upstream: writes as fast as the gateway takes
 		defer nc.Close()
 		src, buf := stream(), make([]byte, 64<<10)
 		for n := 0; n < total; n += len(buf) {
@@ -168,7 +158,7 @@ func TestProxyFlowControlSlowClient(t *testing.T) {
 			}
 		}
 		sent <- nil
-	}()
+	})
 	// A client that reads nothing does not answer pings either: the interval outlasts the pause.
 	srv := flowServer(t, "tcp://"+ln.Addr().String(), 30*time.Second)
 	mem := newMemSampler()
@@ -207,18 +197,8 @@ func TestProxyFlowControlSlowClient(t *testing.T) {
 
 func TestProxyFlowControlSlowUpstream(t *testing.T) {
 	total := flowTotal()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	accepted := make(chan net.Conn, 1)
-	go func() {
-		nc, err := ln.Accept()
-		if err == nil {
-			accepted <- nc
-		}
-	}()
+	ln := serveUpstream(t, func(nc net.Conn) { accepted <- nc })
 	// A client the gateway stopped reading is not idle: a ping interval shorter than the
 	// pause must not close it.
 	srv := flowServer(t, "tcp://"+ln.Addr().String(), time.Second)

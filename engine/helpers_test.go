@@ -16,6 +16,7 @@ import (
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/apps/builtin"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // testOptions are the default gateway's listeners (the HTTP service and the standalone
@@ -183,4 +184,65 @@ func dial(t testing.TB, addr, path string, header http.Header, protocols ...stri
 	t.Cleanup(func() { c.Close() })
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	return c, resp
+}
+
+// withApp is a startServer setup that registers app under spec, failing the test if the
+// registry refuses it.
+func withApp(t testing.TB, spec apps.Spec, app apps.Application) func(*Server) {
+	return func(s *Server) {
+		t.Helper()
+		if err := s.Register(spec, app); err != nil {
+			t.Fatalf("register %s: %v", spec.Name, err)
+		}
+	}
+}
+
+// serveUpstream runs handle for every connection to a loopback listener (wstest.Serve):
+// the upstream a proxy test points the gateway at. The listener closes when the test ends.
+func serveUpstream(t testing.TB, handle func(nc net.Conn)) net.Listener {
+	t.Helper()
+	ln, err := wstest.Serve(handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// dialTCP opens a raw socket to addr with a deadline for all its reads and writes (none
+// when 0); it is closed when the test ends.
+func dialTCP(t testing.TB, addr string, deadline time.Duration) net.Conn {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	if deadline > 0 {
+		nc.SetDeadline(time.Now().Add(deadline))
+	}
+	return nc
+}
+
+// sendPing sends a ping with payload on c and returns a check that fails the test unless its
+// pong has come back; gorilla runs the pong handler while the caller reads, so the check
+// goes after a read.
+func sendPing(t testing.TB, c *websocket.Conn, payload string) (pongBack func()) {
+	t.Helper()
+	pong := make(chan string, 1)
+	c.SetPongHandler(func(s string) error { pong <- s; return nil })
+	if err := c.WriteControl(websocket.PingMessage, []byte(payload), time.Now().Add(time.Second)); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	return func() {
+		t.Helper()
+		select {
+		case s := <-pong:
+			if s != payload {
+				t.Fatalf("pong %q, want %q", s, payload)
+			}
+		default:
+			t.Fatal("no pong before the read returned")
+		}
+	}
 }

@@ -15,60 +15,6 @@ import (
 // A proxied pair over in-memory connections, for the benchmarks and allocation tests of the
 // relay: both sides are driven through the handler as the loop would drive them.
 
-// memConn is an in-memory gnet.Conn that keeps what is written to it.
-type memConn struct {
-	gnet.Conn // methods not overridden are not used by the relay
-	in        []byte
-	off       int
-	out       []byte
-	keep      bool // keep the written bytes in out (else only count them)
-	written   int
-	ctx       any
-	el        gnet.EventLoop
-	paused    bool
-}
-
-func (m *memConn) Peek(n int) ([]byte, error) {
-	if n <= 0 || n > len(m.in)-m.off {
-		n = len(m.in) - m.off
-	}
-	return m.in[m.off : m.off+n], nil
-}
-
-func (m *memConn) Next(n int) ([]byte, error) {
-	b, _ := m.Peek(n)
-	m.off += len(b)
-	return b, nil
-}
-
-func (m *memConn) Discard(n int) (int, error) {
-	if n < 0 || n > len(m.in)-m.off {
-		n = len(m.in) - m.off
-	}
-	m.off += n
-	return n, nil
-}
-
-func (m *memConn) Write(b []byte) (int, error) {
-	m.written += len(b)
-	if m.keep {
-		m.out = append(m.out, b...)
-	}
-	return len(b), nil
-}
-
-func (m *memConn) OutboundBuffered() int     { return 0 }
-func (m *memConn) InboundBuffered() int      { return len(m.in) - m.off }
-func (m *memConn) Context() any              { return m.ctx }
-func (m *memConn) SetContext(v any)          { m.ctx = v }
-func (m *memConn) EventLoop() gnet.EventLoop { return m.el }
-func (m *memConn) RemoteAddr() net.Addr      { return fakeAddr }
-func (m *memConn) Fd() int                   { return -1 }
-func (m *memConn) Close() error              { return nil }
-func (m *memConn) PauseRead() error          { m.paused = true; return nil }
-func (m *memConn) ResumeRead() error         { m.paused = false; return nil }
-func (m *memConn) IsReadPaused() bool        { return m.paused }
-
 // pairLoop runs tasks at once and hands an enrolled upstream to the test.
 type pairLoop struct {
 	gnet.EventLoop
@@ -89,29 +35,16 @@ func (l *pairLoop) Enroll(ctx context.Context, nc net.Conn) (<-chan gnet.Registe
 type memPair struct {
 	srv              *Server
 	h                *handler
-	client, upstream *memConn
+	client, upstream *fakeConn
 	u                *upstream
 }
 
 // newMemPair upgrades a client to a proxy of upstream kind "ws" or "tcp". The upstream
 // address is a real listener so that the connect succeeds; the socket is then replaced by
-// a memConn.
+// a fakeConn.
 func newMemPair(tb testing.TB, kind string) *memPair {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			nc.Close()
-		}
-	}()
+	ln := serveUpstream(tb, func(nc net.Conn) { nc.Close() })
 	srv, h := benchServer(tb)
 	px, err := NewProxy(ProxyConfig{Upstream: kind + "://" + ln.Addr().String()})
 	if err != nil {
@@ -122,12 +55,12 @@ func newMemPair(tb testing.TB, kind string) *memPair {
 	}
 	el := &pairLoop{enrolled: make(chan any, 1)}
 	p := &memPair{srv: srv, h: h}
-	p.client = &memConn{el: el, ctx: srv.newConn(srv.listeners[1], fakePeer), keep: true}
+	p.client = &fakeConn{el: el, ctx: srv.newConn(srv.listeners[1], fakePeer), fd: -1}
 	h.OnOpen(p.client)
 	p.client.in = []byte(upgradeRequest("/p"))
 	h.OnTraffic(p.client)
 	p.u = (<-el.enrolled).(*upstream)
-	p.upstream = &memConn{el: el, ctx: p.u, keep: true}
+	p.upstream = &fakeConn{el: el, ctx: p.u, fd: -1}
 	if _, a := h.OnOpen(p.upstream); a != gnet.None {
 		tb.Fatalf("upstream OnOpen: %v", a)
 	}
@@ -141,7 +74,6 @@ func newMemPair(tb testing.TB, kind string) *memPair {
 		tb.Fatalf("pair not established: %d connections, upstream state %d, client paused %v",
 			srv.Connections(), p.u.state, p.client.paused)
 	}
-	p.client.keep, p.upstream.keep = false, false
 	return p
 }
 
@@ -196,19 +128,5 @@ func BenchmarkProxyRelay(b *testing.B) {
 
 // serverFrame is an unmasked frame as an upstream server sends it.
 func serverFrame(op byte, p []byte) []byte {
-	f := wstest.Masked(op, p)
-	// maskedFrame's header is followed by the 4-byte key; drop it and unmask.
-	hdr := 2
-	switch f[1] & 0x7f {
-	case 126:
-		hdr = 4
-	case 127:
-		hdr = 10
-	}
-	key := [4]byte(f[hdr : hdr+4])
-	out := append([]byte{f[0], f[1] &^ 0x80}, f[2:hdr]...)
-	for i, c := range f[hdr+4:] {
-		out = append(out, c^key[i%4])
-	}
-	return out
+	return wstest.AppendRaw(nil, wstest.Header{Fin: true, Op: op}, p)
 }

@@ -169,11 +169,7 @@ func startProxy(t *testing.T, spec apps.Spec, cfg ProxyConfig) *Server {
 		t.Fatalf("NewProxy: %v", err)
 	}
 	spec.Name, spec.Path = "p", "/p"
-	return startServer(t, nil, func(s *Server) {
-		if err := s.Register(spec, px); err != nil {
-			t.Fatal(err)
-		}
-	})
+	return startServer(t, nil, withApp(t, spec, px))
 }
 
 func TestProxyWebSocketUpstream(t *testing.T) {
@@ -218,25 +214,14 @@ func TestProxyWebSocketUpstream(t *testing.T) {
 		}
 	})
 	t.Run("pings are answered by the gateway", func(t *testing.T) {
-		pong := make(chan string, 1)
-		c.SetPongHandler(func(s string) error { pong <- s; return nil })
-		if err := c.WriteControl(websocket.PingMessage, []byte("p1"), time.Now().Add(time.Second)); err != nil {
-			t.Fatal(err)
-		}
+		pongBack := sendPing(t, c, "p1")
 		if err := c.WriteMessage(websocket.TextMessage, []byte("after ping")); err != nil {
 			t.Fatal(err)
 		}
 		if _, got, err := c.ReadMessage(); err != nil || string(got) != "after ping" {
 			t.Fatalf("%q %v", got, err)
 		}
-		select {
-		case s := <-pong:
-			if s != "p1" {
-				t.Fatalf("pong %q", s)
-			}
-		default:
-			t.Fatal("no pong before the next message")
-		}
+		pongBack() // before the next message
 	})
 	t.Run("upstream close code reaches the client", func(t *testing.T) {
 		if err := c.WriteMessage(websocket.TextMessage, []byte("close:4001:upstream says bye")); err != nil {
@@ -519,25 +504,16 @@ func TestProxyByteStreamUpstreams(t *testing.T) {
 }
 
 func TestProxyStreamUpstreamCloses(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
+	ln := serveUpstream(t, func(nc net.Conn) {
 		nc.Write([]byte("bye"))
 		nc.Close()
-	}()
+	})
 	srv := startProxy(t, apps.Spec{}, ProxyConfig{Upstream: "tcp://" + ln.Addr().String()})
 	c, _ := dial(t, srv.Addr(HTTPService), "/p", nil)
 	if _, p, err := c.ReadMessage(); err != nil || string(p) != "bye" {
 		t.Fatalf("%q %v", p, err)
 	}
-	_, _, err = c.ReadMessage()
+	_, _, err := c.ReadMessage()
 	var ce *websocket.CloseError
 	if !errors.As(err, &ce) || ce.Code != 1000 {
 		t.Fatalf("client read %v, want close 1000", err)
@@ -545,22 +521,13 @@ func TestProxyStreamUpstreamCloses(t *testing.T) {
 }
 
 func TestProxyClientLeavingClosesUpstream(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	eof := make(chan error, 1)
-	go func() {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
+	ln := serveUpstream(t, func(nc net.Conn) {
 		defer nc.Close()
 		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, err = io.Copy(io.Discard, nc)
+		_, err := io.Copy(io.Discard, nc)
 		eof <- err
-	}()
+	})
 	srv := startProxy(t, apps.Spec{}, ProxyConfig{Upstream: "tcp://" + ln.Addr().String()})
 	c, _ := dial(t, srv.Addr(HTTPService), "/p", nil)
 	c.WriteMessage(websocket.BinaryMessage, []byte("x"))
@@ -610,11 +577,7 @@ func TestProxySecureClient(t *testing.T) {
 	}
 	opt := testOptions()
 	opt.Standalone[0].TLSCert, opt.Standalone[0].TLSKey = certFile, keyFile
-	srv := startServer(t, opt, func(s *Server) {
-		if err := s.Register(apps.Spec{Name: "p", Path: "/p", Scope: []string{"ws"}}, px); err != nil {
-			t.Fatal(err)
-		}
-	})
+	srv := startServer(t, opt, withApp(t, apps.Spec{Name: "p", Path: "/p", Scope: []string{"ws"}}, px))
 	c := dialTLS(t, srv.Addr("ws"), "/p", certPool(t, certFile), tls.VersionTLS13)
 	for i := range 10 {
 		msg := bytes.Repeat([]byte{'a' + byte(i)}, 50000*i+1)

@@ -115,12 +115,7 @@ func TestMaxHandshaking(t *testing.T) {
 	}
 	var idle []net.Conn
 	for range max {
-		nc, err := net.Dial("tcp", srv.Addr("http"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		idle = append(idle, nc)
+		idle = append(idle, dialTCP(t, srv.Addr("http"), 0))
 	}
 	waitFor(t, "idle connections open", func() bool { return srv.inHS.Load() == max })
 
@@ -274,11 +269,7 @@ func TestOutputBoundForGoroutineWrites(t *testing.T) {
 	opt.MaxPendingBytes = max
 	opt.CloseTimeout = 300 * time.Millisecond
 	app := newPushApp(4 << 10)
-	srv := startServer(t, opt, func(s *Server) {
-		if err := s.Register(apps.Spec{Name: "push", Path: "/push"}, app); err != nil {
-			t.Fatal(err)
-		}
-	})
+	srv := startServer(t, opt, withApp(t, apps.Spec{Name: "push", Path: "/push"}, app))
 	dialRaw(t, srv.Addr("ws"), "/push", 4096) // never reads
 	select {
 	case err := <-app.stopped:
@@ -440,38 +431,33 @@ func TestUpgradeBurstNeverOverLimit(t *testing.T) {
 // and the loop go on.
 func TestApplicationPanicIsolated(t *testing.T) {
 	rec := &logRecorder{}
-	srv := startServer(t, nil, func(s *Server) {
-		err := s.Register(apps.Spec{Name: "fragile", Path: "/fragile"}, apps.Funcs{
-			Handshake: func(h *apps.Handshake) error {
-				if string(h.Query) == "in=handshake" {
-					panic("handshake boom")
-				}
-				return nil
-			},
-			Open: func(c apps.Conn) {
-				if c.Listener() == "http" {
-					panic("open boom")
-				}
-			},
-			Message: func(c apps.Conn, t apps.MessageType, data []byte) {
-				switch string(data) {
-				case "panic":
-					panic("message boom")
-				case "panic on close":
-					c.SetValue("panic")
-				}
-				c.WriteMessage(t, data)
-			},
-			Close: func(c apps.Conn, _ apps.CloseCode, _ string) {
-				if c.Value() == "panic" {
-					panic("close boom")
-				}
-			},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}, withLogger(rec.logger()))
+	srv := startServer(t, nil, withApp(t, apps.Spec{Name: "fragile", Path: "/fragile"}, apps.Funcs{
+		Handshake: func(h *apps.Handshake) error {
+			if string(h.Query) == "in=handshake" {
+				panic("handshake boom")
+			}
+			return nil
+		},
+		Open: func(c apps.Conn) {
+			if c.Listener() == "http" {
+				panic("open boom")
+			}
+		},
+		Message: func(c apps.Conn, t apps.MessageType, data []byte) {
+			switch string(data) {
+			case "panic":
+				panic("message boom")
+			case "panic on close":
+				c.SetValue("panic")
+			}
+			c.WriteMessage(t, data)
+		},
+		Close: func(c apps.Conn, _ apps.CloseCode, _ string) {
+			if c.Value() == "panic" {
+				panic("close boom")
+			}
+		},
+	}), withLogger(rec.logger()))
 	bystander, _ := dial(t, srv.Addr("ws"), "/fragile", nil)
 	echo := func(what string) {
 		t.Helper()

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -183,28 +182,35 @@ func TestConnectionLimits(t *testing.T) {
 		waitFor(t, "slot released", func() bool { return srv.reg.Table().Lookup([]byte("/limited"), 0).Connections() == 0 })
 		dial(t, srv.Addr("ws"), "/limited", nil)
 	})
-	t.Run("server per-application limit is the lower", func(t *testing.T) {
-		opt := testOptions()
-		opt.MaxConnectionsPerApp = 2
-		srv := startServer(t, opt, nil)
-		dial(t, srv.Addr("ws"), "/echo", nil)
-		dial(t, srv.Addr("ws"), "/echo", nil)
-		if r := roundTrip(t, srv.Addr("ws"), upgradeRequest("/echo"), 0); r.status != 503 {
-			t.Fatalf("third: %d, want 503", r.status)
-		}
-		dial(t, srv.Addr("ws"), "/broadcast", nil)
-	})
-	t.Run("total", func(t *testing.T) {
-		opt := testOptions()
-		opt.MaxConnections = 2
-		srv := startServer(t, opt, nil)
-		dial(t, srv.Addr("ws"), "/echo", nil)
-		dial(t, srv.Addr("http"), "/broadcast", nil)
-		r := roundTrip(t, srv.Addr("http"), upgradeRequest("/echo"), 0)
-		if r.status != 503 || r.header.Get("Retry-After") == "" {
-			t.Fatalf("over total: %d %v", r.status, r.header)
-		}
-	})
+	type target struct{ listener, path string }
+	for _, tc := range []struct {
+		name    string
+		limit   func(*Options)
+		open    []target // the connections that reach the limit
+		refused target   // the next one: 503 + Retry-After
+		other   *target  // still served after the refusal (another application), if any
+	}{
+		{"server per-application limit is the lower", func(o *Options) { o.MaxConnectionsPerApp = 2 },
+			[]target{{"ws", "/echo"}, {"ws", "/echo"}}, target{"ws", "/echo"}, &target{"ws", "/broadcast"}},
+		{"total", func(o *Options) { o.MaxConnections = 2 },
+			[]target{{"ws", "/echo"}, {"http", "/broadcast"}}, target{"http", "/echo"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opt := testOptions()
+			tc.limit(opt)
+			srv := startServer(t, opt, nil)
+			for _, o := range tc.open {
+				dial(t, srv.Addr(o.listener), o.path, nil)
+			}
+			r := roundTrip(t, srv.Addr(tc.refused.listener), upgradeRequest(tc.refused.path), 0)
+			if r.status != 503 || r.header.Get("Retry-After") == "" {
+				t.Fatalf("over the limit: %d %v, want 503 with Retry-After", r.status, r.header)
+			}
+			if tc.other != nil {
+				dial(t, srv.Addr(tc.other.listener), tc.other.path, nil)
+			}
+		})
+	}
 }
 
 // TestWebSocketDisabled: with the protocol handler unregistered, upgrades on the HTTP
@@ -234,12 +240,7 @@ func TestSplitHandshake(t *testing.T) {
 		}
 	}
 	t.Run("pipelined frame", func(t *testing.T) {
-		nc, err := net.Dial("tcp", srv.Addr("ws"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		nc := dialTCP(t, srv.Addr("ws"), 5*time.Second)
 		frame := wstest.Masked(0x1, []byte("hi there"))
 		if _, err := nc.Write(append([]byte(upgradeRequest("/echo")), frame...)); err != nil {
 			t.Fatal(err)
@@ -258,12 +259,7 @@ func TestSplitHandshake(t *testing.T) {
 // TestKeepAliveHTTP answers several ordinary requests on one connection, pipelined.
 func TestKeepAliveHTTP(t *testing.T) {
 	srv := startServer(t, nil, nil)
-	nc, err := net.Dial("tcp", srv.Addr("http"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	nc := dialTCP(t, srv.Addr("http"), 5*time.Second)
 	req := "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /missing HTTP/1.1\r\nHost: x\r\n\r\n"
 	if _, err := nc.Write([]byte(req)); err != nil {
 		t.Fatal(err)
@@ -282,13 +278,8 @@ func TestKeepAliveHTTP(t *testing.T) {
 	}
 }
 
+// waitFor polls cond until it holds, failing the test after 5 s.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wstest.WaitFor(t, 5*time.Second, what, cond)
 }

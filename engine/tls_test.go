@@ -97,13 +97,8 @@ func (s slowConn) Write(b []byte) (int, error) {
 // TestTLSHandshakeSplit runs the TLS handshake and the upgrade a byte at a time.
 func TestTLSHandshakeSplit(t *testing.T) {
 	srv, pool, _ := tlsTestConfig(t)
-	raw, err := net.Dial("tcp", srv.Addr("ws"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := dialTCP(t, srv.Addr("ws"), 10*time.Second)
 	raw.(*net.TCPConn).SetNoDelay(true)
-	raw.SetDeadline(time.Now().Add(10 * time.Second))
 	tc := tls.Client(slowConn{raw}, &tls.Config{RootCAs: pool, ServerName: "localhost"})
 	if err := tc.Handshake(); err != nil {
 		t.Fatalf("handshake: %v", err)

@@ -76,42 +76,31 @@ func TestBroadcast(t *testing.T) {
 	}
 	// The sender got nothing back: a ping round trip proves its queue is empty.
 	c := clients[0]
-	pong := make(chan string, 1)
-	c.SetPongHandler(func(s string) error { pong <- s; return nil })
-	c.WriteControl(websocket.PingMessage, []byte("probe"), time.Now().Add(time.Second))
+	pongBack := sendPing(t, c, "probe")
 	c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	if _, msg, err := c.ReadMessage(); err == nil {
 		t.Fatalf("sender received %q", msg)
 	}
-	select {
-	case p := <-pong:
-		if p != "probe" {
-			t.Fatalf("pong %q", p)
-		}
-	default:
-		t.Fatal("no pong")
-	}
+	pongBack()
 }
 
 // TestWritesFromOtherGoroutines: an application writing from its own goroutines keeps
 // each goroutine's order and loses nothing.
 func TestWritesFromOtherGoroutines(t *testing.T) {
 	const writers, each = 4, 200
-	srv := startServer(t, nil, func(s *Server) {
-		s.Register(apps.Spec{Name: "pusher", Path: "/push"}, apps.Funcs{
-			Open: func(c apps.Conn) {
-				for w := range writers {
-					go func() {
-						for i := range each {
-							if err := c.WriteMessage(apps.Text, fmt.Appendf(nil, "%d:%d", w, i)); err != nil {
-								return
-							}
+	srv := startServer(t, nil, withApp(t, apps.Spec{Name: "pusher", Path: "/push"}, apps.Funcs{
+		Open: func(c apps.Conn) {
+			for w := range writers {
+				go func() {
+					for i := range each {
+						if err := c.WriteMessage(apps.Text, fmt.Appendf(nil, "%d:%d", w, i)); err != nil {
+							return
 						}
-					}()
-				}
-			},
-		})
-	})
+					}
+				}()
+			}
+		},
+	}))
 	c, _ := dial(t, srv.Addr("http"), "/push", nil)
 	next := make([]int, writers)
 	for range writers * each {
@@ -181,20 +170,18 @@ func TestGracefulShutdown(t *testing.T) {
 func TestHandshakeCallbackSeesRequest(t *testing.T) {
 	type seen struct{ device, query, proto string }
 	got := make(chan seen, 1)
-	srv := startServer(t, nil, func(s *Server) {
-		s.Register(apps.Spec{Name: "devices", Path: "/devices", Subprotocols: []string{"v1", "v2"}}, apps.Funcs{
-			Handshake: func(h *apps.Handshake) error {
-				dev := h.Header("x-device-id")
-				if dev == nil {
-					return apps.ErrDeclined
-				}
-				h.Subprotocol = "v2" // offered, though v1 came first
-				got <- seen{device: string(dev), query: string(h.Query)}
-				return nil
-			},
-			Open: func(c apps.Conn) { c.WriteMessage(apps.Text, []byte(c.Subprotocol())) },
-		})
-	})
+	srv := startServer(t, nil, withApp(t, apps.Spec{Name: "devices", Path: "/devices", Subprotocols: []string{"v1", "v2"}}, apps.Funcs{
+		Handshake: func(h *apps.Handshake) error {
+			dev := h.Header("x-device-id")
+			if dev == nil {
+				return apps.ErrDeclined
+			}
+			h.Subprotocol = "v2" // offered, though v1 came first
+			got <- seen{device: string(dev), query: string(h.Query)}
+			return nil
+		},
+		Open: func(c apps.Conn) { c.WriteMessage(apps.Text, []byte(c.Subprotocol())) },
+	}))
 	if r := roundTrip(t, srv.Addr("ws"), upgradeRequest("/devices"), 0); r.status != 503 {
 		t.Fatalf("without the header: %d, want 503", r.status)
 	}

@@ -44,27 +44,9 @@ func PublishHandler(lookup func(app string) *App) http.Handler {
 			return
 		}
 		// '+' is the wildcard here too, not a space (topic.ParseQuery).
-		topics, retain, err := topic.ParseQuery(r.URL.RawQuery)
-		switch {
-		case errors.Is(err, topic.ErrRetainValue):
-			answer(w, http.StatusBadRequest, "retain must be 1, 0, true or false")
-			return
-		case err != nil:
-			answer(w, http.StatusBadRequest, "malformed query")
-			return
-		case len(topics) == 0 || topics[0] == "":
-			answer(w, http.StatusBadRequest, "missing topic parameter")
-			return
-		}
-		t := topics[0]
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxPublishBody))
+		t, retain, body, status, err := topic.ReadPublish(w, r, MaxPublishBody)
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				answer(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.Itoa(MaxPublishBody)+" bytes")
-				return
-			}
-			answer(w, http.StatusBadRequest, "reading the body: "+err.Error())
+			answer(w, status, errorText(err))
 			return
 		}
 		n, status, err := Directory(lookup).Publish(name, t, r.Header.Get("Content-Type"), body, retain)

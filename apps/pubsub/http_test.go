@@ -1,15 +1,14 @@
 package pubsub_test
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgate/wsgate/apps/pubsub"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // POST /api/apps/{app}/publish?topic=T[&retain=1]: the body is the payload, its
@@ -66,20 +65,15 @@ func TestPublishHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, api.URL+tt.path, strings.NewReader(tt.body))
+			var h http.Header
 			if tt.ctype != "" {
-				req.Header.Set("Content-Type", tt.ctype)
+				h = http.Header{"Content-Type": {tt.ctype}}
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
+			code, header, body := wstest.Request(t, tt.method, api.URL+tt.path, h, tt.body)
+			if code != tt.status || body != tt.answer+"\n" {
+				t.Fatalf("%d %q, want %d %q", code, body, tt.status, tt.answer+"\n")
 			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != tt.status || string(body) != tt.answer+"\n" {
-				t.Fatalf("%d %q, want %d %q", resp.StatusCode, body, tt.status, tt.answer+"\n")
-			}
-			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+			if ct := header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type %q", ct)
 			}
 			if tt.env != "" {

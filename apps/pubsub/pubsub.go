@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -142,21 +143,11 @@ const (
 )
 
 func (o *Options) normalize() {
-	if o.MaxSubscriptions == 0 {
-		o.MaxSubscriptions = DefaultMaxSubscriptions
-	}
-	if o.MaxMessageRate == 0 {
-		o.MaxMessageRate = DefaultMaxMessageRate
-	}
-	if o.MaxRetained == 0 {
-		o.MaxRetained = DefaultMaxRetained
-	}
-	if o.MaxRetainedBytes == 0 {
-		o.MaxRetainedBytes = DefaultMaxRetainedBytes
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
+	o.MaxSubscriptions = cmp.Or(o.MaxSubscriptions, DefaultMaxSubscriptions)
+	o.MaxMessageRate = cmp.Or(o.MaxMessageRate, DefaultMaxMessageRate)
+	o.MaxRetained = cmp.Or(o.MaxRetained, DefaultMaxRetained)
+	o.MaxRetainedBytes = cmp.Or(o.MaxRetainedBytes, DefaultMaxRetainedBytes)
+	o.Logger = cmp.Or(o.Logger, slog.Default())
 }
 
 // App is the pubsub application: register it like any apps.Application. Its Go methods

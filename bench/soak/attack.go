@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/wsgate/wsgate/internal/auth"
@@ -45,18 +44,8 @@ const (
 // dialFrom connects to addr from the loopback address src; rcvBuf > 0 shrinks the receive
 // buffer first, so that a client that does not read backs the gateway up at once.
 func dialFrom(ctx context.Context, src, addr string, rcvBuf int) (net.Conn, error) {
-	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
-	if rcvBuf > 0 {
-		d.Control = func(_, _ string, c syscall.RawConn) error {
-			var serr error
-			if err := c.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvBuf)
-			}); err != nil {
-				return err
-			}
-			return serr
-		}
-	}
+	d := wstest.NetDialer(wstest.Options{Timeout: 5 * time.Second, RcvBuf: rcvBuf})
+	d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
 	return d.DialContext(ctx, "tcp", addr)
 }
 

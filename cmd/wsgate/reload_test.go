@@ -1,38 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/gateway"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
-
-// syncBuffer is a log sink the loops and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// take returns the lines written since the last call.
-func (s *syncBuffer) take() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := strings.Split(strings.TrimSpace(s.b.String()), "\n")
-	s.b.Reset()
-	return out
-}
 
 const testFile = `
 [http]
@@ -57,7 +35,7 @@ func TestReload(t *testing.T) {
 		}
 	}
 	write(testFile)
-	var logs syncBuffer
+	var logs wstest.LogBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	cfg, _, err := loadConfig(file)
 	if err != nil {
@@ -71,7 +49,7 @@ func TestReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Server.Stop(t.Context())
-	logs.take()
+	logs.Take()
 
 	for _, tc := range []struct {
 		file    string
@@ -88,7 +66,7 @@ func TestReload(t *testing.T) {
 	} {
 		write(tc.file)
 		err := reload(g, file, logger)
-		lines := logs.take()
+		lines := logs.Take()
 		if (err != nil) != tc.wantErr || len(lines) != 1 {
 			t.Fatalf("err %v, log %q", err, lines)
 		}

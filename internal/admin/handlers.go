@@ -163,31 +163,14 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusNotImplemented, "admin: publishing is not available in this gateway")
 		return
 	}
-	// The same query reader as the WebSocket URL's ?topic= (apps/pubsub): '+' is the MQTT
-	// wildcard, not a form-encoded space, so "?topic=a/+" is refused as one.
-	topics, retain, err := topic.ParseQuery(r.URL.RawQuery)
-	switch {
-	case errors.Is(err, topic.ErrRetainValue):
-		jsonError(w, http.StatusBadRequest, "admin: retain must be 1, 0, true or false")
-		return
-	case err != nil:
-		jsonError(w, http.StatusBadRequest, "admin: malformed query")
-		return
-	case len(topics) == 0 || topics[0] == "":
-		jsonError(w, http.StatusBadRequest, "admin: the topic query parameter is required")
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxPublishBytes))
+	// The same request reader as pubsub.PublishHandler (topic.ReadPublish): '+' in the
+	// query is the MQTT wildcard, not a form-encoded space, so "?topic=a/+" is refused as one.
+	t, retain, body, status, err := topic.ReadPublish(w, r, s.o.MaxPublishBytes)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			jsonError(w, http.StatusRequestEntityTooLarge, "admin: body larger than "+strconv.FormatInt(s.o.MaxPublishBytes, 10)+" bytes")
-			return
-		}
-		jsonError(w, http.StatusBadRequest, "admin: reading the body: "+err.Error())
+		jsonError(w, status, "admin: "+strings.TrimPrefix(err.Error(), "topic: "))
 		return
 	}
-	n, status, err := s.o.Publisher.Publish(r.PathValue("app"), topics[0], r.Header.Get("Content-Type"), body, retain)
+	n, status, err := s.o.Publisher.Publish(r.PathValue("app"), t, r.Header.Get("Content-Type"), body, retain)
 	if err != nil {
 		if status < 400 || status > 599 {
 			status = http.StatusInternalServerError

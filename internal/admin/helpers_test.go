@@ -1,20 +1,18 @@
 package admin
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/wsgate/wsgate/internal/auth"
 	"github.com/wsgate/wsgate/internal/metrics"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // The tokens of the test credentials file.
@@ -135,29 +133,11 @@ func tokenAuth(t testing.TB, users ...string) *auth.Authenticator {
 	return a
 }
 
-// syncBuffer collects log output from the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // start runs an admin server on an ephemeral loopback port and returns it
 // with its base URL and its log.
-func start(t testing.TB, o Options) (*Server, string, *syncBuffer) {
+func start(t testing.TB, o Options) (*Server, string, *wstest.LogBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &wstest.LogBuffer{}
 	o.Addr = "127.0.0.1:0"
 	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := New(o)
@@ -177,28 +157,15 @@ func start(t testing.TB, o Options) (*Server, string, *syncBuffer) {
 	return s, "http://" + s.Addr().String(), logs
 }
 
-// get does one request with a fresh client and returns status, headers and body.
+// do does one request with a fresh client and returns status, headers and body.
 func do(t testing.TB, method, url, token, ctype, body string) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := http.Header{}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		h.Set("Authorization", "Bearer "+token)
 	}
 	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
+		h.Set("Content-Type", ctype)
 	}
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
-	res, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, res.Header, string(b)
+	return wstest.Request(t, method, url, h, body)
 }

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -72,21 +73,11 @@ func New(o Options) (*Server, error) {
 	if o.MaxConnections < 0 || o.IdleTimeout < 0 || o.MaxPublishBytes < 0 {
 		return nil, ErrBadSettings
 	}
-	if o.Version == "" {
-		o.Version = "devel"
-	}
-	if o.IdleTimeout == 0 {
-		o.IdleTimeout = DefaultIdleTimeout
-	}
-	if o.MaxConnections == 0 {
-		o.MaxConnections = DefaultMaxConnections
-	}
-	if o.MaxPublishBytes == 0 {
-		o.MaxPublishBytes = DefaultMaxPublishBytes
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
+	o.Version = cmp.Or(o.Version, "devel")
+	o.IdleTimeout = cmp.Or(o.IdleTimeout, DefaultIdleTimeout)
+	o.MaxConnections = cmp.Or(o.MaxConnections, DefaultMaxConnections)
+	o.MaxPublishBytes = cmp.Or(o.MaxPublishBytes, DefaultMaxPublishBytes)
+	o.Logger = cmp.Or(o.Logger, slog.Default())
 	if o.Started.IsZero() {
 		o.Started = time.Now()
 	}
@@ -176,22 +167,25 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Connections returns the number of open admin connections.
 func (s *Server) Connections() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ln == nil {
-		return 0
+	if l := s.listener(); l != nil {
+		return l.open.Load()
 	}
-	return s.ln.open.Load()
+	return 0
 }
 
 // refused returns the number of connections refused past the cap.
 func (s *Server) refused() uint64 {
+	if l := s.listener(); l != nil {
+		return l.refused.Load()
+	}
+	return 0
+}
+
+// listener is the counting listener, nil before Serve.
+func (s *Server) listener() *limitListener {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ln == nil {
-		return 0
-	}
-	return s.ln.refused.Load()
+	return s.ln
 }
 
 // rateLimit lets one log line through per second.

@@ -13,10 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"github.com/wsgate/wsgate/internal/metrics"
+	"github.com/wsgate/wsgate/internal/metrics/metricstest"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // TestRoutes: each route with and without a token, on a protected and an
@@ -82,14 +81,7 @@ func TestMetricsExposition(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("status %d", status)
 	}
-	if err := metrics.Lint([]byte(body)); err != nil {
-		t.Fatalf("%v\n%s", err, body)
-	}
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("expfmt: %v\n%s", err, body)
-	}
+	fams := metricstest.Parse(t, []byte(body), metrics.Lint)
 	bi := fams["wsgate_build_info"]
 	if bi == nil || len(bi.Metric) != 1 || bi.Metric[0].Gauge.GetValue() != 1 {
 		t.Fatalf("wsgate_build_info: %v", bi)
@@ -188,7 +180,7 @@ func TestPublish(t *testing.T) {
 			&publishCall{"chat", "a/b", "text/plain", "hi", true}},
 		{"+ is the wildcard, not a space", "/api/apps/chat/publish?topic=a/+/b+c%20d", "text/plain", "hi", 0, nil, 200, `{"delivered":3}` + "\n",
 			&publishCall{"chat", "a/+/b+c d", "text/plain", "hi", false}},
-		{"no topic", "/api/apps/chat/publish", "", "x", 0, nil, 400, `{"error":"admin: the topic query parameter is required"}` + "\n", nil},
+		{"no topic", "/api/apps/chat/publish", "", "x", 0, nil, 400, `{"error":"admin: missing topic parameter"}` + "\n", nil},
 		{"bad retain", "/api/apps/chat/publish?topic=t&retain=maybe", "", "x", 0, nil, 400, `{"error":"admin: retain must be 1, 0, true or false"}` + "\n", nil},
 		{"too large", "/api/apps/chat/publish?topic=t", "", strings.Repeat("x", 17), 0, nil, 413, `{"error":"admin: body larger than 16 bytes"}` + "\n", nil},
 		{"unknown app", "/api/apps/nope/publish?topic=t", "", "x", 404, errors.New("pubsub: no application \"nope\"\nat all"), 404,
@@ -329,17 +321,6 @@ func TestConnectionCap(t *testing.T) {
 	}
 }
 
-// waitFor polls cond (the server closes connections on its own goroutines).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func TestNewRefuses(t *testing.T) {
 	g := newGateway()
 	tests := []struct {
@@ -397,4 +378,10 @@ func TestHandle(t *testing.T) {
 	if status, _, body := do(t, "POST", base+"/api/apps/echo/kick", opsToken, "", ""); status != 200 || !bytes.Equal([]byte(body), []byte("kicked echo")) {
 		t.Errorf("with a token: %d %q", status, body)
 	}
+}
+
+// waitFor polls cond (the server closes connections on its own goroutines).
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	wstest.WaitFor(t, 10*time.Second, what, cond)
 }

@@ -7,18 +7,11 @@ import "testing"
 // TestForwardPathAllocs: putting a publish on the outbound queue and taking it off allocate
 // nothing once the buffer pool is warm.
 func TestForwardPathAllocs(t *testing.T) {
-	var q outQueue
-	q.init(16, 1<<20)
-	a := &appState{name: "chat", token: "chat"}
-	m := Message{Topic: "room/1", Data: make([]byte, 300)}
-	var batch [16]outEntry
+	f := newForwardPath(16, 300)
 	run := func() {
-		q.push(a, m, 0, false)
-		q.push(a, m, 0, false)
-		k := q.take(batch[:])
-		for j := range k {
-			putEntry(&batch[j])
-		}
+		f.push()
+		f.push()
+		f.drain()
 	}
 	run()
 	if n := testing.AllocsPerRun(1000, run); n != 0 {

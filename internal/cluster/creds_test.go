@@ -9,6 +9,8 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
+
+	"github.com/wsgate/wsgate/internal/natstest"
 )
 
 // TestCredsFile: a NATS .creds file signed by the operator the server trusts connects; one
@@ -16,7 +18,7 @@ import (
 func TestCredsFile(t *testing.T) {
 	trusted, trustedCreds := operatorWithUser(t)
 	_, strangerCreds := operatorWithUser(t)
-	s := runServer(t, 0, func(o *server.Options) {
+	s := natstest.Run(t, 0, func(o *server.Options) {
 		o.TrustedOperators = []*jwt.OperatorClaims{trusted.claims}
 		o.AccountResolver = trusted.resolver
 	})
@@ -28,7 +30,7 @@ func TestCredsFile(t *testing.T) {
 	if err := os.WriteFile(bad, strangerCreds, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(Options{URLs: []string{serverURL(s)}, Credentials: bad, Logger: quietLogger()}); !errors.Is(err, ErrRefused) {
+	if _, err := New(Options{URLs: []string{natstest.URL(s)}, Credentials: bad, Logger: quietLogger()}); !errors.Is(err, ErrRefused) {
 		t.Fatalf("untrusted creds: %v, want ErrRefused", err)
 	}
 	n := newNode(t, s, func(o *Options) { o.Credentials = good })

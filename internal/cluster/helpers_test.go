@@ -3,48 +3,23 @@ package cluster
 import (
 	"io"
 	"log/slog"
-	"net"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/wsgate/wsgate/internal/natstest"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
-
-// runServer starts an embedded NATS server on 127.0.0.1 (port 0 = ephemeral) and stops it
-// when the test ends.
-func runServer(t testing.TB, port int, edit func(*server.Options)) *server.Server {
-	t.Helper()
-	o := &server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true}
-	if port == 0 {
-		o.Port = -1
-	}
-	if edit != nil {
-		edit(o)
-	}
-	s, err := server.NewServer(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(5 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(s.Shutdown)
-	return s
-}
-
-func serverURL(s *server.Server) string {
-	return "nats://" + s.Addr().(*net.TCPAddr).String()
-}
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // newNode connects a node to s and waits until it is ready.
 func newNode(t testing.TB, s *server.Server, edit func(*Options)) *Node {
 	t.Helper()
-	o := Options{URLs: []string{serverURL(s)}, Name: "gw", Logger: quietLogger(), InboundQueue: 1 << 15, OutboundQueue: 1 << 15}
+	o := Options{URLs: []string{natstest.URL(s)}, Name: "gw", Logger: quietLogger(), InboundQueue: 1 << 15, OutboundQueue: 1 << 15}
 	if edit != nil {
 		edit(&o)
 	}
@@ -55,18 +30,6 @@ func newNode(t testing.TB, s *server.Server, edit func(*Options)) *Node {
 	t.Cleanup(func() { _ = n.Close() })
 	waitFor(t, "node ready", func() bool { ok, _ := n.Ready(); return ok })
 	return n
-}
-
-// waitFor polls cond until it holds, failing the test after 10s.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func mustSync(t testing.TB, nodes ...*Node) {
@@ -105,3 +68,9 @@ func (c *collector) all() []Message {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// waitFor polls cond until it holds, failing the test after 10 s.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	wstest.WaitFor(t, 10*time.Second, what, cond)
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/wsgate/wsgate/internal/natstest"
 	"github.com/wsgate/wsgate/internal/tlsconn"
 )
 
@@ -17,7 +18,7 @@ import (
 // once and in order, although the receivers' filters overlap (one message matches several
 // of their NATS subscriptions).
 func TestExactlyOnceInOrder(t *testing.T) {
-	s := runServer(t, 0, nil)
+	s := natstest.Run(t, 0, nil)
 	a, b, c := newNode(t, s, nil), newNode(t, s, nil), newNode(t, s, nil)
 	var gotB, gotC collector
 	a.Attach("chat", &collector{})
@@ -67,7 +68,7 @@ func TestExactlyOnceInOrder(t *testing.T) {
 // TestOrderFromManyPublishers: two gateways publish interleaved to the same topic; a third
 // sees each publisher's messages in its order and nothing twice.
 func TestOrderFromManyPublishers(t *testing.T) {
-	s := runServer(t, 0, nil)
+	s := natstest.Run(t, 0, nil)
 	a, b, c := newNode(t, s, nil), newNode(t, s, nil), newNode(t, s, nil)
 	var got collector
 	a.Attach("chat", &collector{})
@@ -106,7 +107,7 @@ func TestOrderFromManyPublishers(t *testing.T) {
 // TestInterestFollowsSubscriptions reads the server's subscription count as local interest
 // comes and goes, and checks that a gateway without interest gets nothing.
 func TestInterestFollowsSubscriptions(t *testing.T) {
-	s := runServer(t, 0, nil)
+	s := natstest.Run(t, 0, nil)
 	a, b := newNode(t, s, nil), newNode(t, s, nil)
 	var got collector
 	a.Attach("chat", &collector{})
@@ -160,7 +161,7 @@ func TestInterestFollowsSubscriptions(t *testing.T) {
 // TestBroadcastAcrossNodes: the broadcast application's one topic reaches every gateway but
 // the sender, once.
 func TestBroadcastAcrossNodes(t *testing.T) {
-	s := runServer(t, 0, nil)
+	s := natstest.Run(t, 0, nil)
 	nodes := []*Node{newNode(t, s, nil), newNode(t, s, nil), newNode(t, s, nil)}
 	got := make([]collector, len(nodes))
 	for i, n := range nodes {
@@ -187,7 +188,7 @@ func TestBroadcastAcrossNodes(t *testing.T) {
 // not ready with the reason, count what was published meanwhile as not delivered remotely,
 // reconnect by themselves and restore their subscriptions.
 func TestOutageAndRecovery(t *testing.T) {
-	s := runServer(t, 0, nil)
+	s := natstest.Run(t, 0, nil)
 	port := s.Addr().(*net.TCPAddr).Port
 	fast := func(o *Options) { o.ReconnectWait, o.MaxReconnectWait = 20*time.Millisecond, 100*time.Millisecond }
 	a, b := newNode(t, s, fast), newNode(t, s, fast)
@@ -217,7 +218,7 @@ func TestOutageAndRecovery(t *testing.T) {
 		t.Fatalf("dropped disconnected = %d, want 5", d)
 	}
 
-	s2 := runServer(t, port, nil)
+	s2 := natstest.Run(t, port, nil)
 	for _, n := range []*Node{a, b} {
 		waitFor(t, "ready again", func() bool { ok, _ := n.Ready(); return ok })
 	}
@@ -240,7 +241,7 @@ func TestOutageAndRecovery(t *testing.T) {
 // TestCredentialsRefused: a wrong token is a clear error from New, not a silent retry loop;
 // the right one connects.
 func TestCredentialsRefused(t *testing.T) {
-	s := runServer(t, 0, func(o *server.Options) { o.Authorization = "s3cret" })
+	s := natstest.Run(t, 0, func(o *server.Options) { o.Authorization = "s3cret" })
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
@@ -249,11 +250,11 @@ func TestCredentialsRefused(t *testing.T) {
 		}
 		return p
 	}
-	_, err := New(Options{URLs: []string{serverURL(s)}, Credentials: write("bad", "wrong\n"), Logger: quietLogger()})
+	_, err := New(Options{URLs: []string{natstest.URL(s)}, Credentials: write("bad", "wrong\n"), Logger: quietLogger()})
 	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "uthorization") {
 		t.Fatalf("New with a wrong token: %v, want ErrRefused naming authorization", err)
 	}
-	_, err = New(Options{URLs: []string{serverURL(s)}, Logger: quietLogger()})
+	_, err = New(Options{URLs: []string{natstest.URL(s)}, Logger: quietLogger()})
 	if !errors.Is(err, ErrRefused) {
 		t.Fatalf("New without a token: %v, want ErrRefused", err)
 	}
@@ -289,7 +290,7 @@ func TestOptionsErrorsNameTheField(t *testing.T) {
 // interest (kept, not delivered to anyone) and one that joins later (by snapshot); a clear
 // propagates; the later of two writers wins everywhere.
 func TestRetainedClusterWide(t *testing.T) {
-	s := runServer(t, 0, nil)
+	s := natstest.Run(t, 0, nil)
 	a, b := newNode(t, s, nil), newNode(t, s, nil)
 	var gotA, gotB collector
 	a.Attach("cfg", &gotA)
@@ -336,7 +337,7 @@ func TestRetainedClusterWide(t *testing.T) {
 // TestInboundFloodIsBounded: a receiver that stalls while the broker floods it makes nats.go
 // drop past the bounded inbound queue; every message is either delivered or counted.
 func TestInboundFloodIsBounded(t *testing.T) {
-	s := runServer(t, 0, nil)
+	s := natstest.Run(t, 0, nil)
 	a := newNode(t, s, nil)
 	b := newNode(t, s, func(o *Options) { o.InboundQueue = 16 })
 	release := make(chan struct{})
@@ -400,7 +401,7 @@ func TestTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := runServer(t, 0, func(o *server.Options) { o.TLSConfig = tc; o.TLS = true })
+	s := natstest.Run(t, 0, func(o *server.Options) { o.TLSConfig = tc; o.TLS = true })
 	url := "tls://" + s.Addr().(*net.TCPAddr).String()
 	_, err = New(Options{URLs: []string{url}, Logger: quietLogger()})
 	if !errors.Is(err, ErrRefused) {
@@ -417,7 +418,7 @@ func TestTLS(t *testing.T) {
 // TestReattachReplaysRetained: a new instance of an application (a reload) attached under
 // the same name gets the retained values the node holds.
 func TestReattachReplaysRetained(t *testing.T) {
-	s := runServer(t, 0, nil)
+	s := natstest.Run(t, 0, nil)
 	a, b := newNode(t, s, nil), newNode(t, s, nil)
 	a.Attach("cfg", &collector{})
 	var first collector

@@ -12,30 +12,20 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/wsgate/wsgate/apps/builtin"
 	"github.com/wsgate/wsgate/apps/pubsub"
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/cluster"
 	"github.com/wsgate/wsgate/internal/gateway"
+	"github.com/wsgate/wsgate/internal/natstest"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+// runNATS starts an embedded NATS server for the test and returns its URL.
+func runNATS(tb testing.TB) string { return natstest.URL(natstest.Run(tb, 0, nil)) }
 
-func runNATS(tb testing.TB) string {
-	tb.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(5 * time.Second) {
-		tb.Fatal("nats server not ready")
-	}
-	tb.Cleanup(s.Shutdown)
-	return "nats://" + s.Addr().(*net.TCPAddr).String()
-}
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // gw is one whole gateway: the configured server and its cluster node.
 type gw struct {
@@ -129,21 +119,17 @@ func syncAll(tb testing.TB, gws ...*gw) {
 	}
 }
 
-const broadcastApp = "[[app]]\nname = \"chat\"\nkind = \"broadcast\"\npath = \"/chat\"\n"
-
-// TestBroadcastAcrossGateways: three gateways on one NATS server; 10,000 messages a client
-// sends on gateway B reach the clients of gateways A and C exactly once and in order, and
-// the local member of B as usual.
-func TestBroadcastAcrossGateways(t *testing.T) {
+// threeGateways starts the gateways gw-a, gw-b and gw-c with the applications apps (TOML),
+// bridged by one NATS server.
+func threeGateways(t *testing.T, apps string) (a, b, c *gw) {
 	natsURL := runNATS(t)
-	a := startGateway(t, natsURL, "gw-a", broadcastApp)
-	b := startGateway(t, natsURL, "gw-b", broadcastApp)
-	c := startGateway(t, natsURL, "gw-c", broadcastApp)
-	onA, onC := dial(t, a.url("/chat")), dial(t, c.url("/chat"))
-	sender, onB := dial(t, b.url("/chat")), dial(t, b.url("/chat"))
-	settle(t, "chat", map[*gw]int{a: 1, b: 2, c: 1})
+	return startGateway(t, natsURL, "gw-a", apps), startGateway(t, natsURL, "gw-b", apps), startGateway(t, natsURL, "gw-c", apps)
+}
 
-	const total = 10000
+// streamInOrder sends the numbers 0 to total-1 as text messages from sender, on a goroutine
+// of its own, and checks that each receiver gets exactly those, in order.
+func streamInOrder(t *testing.T, sender *websocket.Conn, total int, receivers map[string]*websocket.Conn) {
+	t.Helper()
 	go func() {
 		for i := range total {
 			if err := sender.WriteMessage(websocket.TextMessage, []byte(strconv.Itoa(i))); err != nil {
@@ -151,21 +137,33 @@ func TestBroadcastAcrossGateways(t *testing.T) {
 			}
 		}
 	}()
-	for _, r := range []struct {
-		name string
-		c    *websocket.Conn
-	}{{"a", onA}, {"c", onC}, {"b", onB}} {
-		r.c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for name, r := range receivers {
+		r.SetReadDeadline(time.Now().Add(30 * time.Second))
 		for i := range total {
-			typ, m, err := r.c.ReadMessage()
+			typ, m, err := r.ReadMessage()
 			if err != nil {
-				t.Fatalf("client on %s, message %d: %v", r.name, i, err)
+				t.Fatalf("client on %s, message %d: %v", name, i, err)
 			}
 			if typ != websocket.TextMessage || string(m) != strconv.Itoa(i) {
-				t.Fatalf("client on %s: message %d is %q (type %d)", r.name, i, m, typ)
+				t.Fatalf("client on %s: message %d is %q (type %d)", name, i, m, typ)
 			}
 		}
 	}
+}
+
+const broadcastApp = "[[app]]\nname = \"chat\"\nkind = \"broadcast\"\npath = \"/chat\"\n"
+
+// TestBroadcastAcrossGateways: three gateways on one NATS server; 10,000 messages a client
+// sends on gateway B reach the clients of gateways A and C exactly once and in order, and
+// the local member of B as usual.
+func TestBroadcastAcrossGateways(t *testing.T) {
+	a, b, c := threeGateways(t, broadcastApp)
+	onA, onC := dial(t, a.url("/chat")), dial(t, c.url("/chat"))
+	sender, onB := dial(t, b.url("/chat")), dial(t, b.url("/chat"))
+	settle(t, "chat", map[*gw]int{a: 1, b: 2, c: 1})
+
+	const total = 10000
+	streamInOrder(t, sender, total, map[string]*websocket.Conn{"a": onA, "c": onC, "b": onB})
 	// Nothing twice: a last message from B comes right after the 10,000 everywhere.
 	syncAll(t, b)
 	if err := sender.WriteMessage(websocket.BinaryMessage, []byte("end")); err != nil {
@@ -278,35 +276,14 @@ const pubsubApp = "[[app]]\nname = \"ps\"\nkind = \"pubsub\"\npath = \"/ps\"\ncl
 // in order; the server's publish on one gateway reaches the clients of the others; a
 // retained value set on B is served to a client subscribing on C later.
 func TestPubSubAcrossGateways(t *testing.T) {
-	natsURL := runNATS(t)
-	a := startGateway(t, natsURL, "gw-a", pubsubApp)
-	b := startGateway(t, natsURL, "gw-b", pubsubApp)
-	c := startGateway(t, natsURL, "gw-c", pubsubApp)
+	a, b, c := threeGateways(t, pubsubApp)
 	onA := dial(t, a.url("/ps?topic=room/1"))
 	onC := dial(t, c.url("/ps?topic=room/%2B&topic=room/%23")) // room/+ and room/#
 	pub := dial(t, b.url("/ps?topic=room/1"))
 	settle(t, "ps", map[*gw]int{a: 1, b: 1, c: 2})
 
 	const total = 10000
-	go func() {
-		for i := range total {
-			if err := pub.WriteMessage(websocket.TextMessage, []byte(strconv.Itoa(i))); err != nil {
-				return
-			}
-		}
-	}()
-	for name, r := range map[string]*websocket.Conn{"a": onA, "c": onC, "b (the publisher, subscribed)": pub} {
-		r.SetReadDeadline(time.Now().Add(30 * time.Second))
-		for i := range total {
-			typ, m, err := r.ReadMessage()
-			if err != nil {
-				t.Fatalf("client on %s, message %d: %v", name, i, err)
-			}
-			if typ != websocket.TextMessage || string(m) != strconv.Itoa(i) {
-				t.Fatalf("client on %s: message %d is %q (type %d)", name, i, m, typ)
-			}
-		}
-	}
+	streamInOrder(t, pub, total, map[string]*websocket.Conn{"a": onA, "c": onC, "b (the publisher, subscribed)": pub})
 	if st := c.node.Status(); st.Deduplicated == 0 {
 		t.Fatalf("gateway c deduplicated nothing, though two of its subscriptions match: %+v", st)
 	}
@@ -329,13 +306,7 @@ func TestPubSubAcrossGateways(t *testing.T) {
 		t.Fatal(err)
 	}
 	syncAll(t, b)
-	deadline := time.Now().Add(10 * time.Second)
-	for c.node.Status().Retained != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("the retained value did not reach gateway c")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, "the retained value to reach gateway c", func() bool { return c.node.Status().Retained == 1 })
 	late := dial(t, c.url("/ps?topic=cfg/%2B"))
 	late.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, m, err := late.ReadMessage(); err != nil || string(m) != "v1" {
@@ -371,16 +342,8 @@ func TestPubSubRetainedSnapshot(t *testing.T) {
 // server is back on the same address, the gateways reconnect by themselves and messages
 // cross again, the ones published meanwhile never.
 func TestBrokerOutage(t *testing.T) {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(5 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	addr := s.Addr().(*net.TCPAddr)
-	natsURL := "nats://" + addr.String()
+	s := natstest.Run(t, 0, nil)
+	natsURL, port := natstest.URL(s), s.Addr().(*net.TCPAddr).Port
 	a := startGateway(t, natsURL, "gw-a", broadcastApp)
 	b := startGateway(t, natsURL, "gw-b", broadcastApp)
 	onA := dial(t, a.url("/chat"))
@@ -409,15 +372,7 @@ func TestBrokerOutage(t *testing.T) {
 	read(onB, "during") // local delivery goes on
 	waitUntil(t, "the drop counted", func() bool { return b.node.Status().Dropped["disconnected"] == 1 })
 
-	s2, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: addr.Port, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s2.Start()
-	if !s2.ReadyForConnections(5 * time.Second) {
-		t.Fatal("second nats server not ready")
-	}
-	defer s2.Shutdown()
+	natstest.Run(t, port, nil) // back on the same address
 	for _, g := range []*gw{a, b} {
 		waitUntil(t, "ready again", func() bool { ok, _ := g.node.Ready(); return ok })
 	}
@@ -427,13 +382,7 @@ func TestBrokerOutage(t *testing.T) {
 	read(onA, "after") // not "during": it was never forwarded
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wstest.WaitFor(t, 15*time.Second, what, cond)
 }

@@ -3,7 +3,6 @@ package clusterbridge
 import (
 	"context"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -12,13 +11,9 @@ import (
 	"github.com/wsgate/wsgate/config"
 	"github.com/wsgate/wsgate/engine"
 	"github.com/wsgate/wsgate/internal/gateway"
-)
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/wsgate/wsgate/internal/wstest"
+)
 
 // BenchmarkFanout10k: one message published to 10,000 subscribers, the subscribers on one
 // gateway (without and with a cluster configured) or split 5,000/5,000 over two gateways
@@ -83,7 +78,7 @@ func BenchmarkFanout10k(b *testing.B) {
 			}
 			settleAll(b, appName, want)
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := wstest.CPUTime()
 			b.ResetTimer()
 			for i := 1; i <= b.N; i++ {
 				if err := publish(); err != nil {
@@ -94,7 +89,7 @@ func BenchmarkFanout10k(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			cpu := cpuTime() - cpu0
+			cpu := wstest.CPUTime() - cpu0
 			b.ReportMetric(float64(b.N)*subscribers/cpu.Seconds(), "deliveries/cpu-s")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/publish")
 		})

@@ -1,16 +1,13 @@
 package gateway
 
 import (
-	"net"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/wsgate/wsgate/internal/cluster"
 	"github.com/wsgate/wsgate/internal/clusterbridge"
 	"github.com/wsgate/wsgate/internal/metrics"
+	"github.com/wsgate/wsgate/internal/natstest"
 )
 
 // TestAdminWithCluster runs a gateway bridged over an embedded NATS server: the admin
@@ -18,16 +15,8 @@ import (
 // the cluster's metric families in a valid exposition; when the broker goes away,
 // /readyz answers 503 with the reason.
 func TestAdminWithCluster(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(5 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(ns.Shutdown)
-	url := "nats://" + ns.Addr().(*net.TCPAddr).String()
+	ns := natstest.Run(t, 0, nil)
+	url := natstest.URL(ns)
 
 	cfg := parse(t, httpOnly+adminListener+"[cluster]\nnats = \""+url+"\"\nname = \"gw-test\"\n"+app("feed", "pubsub", "/feed"))
 	node, err := cluster.New(ClusterOptions(&cfg.Cluster, quietLogger()))

@@ -8,11 +8,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/wsgate/wsgate/internal/admin"
 	"github.com/wsgate/wsgate/internal/metrics"
+	"github.com/wsgate/wsgate/internal/metrics/metricstest"
 )
 
 // TestAdminOverRealGateway runs the gateway of a configuration with its admin listener,
@@ -87,14 +86,7 @@ func TestAdminOverRealGateway(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("metrics: %d", code)
 	}
-	if err := metrics.Lint([]byte(body)); err != nil {
-		t.Fatalf("%v\n%s", err, body)
-	}
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fams := metricstest.Parse(t, []byte(body), metrics.Lint)
 	for _, want := range []string{
 		`wsgate_messages_in_total{app="echo"} 15`,
 		`wsgate_bytes_out_total{app="news"} 8`,

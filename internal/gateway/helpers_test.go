@@ -214,23 +214,12 @@ func post(t *testing.T, url, body string) (int, string) {
 
 func do(t *testing.T, method, url, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var h http.Header
 	if method == http.MethodPost {
-		req.Header.Set("Content-Type", "text/plain")
+		h = http.Header{"Content-Type": {"text/plain"}}
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, string(b)
+	code, _, answer := wstest.Request(t, method, url, h, body)
+	return code, answer
 }
 
 func status(t *testing.T, base string) admin.Status {
@@ -254,12 +243,7 @@ func appOf(t *testing.T, base, name string) admin.App {
 	return admin.App{}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	wstest.WaitFor(t, 10*time.Second, what, cond)
 }

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/wsgate/wsgate/apps/pubsub"
 	"github.com/wsgate/wsgate/config"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // The publish API of docs/pubsub.md over real sockets: POST /api/apps/{app}/publish on
@@ -115,28 +115,20 @@ max_retained = 1
 		{"over the body limit", "POST", "feed/publish?topic=k/1", "text/plain", strings.Repeat("x", 1<<20+1), 413, `{"error":`, 0, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequest(tt.method, base+tt.query, strings.NewReader(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
+			var h http.Header
 			if tt.ctype != none {
-				req.Header.Set("Content-Type", tt.ctype)
+				h = http.Header{"Content-Type": {tt.ctype}}
 			}
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			answer, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			ok := string(answer) == tt.answer+"\n"
+			code, header, answer := wstest.Request(t, tt.method, base+tt.query, h, tt.body)
+			ok := answer == tt.answer+"\n"
 			if tt.status != 200 {
-				ok = strings.HasPrefix(string(answer), tt.answer) && strings.Count(string(answer), "\n") == 1
+				ok = strings.HasPrefix(answer, tt.answer) && strings.Count(answer, "\n") == 1
 			}
-			if res.StatusCode != tt.status || !ok || res.Header.Get("Content-Type") != "application/json" {
-				t.Fatalf("%d %q %q, want %d %q", res.StatusCode, res.Header.Get("Content-Type"), answer, tt.status, tt.answer)
+			if code != tt.status || !ok || header.Get("Content-Type") != "application/json" {
+				t.Fatalf("%d %q %q, want %d %q", code, header.Get("Content-Type"), answer, tt.status, tt.answer)
 			}
-			if tt.status == 405 && res.Header.Get("Allow") != "POST" {
-				t.Errorf("Allow %q, want POST", res.Header.Get("Allow"))
+			if tt.status == 405 && header.Get("Allow") != "POST" {
+				t.Errorf("Allow %q, want POST", header.Get("Allow"))
 			}
 			if tt.rawType == 0 {
 				return

@@ -4,8 +4,6 @@ package static
 
 import (
 	"testing"
-
-	"github.com/wsgate/wsgate/handshake"
 )
 
 // TestAllocations asserts that answering from the cache allocates nothing
@@ -28,13 +26,8 @@ func TestAllocations(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var r handshake.Request
-			if _, err := handshake.Parse([]byte(tc.req), &r, handshake.Limits{}); err != nil {
-				t.Fatal(err)
-			}
-			dst := make([]byte, 0, 4096)
-			dst, _ = tc.s.Respond(dst, &r) // fill the cache
-			if n := testing.AllocsPerRun(100, func() { dst, _ = tc.s.Respond(dst[:0], &r) }); n != 0 {
+			r, dst := warmRequest(t, tc.s, tc.req)
+			if n := testing.AllocsPerRun(100, func() { dst, _ = tc.s.Respond(dst[:0], r) }); n != 0 {
 				t.Fatalf("%v allocations per run, want 0", n)
 			}
 		})

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/wsgate/wsgate/handshake"
 )
 
 // TestServeBody: Serve puts only short bodies in the head it appends; a GET of a larger
@@ -49,12 +47,9 @@ func TestServeBody(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var r handshake.Request
-			if _, err := handshake.Parse([]byte(tc.raw), &r, handshake.Limits{}); err != nil {
-				t.Fatal(err)
-			}
+			r := parseRequest(t, tc.raw)
 			var b Body
-			head, _ := s.Serve(nil, &r, &b)
+			head, _ := s.Serve(nil, r, &b)
 			if !strings.HasSuffix(string(head), "\r\n\r\n"+tc.tail) {
 				t.Fatalf("head %q does not end at the blank line", head)
 			}

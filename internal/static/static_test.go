@@ -88,15 +88,31 @@ type result struct {
 	keepAlive bool
 }
 
+// parseRequest parses raw, failing the test if it is not a request.
+func parseRequest(tb testing.TB, raw string) *handshake.Request {
+	tb.Helper()
+	var r handshake.Request
+	if _, err := handshake.Parse([]byte(raw), &r, handshake.Limits{}); err != nil {
+		tb.Fatalf("Parse(%q): %v", raw, err)
+	}
+	return &r
+}
+
+// warmRequest parses raw and has s answer it once, which fills s's cache: the request and
+// an answer buffer with room, for the benchmark and the allocation test of cached answers.
+func warmRequest(tb testing.TB, s *Responder, raw string) (*handshake.Request, []byte) {
+	tb.Helper()
+	r := parseRequest(tb, raw)
+	dst, _ := s.Respond(make([]byte, 0, 4096), r)
+	return r, dst
+}
+
 // respond parses the raw request, lets s answer it and reads the answer
 // back with net/http's client parser, which also checks that it is valid.
 func respond(t testing.TB, s *Responder, raw string) result {
 	t.Helper()
-	var r handshake.Request
-	if _, err := handshake.Parse([]byte(raw), &r, handshake.Limits{}); err != nil {
-		t.Fatalf("Parse(%q): %v", raw, err)
-	}
-	out, keep := s.Respond([]byte("junk"), &r)
+	r := parseRequest(t, raw)
+	out, keep := s.Respond([]byte("junk"), r)
 	if !strings.HasPrefix(string(out), "junk") {
 		t.Fatal("Respond did not append to dst")
 	}
@@ -484,15 +500,10 @@ func BenchmarkRespond(b *testing.B) {
 		{name: "not found", s: page, req: pageCases[5].req},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			var r handshake.Request
-			if _, err := handshake.Parse([]byte(bc.req), &r, handshake.Limits{}); err != nil {
-				b.Fatal(err)
-			}
-			dst := make([]byte, 0, 4096)
-			dst, _ = bc.s.Respond(dst, &r) // fill the cache
+			r, dst := warmRequest(b, bc.s, bc.req)
 			b.ReportAllocs()
 			for b.Loop() {
-				dst, _ = bc.s.Respond(dst[:0], &r)
+				dst, _ = bc.s.Respond(dst[:0], r)
 			}
 		})
 	}

@@ -309,27 +309,38 @@ var transports = []struct {
 		return c, done
 	}},
 	{"tcp", func(tb testing.TB, s *Session, chunk int) (net.Conn, <-chan error) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() {
-			srv, err := ln.Accept()
-			ln.Close()
-			if err != nil {
-				s.Release()
-				done <- err
-				return
-			}
-			done <- serveLoop(srv, s, chunk)
-		}()
-		c, err := net.Dial("tcp", ln.Addr().String())
+		addr, done := serveOnce(tb, func(srv net.Conn) error { return serveLoop(srv, s, chunk) }, s.Release)
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		return c, done
 	}},
+}
+
+// serveOnce listens on an ephemeral loopback port, accepts one connection and runs serve
+// on it (failed, when the accept fails, after calling it if not nil); done receives
+// serve's result or the accept error.
+func serveOnce(tb testing.TB, serve func(nc net.Conn) error, failed func()) (addr string, done <-chan error) {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	result := make(chan error, 1)
+	go func() {
+		nc, err := ln.Accept()
+		ln.Close()
+		if err != nil {
+			if failed != nil {
+				failed()
+			}
+			result <- err
+			return
+		}
+		result <- serve(nc)
+	}()
+	return ln.Addr().String(), result
 }
 
 // dialTLS connects a crypto/tls client to a fresh server Session over the

@@ -25,25 +25,14 @@ func TestOpenSSLClient(t *testing.T) {
 	}
 	for _, version := range []string{"-tls1_2", "-tls1_3"} {
 		t.Run(version, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() {
-				c, err := ln.Accept()
-				ln.Close()
-				if err != nil {
-					done <- err
-					return
-				}
+			addr, done := serveOnce(t, func(c net.Conn) error {
 				c.SetDeadline(time.Now().Add(20 * time.Second))
-				done <- serveEcho(c, NewSession(cfg), 4096, true)
-			}()
+				return serveEcho(c, NewSession(cfg), 4096, true)
+			}, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, openssl, "s_client", version, "-quiet",
-				"-connect", ln.Addr().String(), "-servername", "localhost",
+				"-connect", addr, "-servername", "localhost",
 				"-CAfile", certFile, "-verify_return_error")
 			cmd.Stdin = strings.NewReader("hello from openssl\n")
 			var stdout, stderr bytes.Buffer

@@ -17,4 +17,9 @@ var (
 	ErrQuery = errors.New("topic: malformed query")
 	// ErrRetainValue: a retain parameter other than 1, 0, true or false (ParseQuery).
 	ErrRetainValue = errors.New("topic: retain must be 1, 0, true or false")
+	// ErrNoTopic: a publish request without a topic parameter (ReadPublish).
+	ErrNoTopic = errors.New("topic: missing topic parameter")
+	// ErrBodyTooLarge: a publish request whose body is over the limit (ReadPublish); the
+	// error returned names the limit and matches this with errors.Is.
+	ErrBodyTooLarge = errors.New("topic: body too large")
 )

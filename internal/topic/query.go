@@ -1,8 +1,13 @@
 package topic
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -45,3 +50,37 @@ func ParseQuery(q string) (topics []string, retain bool, err error) {
 	}
 	return topics, retain, nil
 }
+
+// ReadPublish reads a publish API request, POST …/publish?topic=T[&retain=1], for both
+// publish routes (pubsub.PublishHandler and the admin listener's): the first topic and the
+// retain flag of its query (ParseQuery) and its body, at most limit bytes. An error comes
+// with the status to answer: 400 for ErrQuery, ErrRetainValue, ErrNoTopic or a body that
+// could not be read, 413 for a body over limit (ErrBodyTooLarge, its text naming the limit).
+// The topic is not validated.
+func ReadPublish(w http.ResponseWriter, r *http.Request, limit int64) (topic string, retain bool, body []byte, status int, err error) {
+	topics, retain, err := ParseQuery(r.URL.RawQuery)
+	if err == nil && (len(topics) == 0 || topics[0] == "") {
+		err = ErrNoTopic
+	}
+	if err != nil {
+		return "", false, nil, http.StatusBadRequest, err
+	}
+	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return "", false, nil, http.StatusRequestEntityTooLarge, bodyLimitError(limit)
+		}
+		return "", false, nil, http.StatusBadRequest, fmt.Errorf("topic: reading the body: %w", err)
+	}
+	return topics[0], retain, body, http.StatusOK, nil
+}
+
+// bodyLimitError is ErrBodyTooLarge naming the limit.
+type bodyLimitError int64
+
+func (e bodyLimitError) Error() string {
+	return "topic: body larger than " + strconv.FormatInt(int64(e), 10) + " bytes"
+}
+
+func (bodyLimitError) Is(target error) bool { return target == ErrBodyTooLarge }

@@ -76,13 +76,7 @@ func BenchmarkMatchCold(b *testing.B) {
 // BenchmarkMatchOverlap matches a topic where every subscriber holds three overlapping
 // filters: the deduplicating path.
 func BenchmarkMatchOverlap(b *testing.B) {
-	var tr Tree[*sub]
-	for i := range 1000 {
-		s := &sub{i}
-		tr.Subscribe("a/b", s)
-		tr.Subscribe("a/+", s)
-		tr.Subscribe("a/#", s)
-	}
+	tr := overlapTree(1000, "a/b", "a/+", "a/#")
 	buf := make([]*sub, 0, 4096)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -109,4 +103,17 @@ func BenchmarkValidTopic(b *testing.B) {
 			b.Fatal("invalid")
 		}
 	}
+}
+
+// overlapTree is a tree of n subscribers, each holding all of filters: a match of a topic
+// several of them cover takes the deduplicating path.
+func overlapTree(n int, filters ...string) *Tree[*sub] {
+	tr := new(Tree[*sub])
+	for i := range n {
+		s := &sub{i}
+		for _, f := range filters {
+			tr.Subscribe(f, s)
+		}
+	}
+	return tr
 }

@@ -17,6 +17,12 @@
 //     ReadUntilClose; the socket and its buffered reader stay reachable for
 //     whatever a test must do by hand (stop reading, write half a frame).
 //
+// Beside the client, small helpers the tests of several packages share: WaitFor polls a
+// condition the server reaches on its own goroutines, LogBuffer is a log sink those
+// goroutines and the test can both use, Request does one HTTP request on a connection of
+// its own, CPUTime is the process's CPU clock for benchmarks that report work per CPU
+// second, and Serve runs the loopback peer a test dials.
+//
 // Frames from the server are checked as a client must (RFC 6455 §5.1, §5.2,
 // §5.5); what needs connection state (fragment order, UTF-8 of messages) is
 // the caller's.
