@@ -516,6 +516,9 @@ func (c *conn) onTimer(now int64) gnet.Action {
 		if c.gc.IsReadPaused() {
 			c.lastRead = now // not read because its peer is slow (flow.go): not idle
 		}
+		if u := c.proxied(); u != nil && u.checkAlive(now, pi) {
+			return gnet.None // the upstream is gone: the client is closing with 1014
+		}
 		idle := now - c.lastRead
 		switch {
 		case idle >= 2*pi || (c.has(flagPingSent) && idle >= pi):

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
 	"encoding/pem"
@@ -26,6 +27,7 @@ import (
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/tlsconn"
+	"github.com/wsgate/wsgate/internal/wstest"
 )
 
 // wsUpstream is a real WebSocket server (gorilla) behind the gateway. It echoes every
@@ -590,5 +592,81 @@ func TestProxySecureClient(t *testing.T) {
 	}
 	if got := up.lastHeader().Get("X-Forwarded-Proto"); got != "https" {
 		t.Errorf("X-Forwarded-Proto %q, want https", got)
+	}
+}
+
+// TestProxyUpstreamPings: the gateway pings a WebSocket upstream as it pings its clients. An
+// upstream that still holds its TCP connection but answers nothing (a hung process) ends the
+// pair with 1014 within two intervals; one that answers keeps it through many.
+func TestProxyUpstreamPings(t *testing.T) {
+	const interval = 300 * time.Millisecond
+	hung := serveUpstream(t, func(nc net.Conn) {
+		req, err := http.ReadRequest(bufio.NewReader(nc))
+		if err != nil {
+			return
+		}
+		accept := handshake.AppendAccept(nil, []byte(req.Header.Get("Sec-WebSocket-Key")))
+		fmt.Fprintf(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept)
+		_, _ = io.Copy(io.Discard, nc) // reads the pings, answers none
+	})
+	answering := newWSUpstream(t, false)
+	cases := []struct {
+		name     string
+		upstream string
+		want     int // close code the client gets; 0: still open after 5 intervals
+	}{
+		{name: "hung upstream", upstream: "ws://" + hung.Addr().String() + "/", want: int(closeBadGateway)},
+		{name: "answering upstream", upstream: answering.url("/"), want: 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			px, err := NewProxy(ProxyConfig{Upstream: tc.upstream})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := startServer(t, nil, withApp(t, apps.Spec{Name: "p", Path: "/p"}, px), func(o *Options) { o.PingInterval = interval })
+			rc := dialRaw(t, srv.Addr(HTTPService), "/p", 0)
+			start := time.Now()
+			code := readAnsweringPings(t, rc, start.Add(5*interval))
+			switch {
+			case code != tc.want:
+				t.Fatalf("after %v: close %d, want %d (0: still open)", time.Since(start), code, tc.want)
+			case tc.want != 0 && srv.Stats().UpstreamFailures.Load() != 1:
+				t.Fatalf("upstream failures %d, want 1", srv.Stats().UpstreamFailures.Load())
+			case tc.want == 0:
+				rc.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if err := rc.Send(wstest.OpText, []byte("still here")); err != nil {
+					t.Fatal(err)
+				}
+				if op, p, err := rc.ReadFrame(); err != nil || op != wstest.OpText || string(p) != "still here" {
+					t.Fatalf("echo through the kept pair: %#x %q %v", op, p, err)
+				}
+			}
+		})
+	}
+}
+
+// readAnsweringPings reads frames until deadline, answering every ping with its pong as a
+// live client does, and returns the close code received; 0 when the deadline came first.
+func readAnsweringPings(t *testing.T, rc *wstest.Conn, deadline time.Time) int {
+	t.Helper()
+	rc.SetReadDeadline(deadline)
+	for {
+		op, p, err := rc.ReadFrame()
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			return 0
+		case err != nil:
+			t.Fatalf("read: %v", err)
+		case op == wstest.OpPing:
+			if err := rc.Send(wstest.OpPong, p); err != nil {
+				t.Fatal(err)
+			}
+		case op == wstest.OpClose && len(p) >= 2:
+			return int(p[0])<<8 | int(p[1])
+		case op == wstest.OpClose:
+			return 1005
+		}
 	}
 }

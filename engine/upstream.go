@@ -61,6 +61,9 @@ type upstream struct {
 	gotClose     bool // the upstream's close frame arrived
 	pausedClient bool // flow.go: the client's reading is paused until the upstream drains
 	pausedUp     bool // flow.go: the upstream's reading is paused until the client drains
+	pingSent     bool // ws(s)://: a ping went upstream and nothing came back since
+
+	lastRead int64 // ws(s)://: when the upstream last sent anything (unix nanos)
 }
 
 // proxyStart begins a proxied upgrade at the point where an ordinary one reserves its
@@ -280,6 +283,7 @@ func (u *upstream) onTraffic() gnet.Action {
 		return gnet.Close
 	}
 	lp := u.c.lp
+	u.lastRead, u.pingSent = lp.s.now.Load(), false // any input shows the upstream alive
 	lp.begin()
 	a := u.serve()
 	lp.end()
@@ -462,6 +466,34 @@ func completeUTF8(b []byte) int {
 		}
 	}
 	return len(b)
+}
+
+// checkAlive is the client's ping timer looking at a WebSocket upstream (conn.onTimer): the
+// gateway pings the upstream as it pings the client, every ping_interval of silence, so
+// that an upstream that vanished without a FIN (a crashed host, a dropped route) ends the
+// pair with 1014 instead of holding it open. It reports whether the pair was ended. An
+// upstream paused by flow control is not read, so not idle. Loop only.
+func (u *upstream) checkAlive(now, interval int64) bool {
+	if !u.px.ws || u.state != upReady || u.closeSent {
+		return false
+	}
+	if u.pausedUp {
+		u.lastRead = now
+	}
+	idle := now - u.lastRead
+	switch {
+	case idle >= 2*interval || (u.pingSent && idle >= interval):
+		u.c.lp.s.log.Debug("upstream ping timeout", "conn", u.c.id, "app", u.c.appName(), "upstream", u.px.cfg.Upstream)
+		u.lost(closeBadGateway, "upstream ping timeout")
+		_ = u.gc.Close()
+		return true
+	case idle >= interval && !u.pingSent:
+		x := &u.c.lp.px
+		x.frame = wsproto.AppendMaskedFrame(x.frame[:0], wsproto.OpPing, nil, x.maskKey())
+		u.write(x.frame)
+		u.pingSent = true
+	}
+	return false
 }
 
 // lost ends a pair whose upstream failed during the session: the client gets code with a
