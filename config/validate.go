@@ -391,8 +391,8 @@ func (v *validator) proxy(p string, a *App) {
 		v.add(p+".upstream_tls_ca", "upstream_tls_ca and upstream_tls_insecure apply to wss:// upstreams only")
 	}
 	for _, h := range a.ForwardHeaders {
-		if !check.IsToken(h) {
-			v.add(p+".forward_headers", "%q is not a header name", h)
+		if !check.ForwardHeader(h) {
+			v.add(p+".forward_headers", "%q is not a header name the client may set (the gateway writes Host, Connection, Upgrade, Sec-WebSocket-*, X-Forwarded-* and X-Wsgate-User itself)", h)
 		}
 	}
 	if a.StreamMessages != "" {

@@ -181,6 +181,10 @@ var validateCases = []struct {
 		proxyApp(c, "ws://x/")
 		c.Apps[0].ForwardHeaders = []string{"X Bad"}
 	}, "app[0].forward_headers", `"X Bad"`},
+	{"proxy forwards a header the gateway writes", func(c *Config) {
+		proxyApp(c, "ws://x/")
+		c.Apps[0].ForwardHeaders = []string{"Cookie", "x-wsgate-user"}
+	}, "app[0].forward_headers", `"x-wsgate-user"`},
 	{"proxy stream messages", func(c *Config) {
 		proxyApp(c, "tcp://x:1")
 		c.Apps[0].StreamMessages = "json"

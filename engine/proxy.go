@@ -10,10 +10,10 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/wsgate/wsgate/apps"
+	"github.com/wsgate/wsgate/internal/check"
 )
 
 // The proxy application kind (SPEC.md "proxy"): each client connection is relayed to a
@@ -92,8 +92,8 @@ func NewProxy(cfg ProxyConfig) (*Proxy, error) {
 		p.cfg.ForwardHeaders = DefaultForwardHeaders
 	}
 	for _, h := range p.cfg.ForwardHeaders {
-		if h == "" || strings.ContainsAny(h, " \t\r\n:") {
-			return nil, fmt.Errorf("%w: forward_headers: %q is not a header name", ErrProxyConfig, h)
+		if !check.ForwardHeader(h) {
+			return nil, fmt.Errorf("%w: forward_headers: %q is not a header name the client may set", ErrProxyConfig, h)
 		}
 	}
 	switch cfg.StreamMessages {

@@ -595,6 +595,28 @@ func TestProxySecureClient(t *testing.T) {
 	}
 }
 
+// TestProxyForwardedLines: a header in forward_headers reaches the upstream with every line
+// the client sent, in order; an X-Forwarded-For chain the client's request carried (it came
+// through proxies) is kept, with the client's address appended; headers the gateway writes
+// itself cannot be listed.
+func TestProxyForwardedLines(t *testing.T) {
+	up := newWSUpstream(t, false)
+	srv := startProxy(t, apps.Spec{}, ProxyConfig{Upstream: up.url("/"), ForwardHeaders: []string{"X-Trace"}})
+	dial(t, srv.Addr(HTTPService), "/p", http.Header{"X-Trace": {"a", "b"}, "X-Forwarded-For": {"203.0.113.7, 10.0.0.1"}})
+	uh := up.lastHeader()
+	if got := uh.Values("X-Trace"); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("X-Trace lines %q, want [a b]", got)
+	}
+	if got := uh.Values("X-Forwarded-For"); !slices.Equal(got, []string{"203.0.113.7, 10.0.0.1, 127.0.0.1"}) {
+		t.Errorf("X-Forwarded-For %q, want the chain and the client", got)
+	}
+	for _, name := range []string{"X-Forwarded-For", "x-wsgate-user", "Host", "Sec-WebSocket-Key"} {
+		if _, err := NewProxy(ProxyConfig{Upstream: up.url("/"), ForwardHeaders: []string{name}}); !errors.Is(err, ErrProxyConfig) {
+			t.Errorf("forward_headers [%q]: %v, want ErrProxyConfig", name, err)
+		}
+	}
+}
+
 // TestProxyUpstreamPings: the gateway pings a WebSocket upstream as it pings its clients. An
 // upstream that still holds its TCP connection but answers nothing (a hung process) ends the
 // pair with 1014 within two intervals; one that answers keeps it through many.

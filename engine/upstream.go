@@ -113,12 +113,20 @@ func (u *upstream) buildRequest(req *handshake.Request, head []byte) {
 	}
 	b := handshake.AppendUpgradeRequest(x.req[:0], []byte(target), []byte(px.host), u.key[:], u.offered, ext)
 	for _, name := range px.cfg.ForwardHeaders {
-		if v := handshake.HeaderValue(head, name); v != nil {
+		handshake.ForEachHeaderValue(head, name, func(v []byte) bool { // every line, as it came
 			b = handshake.AppendHeader(b, name, v)
-		}
+			return true
+		})
 	}
 	if host, _, err := net.SplitHostPort(c.remote.String()); err == nil {
-		b = handshake.AppendHeader(b, "X-Forwarded-For", []byte(host))
+		// The chain the client's request carried (it came through proxies), then the
+		// client's address, as nginx's $proxy_add_x_forwarded_for does.
+		var xff []byte
+		handshake.ForEachHeaderValue(head, "X-Forwarded-For", func(v []byte) bool {
+			xff = append(append(xff, v...), ", "...)
+			return true
+		})
+		b = handshake.AppendHeader(b, "X-Forwarded-For", append(xff, host...))
 	}
 	proto := "http"
 	if c.tls != nil {

@@ -117,17 +117,25 @@ func listHas(list []byte, tok string) bool {
 // is a subslice of head. It scans the head, so it is for occasional look-ups (an
 // application's handshake callback), not for the fields Request already holds.
 func HeaderValue(head []byte, name string) []byte {
+	var v []byte
+	ForEachHeaderValue(head, name, func(b []byte) bool { v = b; return false })
+	return v
+}
+
+// ForEachHeaderValue calls f with the value of every header line named name
+// (case-insensitive) in a request head that Parse accepted, in order, trimmed as HeaderValue
+// trims it, until f returns false. The values are subslices of head.
+func ForEachHeaderValue(head []byte, name string, f func(value []byte) bool) {
 	for line, rest := nextLine(head); len(rest) > 0; {
 		line, rest = nextLine(rest)
 		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 {
 			continue // the blank line that ends the head
 		}
-		if foldEqual(line[:colon], name) {
-			return trimOWS(line[colon+1:])
+		if foldEqual(line[:colon], name) && !f(trimOWS(line[colon+1:])) {
+			return
 		}
 	}
-	return nil
 }
 
 // nextLine splits off the first line of b without its CRLF (or bare LF).

@@ -481,4 +481,14 @@ func TestHeaderValue(t *testing.T) {
 	if HeaderValue(nil, "Host") != nil {
 		t.Fatal("nil head")
 	}
+	var all []string
+	ForEachHeaderValue(head, "X-Device-Id", func(v []byte) bool { all = append(all, string(v)); return true })
+	if strings.Join(all, "|") != "sensor-7|second" {
+		t.Fatalf("ForEachHeaderValue: %q, want both lines in order", all)
+	}
+	all = all[:0]
+	ForEachHeaderValue(head, "X-Device-Id", func(v []byte) bool { all = append(all, string(v)); return false })
+	if len(all) != 1 {
+		t.Fatalf("ForEachHeaderValue went on after false: %q", all)
+	}
 }

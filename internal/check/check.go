@@ -140,3 +140,22 @@ func indexOf(list []string, s string) int {
 	}
 	return -1
 }
+
+// ForwardHeader reports whether a proxy may pass the client's request header name on to its
+// upstream (forward_headers): a token, and not one of the lines the gateway writes itself —
+// the request framing and upgrade fields (Host, Connection, Upgrade, Content-Length,
+// Transfer-Encoding, Sec-WebSocket-*) and what it vouches for (X-Forwarded-For, -Proto,
+// -Host, X-Wsgate-User). Passing one of those on would duplicate it, and a client could then
+// smuggle a second request or claim another user.
+func ForwardHeader(name string) bool {
+	if !IsToken(name) {
+		return false
+	}
+	switch n := strings.ToLower(name); {
+	case n == "host", n == "connection", n == "upgrade", n == "content-length", n == "transfer-encoding",
+		n == "x-forwarded-for", n == "x-forwarded-proto", n == "x-forwarded-host", n == "x-wsgate-user",
+		strings.HasPrefix(n, "sec-websocket-"):
+		return false
+	}
+	return true
+}

@@ -157,3 +157,21 @@ func BenchmarkOriginsAllows(b *testing.B) {
 		}
 	}
 }
+
+func TestForwardHeader(t *testing.T) {
+	cases := []struct {
+		name string
+		want bool
+	}{
+		{"Cookie", true}, {"X-Trace-Id", true}, {"authorization", true},
+		{"", false}, {"X Bad", false}, {"X:Bad", false},
+		{"Host", false}, {"connection", false}, {"Upgrade", false}, {"Content-Length", false}, {"Transfer-Encoding", false},
+		{"Sec-WebSocket-Key", false}, {"sec-websocket-protocol", false},
+		{"X-Forwarded-For", false}, {"x-forwarded-proto", false}, {"X-Forwarded-Host", false}, {"X-Wsgate-User", false},
+	}
+	for _, tc := range cases {
+		if got := ForwardHeader(tc.name); got != tc.want {
+			t.Errorf("ForwardHeader(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
