@@ -52,7 +52,7 @@ func (c *conn) closeSlow(out []byte, refs []outRef) {
 	// Shared frames are data frames: they all go. Of the pending output, a frame partly
 	// written is finished; the rest keeps only its control frames.
 	dropQueued(nil, refs)
-	if overBudget && c.pendOff > 0 {
+	if q := c.oq.Load(); overBudget && q != nil && q.pendOff > 0 {
 		// The memory is wanted now: finishing the frame in flight to say 1008 would keep
 		// it. Drop everything and reset the connection instead.
 		c.dropPend(false)

@@ -14,11 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wsgate/wsgate/apps"
-	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/bufpool"
 	"github.com/wsgate/wsgate/internal/prepared"
 	"github.com/wsgate/wsgate/internal/route"
-	"github.com/wsgate/wsgate/internal/static"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
@@ -34,8 +32,9 @@ const (
 // conn is one client connection. It implements apps.Conn and wsproto.Handler.
 //
 // An idle server holds one per client, so its size is counted (TestConnSize): what few
-// connections use lives behind extra and reasons, allocated when needed, and the small
-// fields are packed together.
+// connections use lives behind extra and reasons, allocated when needed; what a connection
+// uses only for a while (queued output, the HTTP phase) behind oq and hp, pooled; and the
+// small fields are packed together.
 type conn struct {
 	gc    gnet.Conn
 	lp    *loop     // its Server is lp.s
@@ -76,19 +75,16 @@ type conn struct {
 	upgraded bool // the 101 was sent: the connection belongs to an application
 	sentCode apps.CloseCode
 
-	// Also guarded by mu: shared frames queued between the bytes of out (output.go).
-	refs       []outRef
-	refsSpare  []outRef
-	overBudget bool // slow because of max_output_memory, not its own bound
-
+	overBudget   bool // slow because of max_output_memory, not its own bound; guarded by mu
 	waitingWrite bool // on lp.stalled; guarded by lp.mu
 
-	// Output and response bodies on their way out (output.go, stream.go); loop only.
-	head      handshake.Scanner // how far the request head in the buffer has been looked at
-	body      static.Body       // the rest of a static response, sent at the client's pace
-	pend      []seg             // output taken from the queue, not yet written
-	pendOff   int               // bytes of pend[0] already written
-	pendBytes int               // bytes of pend not yet written
+	// oq is the output queued by reference or not yet written (output.go): taken from a
+	// pool when such output appears, given back when it is all written, so an idle
+	// connection holds none. Set and cleared with mu held; the loop reads it without.
+	oq atomic.Pointer[outQueue]
+	// hp is the state of the HTTP phase (request head scanner, static body in flight),
+	// pooled and held only in that phase; loop only.
+	hp *httpPhase
 
 	// backlogSeen is the client's backlog (pending output and gnet's buffer) as of the
 	// loop's last write, for writers on other goroutines to judge before they queue; 0 for
@@ -336,8 +332,10 @@ func (c *conn) writableLocked() error {
 // transitLocked is the size of the transit queue; c.mu is held.
 func (c *conn) transitLocked() int {
 	n := len(c.out)
-	for _, r := range c.refs {
-		n += len(r.f.B)
+	if q := c.oq.Load(); q != nil {
+		for _, r := range q.refs {
+			n += len(r.f.B)
+		}
 	}
 	return n
 }
@@ -413,8 +411,7 @@ func (c *conn) flush() {
 		c.closeSlow(out, refs)
 		return
 	}
-	c.pendQueued(out, refs)
-	c.writePend()
+	c.send(out, refs)
 	if closing && c.state == stateOpen {
 		c.state = stateClosing
 		if c.closeCode == 0 {
@@ -447,7 +444,7 @@ func (c *conn) drain() gnet.Action {
 // shutWhenWritten shuts the write side once gnet has written all it holds; until then the
 // sweep wakes the connection to look again, while deadline keeps the drain's end; loop only.
 func (c *conn) shutWhenWritten(now int64) gnet.Action {
-	if len(c.pend) > 0 {
+	if c.pending() {
 		c.writePend()
 	}
 	if c.backlog() > 0 {
@@ -469,7 +466,7 @@ const drainTimeout = 2 * time.Second
 // when the sweep woke it; loop only.
 func (c *conn) serve() gnet.Action {
 	now := c.lp.s.now.Load()
-	if len(c.pend) > 0 {
+	if c.pending() {
 		c.writePend() // woken to write more (output.go)
 	}
 	if c.deadline != 0 && now >= c.deadline {

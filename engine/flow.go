@@ -67,7 +67,7 @@ func (h *handler) OnDrain(gc gnet.Conn) gnet.Action {
 	case *upstream:
 		x.resumeClient()
 	case *conn:
-		if len(x.pend) > 0 {
+		if x.pending() {
 			x.writePend() // output waiting by reference (output.go)
 		}
 		if x.flags&holdPaused != 0 {

@@ -77,7 +77,10 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.mu.Unlock()
 	dropQueued(out, refs)
 	c.dropPend(false)
-	c.body.Close()
+	if q := c.oq.Load(); q != nil {
+		c.releaseQueue(q)
+	}
+	c.releaseHTTP()
 	c.reader.Release()
 	if c.tls != nil {
 		c.tls.release()
