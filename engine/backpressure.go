@@ -39,7 +39,7 @@ func (s *Server) transitBound() int {
 func (c *conn) closeSlow(out []byte, refs []outRef) {
 	s := c.lp.s
 	c.mu.Lock()
-	overBudget := c.overBudget
+	overBudget := c.hasLocked(mOverBudget)
 	c.mu.Unlock()
 	if !overBudget {
 		s.stats.SlowClosed.Add(1)
@@ -58,7 +58,7 @@ func (c *conn) closeSlow(out []byte, refs []outRef) {
 		c.dropPend(false)
 		c.mu.Lock()
 		more, moreRefs := c.takeQueuedLocked()
-		c.closing = true
+		c.setLocked(mClosing, true)
 		c.mu.Unlock()
 		dropQueued(out, refs[:0])
 		dropQueued(more, moreRefs)
@@ -80,7 +80,7 @@ func (c *conn) closeSlow(out []byte, refs []outRef) {
 		kept = nil
 	}
 	c.out = kept
-	if !c.closing {
+	if !c.hasLocked(mClosing) {
 		reason := "output bound reached"
 		if overBudget {
 			reason = "server output memory full"

@@ -41,8 +41,7 @@ type conn struct {
 	l     *listener // the listener it came through (a pointer: Reconfigure replaces the list)
 	id    uint64
 	route *route.Route              // set at the upgrade
-	extra atomic.Pointer[connExtra] // nil unless the connection has a user, query, subprotocol, value, slow authentication or upstream
-	tls   *tlsState                 // nil on a plain listener
+	extra atomic.Pointer[connExtra] // nil unless the connection has a user, query, subprotocol, value, slow authentication, upstream or TLS
 
 	// Loop only.
 	deadline int64 // next timer event (unix nanos), 0 = none
@@ -69,13 +68,10 @@ type conn struct {
 	closeCode apps.CloseCode // what OnClose reports: the peer's code, or ours
 
 	// Guarded by mu.
-	dirty    bool // queued on lp for a flush
-	closing  bool // a close frame is queued or sent: no more data frames
-	slow     bool // output bound passed: close with 1008 at the next flush
-	upgraded bool // the 101 was sent: the connection belongs to an application
 	sentCode apps.CloseCode
+	mflags   uint8 // the bits mDirty... below
+	upgraded bool  // the 101 was sent: the connection belongs to an application
 
-	overBudget   bool // slow because of max_output_memory, not its own bound; guarded by mu
 	waitingWrite bool // on lp.stalled; guarded by lp.mu
 
 	// oq is the output queued by reference or not yet written (output.go): taken from a
@@ -90,6 +86,26 @@ type conn struct {
 	// loop's last write, for writers on other goroutines to judge before they queue; 0 for
 	// connections under flow control (flow.go), which gnet's buffer bounds.
 	backlogSeen atomic.Int64
+}
+
+// conn.mflags bits; guarded by conn.mu.
+const (
+	mDirty      uint8 = 1 << iota // queued on lp for a flush
+	mClosing                      // a close frame is queued or sent: no more data frames
+	mSlow                         // output bound passed: close with 1008 at the next flush
+	mOverBudget                   // slow because of max_output_memory, not its own bound
+)
+
+// hasLocked reports whether mflags bit m is set; c.mu is held.
+func (c *conn) hasLocked(m uint8) bool { return c.mflags&m != 0 }
+
+// setLocked sets or clears mflags bit m; c.mu is held.
+func (c *conn) setLocked(m uint8, on bool) {
+	if on {
+		c.mflags |= m
+	} else {
+		c.mflags &^= m
+	}
 }
 
 // conn.flags bits; loop only.
@@ -125,12 +141,22 @@ type connExtra struct {
 	auth                  *authVerdict // a slow authentication check in progress or just finished
 	value                 atomic.Pointer[any]
 	up                    *upstream // a proxied connection's upstream and pair state (upstream.go); loop only
+	tls                   *tlsState // a connection of a TLS listener: its session (tls.go); loop only
 }
 
 // proxied returns the upstream of a proxied connection, nil for any other; loop only.
 func (c *conn) proxied() *upstream {
 	if x := c.extra.Load(); x != nil {
 		return x.up
+	}
+	return nil
+}
+
+// tlsConn returns the TLS state of a connection of a TLS listener, nil for any other; loop
+// only.
+func (c *conn) tlsConn() *tlsState {
+	if x := c.extra.Load(); x != nil {
+		return x.tls
 	}
 	return nil
 }
@@ -317,12 +343,12 @@ func deflateShared(dst []byte, op wsproto.OpCode, p []byte) []byte {
 // message larger than them still goes out; past either the message is refused, the
 // connection is marked slow, and the flush closes it with 1008 (backpressure.go).
 func (c *conn) writableLocked() error {
-	if c.closing {
+	if c.hasLocked(mClosing) {
 		return apps.ErrClosed
 	}
 	// Proxied connections are bounded by flow control instead (flow.go).
 	if max := c.lp.s.transitBound(); max > 0 && c.proxied() == nil && (c.transitLocked() > max || c.backlogSeen.Load() > int64(c.lp.s.opt().MaxPendingBytes)) {
-		c.slow = true
+		c.setLocked(mSlow, true)
 		c.markDirtyLocked()
 		return apps.ErrClosed
 	}
@@ -347,8 +373,8 @@ func (c *conn) queuedLocked() error {
 }
 
 func (c *conn) markDirtyLocked() {
-	if !c.dirty {
-		c.dirty = true
+	if !c.hasLocked(mDirty) {
+		c.setLocked(mDirty, true)
 		c.lp.schedule(c)
 	}
 }
@@ -358,7 +384,7 @@ func (c *conn) markDirtyLocked() {
 func (c *conn) Close(code apps.CloseCode, reason string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closing {
+	if c.hasLocked(mClosing) {
 		return nil
 	}
 	c.closeFrameLocked(code, reason)
@@ -367,7 +393,7 @@ func (c *conn) Close(code apps.CloseCode, reason string) error {
 
 // closeFrameLocked queues a close frame; the loop moves to stateClosing when it flushes it.
 func (c *conn) closeFrameLocked(code apps.CloseCode, reason string) {
-	c.closing = true
+	c.setLocked(mClosing, true)
 	c.out = bufpool.Grow(c.out, 2+len(reason)+wsproto.FrameSize(125))
 	c.out = wsproto.AppendClose(c.out, uint16(code), reason)
 	if c.sentCode == 0 {
@@ -381,7 +407,7 @@ func (c *conn) closeFrameLocked(code apps.CloseCode, reason string) {
 func (c *conn) shutdown() {
 	c.mu.Lock()
 	upgraded := c.upgraded
-	if upgraded && !c.closing {
+	if upgraded && !c.hasLocked(mClosing) {
 		c.closeFrameLocked(apps.CloseGoingAway, "server shutting down")
 	}
 	c.mu.Unlock()
@@ -394,8 +420,8 @@ func (c *conn) shutdown() {
 func (c *conn) flush() {
 	c.mu.Lock()
 	out, refs := c.takeQueuedLocked()
-	c.dirty = false
-	closing, slow := c.closing, c.slow
+	c.setLocked(mDirty, false)
+	closing, slow := c.hasLocked(mClosing), c.hasLocked(mSlow)
 	sentCode, sentText := c.sentCode, c.sentTextLocked()
 	c.mu.Unlock()
 	if c.state == stateClosed || c.state == stateDraining {
@@ -404,10 +430,11 @@ func (c *conn) flush() {
 		return
 	}
 	// The backlog the client left from earlier writes decides, before this write.
+	transit := slow // marked by a writer: the transit queue passed its bound
 	if max := int(c.lp.s.opt().MaxPendingBytes); max > 0 && c.backlog() > max {
 		slow = true
 	}
-	if c.state == stateOpen && slow && !closing && c.proxied() == nil && !c.holdSlow(c.slow) { // flow.go may pause instead
+	if c.state == stateOpen && slow && !closing && c.proxied() == nil && !c.holdSlow(transit) { // flow.go may pause instead
 		c.closeSlow(out, refs)
 		return
 	}
@@ -474,7 +501,7 @@ func (c *conn) serve() gnet.Action {
 			return a
 		}
 	}
-	if c.tls != nil && c.state != stateDraining {
+	if c.tlsConn() != nil && c.state != stateDraining {
 		if a := c.readTLS(); a != gnet.None {
 			return a
 		}
@@ -583,7 +610,7 @@ var errPeerClosed = errors.New("engine: peer closed")
 // whatever was queued before it, then the write side is shut and the socket closed.
 func (c *conn) fail(code apps.CloseCode, reason string) gnet.Action {
 	c.mu.Lock()
-	if !c.closing {
+	if !c.hasLocked(mClosing) {
 		c.closeFrameLocked(code, reason)
 	}
 	c.mu.Unlock()
@@ -633,8 +660,8 @@ func (c *conn) OnClose(code uint16, reason []byte) error {
 	c.setFlag(flagPeerClosed, true)
 	c.setClose(apps.CloseCode(code), string(reason))
 	c.mu.Lock()
-	if !c.closing {
-		c.closing = true
+	if !c.hasLocked(mClosing) {
+		c.setLocked(mClosing, true)
 		echo := code
 		if code == uint16(apps.CloseNoStatus) {
 			echo = 0 // an empty close is answered with an empty close

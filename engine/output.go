@@ -161,7 +161,7 @@ func (c *conn) send(out []byte, refs []outRef) {
 			c.publishBacklog(c.gc.OutboundBuffered())
 			return
 		}
-		if c.tls == nil && !c.has(holdPause) && c.gc.OutboundBuffered() == 0 && c.proxied() == nil {
+		if !c.has(holdPause) && c.tlsConn() == nil && c.gc.OutboundBuffered() == 0 && c.proxied() == nil {
 			n, _ := unix.Write(c.gc.Fd(), out)
 			if n == len(out) {
 				bufpool.Put(out)
@@ -242,7 +242,7 @@ func (c *conn) writePend() {
 			c.writePendGnet(q) // flow control watches gnet's buffer (flow.go)
 			c.releaseQueue(q)
 			return
-		case c.tls != nil:
+		case c.tlsConn() != nil:
 			c.writePendTLS(q)
 		default:
 			c.writePendPlain(q)
@@ -444,7 +444,7 @@ func (s *Server) shedOutput() {
 	n := 0
 	for _, c := range list {
 		c.mu.Lock()
-		shedding := c.overBudget
+		shedding := c.hasLocked(mOverBudget)
 		c.mu.Unlock()
 		if shedding {
 			over -= c.backlogSeen.Load()
@@ -462,8 +462,8 @@ func (s *Server) shedOutput() {
 			break
 		}
 		c.mu.Lock()
-		if c.upgraded && !c.closing && !c.slow {
-			c.slow, c.overBudget = true, true
+		if c.upgraded && !c.hasLocked(mClosing|mSlow) {
+			c.setLocked(mSlow|mOverBudget, true)
 			c.markDirtyLocked()
 			shed++
 			over -= c.backlogSeen.Load()

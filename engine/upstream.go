@@ -118,7 +118,7 @@ func (u *upstream) buildRequest(req *handshake.Request, head []byte) {
 		b = handshake.AppendHeader(b, "X-Forwarded-For", []byte(host))
 	}
 	proto := "http"
-	if c.tls != nil {
+	if c.tlsConn() != nil {
 		proto = "https"
 	}
 	b = handshake.AppendHeader(b, "X-Forwarded-Proto", []byte(proto))
