@@ -44,14 +44,14 @@ type conn struct {
 	extra atomic.Pointer[connExtra] // nil unless the connection has a user, query, subprotocol, value, slow authentication, upstream or TLS
 
 	// Loop only.
-	deadline int64 // next timer event (unix nanos), 0 = none
 	// lastRead is when the connection last read a frame; in the HTTP phase, when it was
 	// opened (the handshake histogram measures from it at the upgrade).
 	lastRead int64
 	reader   wsproto.Reader
 	deflate  *wsproto.Compressor // nil without permessage-deflate
 
-	// due mirrors deadline for the sweep, which wakes the connection once it has passed.
+	// due is the next timer event (unix nanos), 0 = none; set by the loop. The sweep
+	// negates it when it wakes the connection for it, so that it wakes it once (deadlineAt).
 	due atomic.Int64
 
 	// mu guards the pending output, which any goroutine may append to, and reasons.
@@ -81,11 +81,6 @@ type conn struct {
 	// hp is the state of the HTTP phase (request head scanner, static body in flight),
 	// pooled and held only in that phase; loop only.
 	hp *httpPhase
-
-	// backlogSeen is the client's backlog (pending output and gnet's buffer) as of the
-	// loop's last write, for writers on other goroutines to judge before they queue; 0 for
-	// connections under flow control (flow.go), which gnet's buffer bounds.
-	backlogSeen atomic.Int64
 }
 
 // conn.mflags bits; guarded by conn.mu.
@@ -347,7 +342,7 @@ func (c *conn) writableLocked() error {
 		return apps.ErrClosed
 	}
 	// Proxied connections are bounded by flow control instead (flow.go).
-	if max := c.lp.s.transitBound(); max > 0 && c.proxied() == nil && (c.transitLocked() > max || c.backlogSeen.Load() > int64(c.lp.s.opt().MaxPendingBytes)) {
+	if max := c.lp.s.transitBound(); max > 0 && c.proxied() == nil && (c.transitLocked() > max || c.backlogLocked() > int64(c.lp.s.opt().MaxPendingBytes)) {
 		c.setLocked(mSlow, true)
 		c.markDirtyLocked()
 		return apps.ErrClosed
@@ -449,9 +444,16 @@ func (c *conn) flush() {
 }
 
 // setDeadline sets the next timer event and publishes it for the sweep; loop only.
-func (c *conn) setDeadline(t int64) {
-	c.deadline = t
-	c.due.Store(t) // always: the sweep may have cleared it when it woke us
+func (c *conn) setDeadline(t int64) { c.due.Store(t) }
+
+// deadlineAt is the next timer event, whether or not the sweep has woken the connection
+// for it; 0 = none.
+func (c *conn) deadlineAt() int64 {
+	d := c.due.Load()
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // drain writes nothing more: it shuts the write side (a FIN after what is queued, so the
@@ -465,21 +467,21 @@ func (c *conn) drain() gnet.Action {
 	c.setDeadline(now + int64(drainTimeout))
 	c.consume(-1)
 	c.setFlag(flagFinPending, true)
-	return c.shutWhenWritten(now)
+	return c.shutWhenWritten()
 }
 
 // shutWhenWritten shuts the write side once gnet has written all it holds; until then the
-// sweep wakes the connection to look again, while deadline keeps the drain's end; loop only.
-func (c *conn) shutWhenWritten(now int64) gnet.Action {
+// ticker wakes the connection to look again (waitWritable), and the drain's deadline stands;
+// loop only.
+func (c *conn) shutWhenWritten() gnet.Action {
 	if c.pending() {
 		c.writePend()
 	}
 	if c.backlog() > 0 {
-		c.due.Store(now + 1)
+		c.waitWritable()
 		return gnet.None
 	}
 	c.setFlag(flagFinPending, false)
-	c.due.Store(c.deadline)
 	if err := unix.Shutdown(c.gc.Fd(), unix.SHUT_WR); err != nil {
 		return gnet.Close
 	}
@@ -496,7 +498,7 @@ func (c *conn) serve() gnet.Action {
 	if c.pending() {
 		c.writePend() // woken to write more (output.go)
 	}
-	if c.deadline != 0 && now >= c.deadline {
+	if d := c.deadlineAt(); d != 0 && now >= d {
 		if a := c.onTimer(now); a != gnet.None {
 			return a
 		}
@@ -515,7 +517,7 @@ func (c *conn) serve() gnet.Action {
 		_, _ = c.gc.Discard(-1)
 		c.consume(-1)
 		if c.has(flagFinPending) {
-			return c.shutWhenWritten(now)
+			return c.shutWhenWritten()
 		}
 		return gnet.None
 	}

@@ -158,7 +158,7 @@ func (s *Server) sweep(now int64) {
 		lp := v.(*loop)
 		lp.connsMu.Lock()
 		for _, c := range lp.conns {
-			if d := c.due.Load(); d != 0 && now >= d && c.due.CompareAndSwap(d, 0) {
+			if d := c.due.Load(); d > 0 && now >= d && c.due.CompareAndSwap(d, -d) { // woken once (conn.deadlineAt)
 				wake = append(wake, c)
 			}
 		}

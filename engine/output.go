@@ -3,6 +3,7 @@ package engine
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -21,7 +22,7 @@ import (
 // are sealed per connection anyway: pending bytes are sealed a chunk at a time while gnet
 // holds less than the output bound.
 //
-// Every receiver's backlog (pending plus what gnet holds, published in c.backlogSeen) is judged
+// Every receiver's backlog (pending plus what gnet holds, published in its queue) is judged
 // before a message is queued for it; past max_pending_bytes the message is refused and the
 // connection closed with 1008 (writableLocked). Output queued across the whole process is
 // counted in Server.outMem (a shared frame once, however many hold it); past
@@ -48,10 +49,12 @@ type seg struct {
 const iovMax = 16
 
 // outQueue is a connection's output while some of it is queued by reference or not yet
-// written: the shared frames of the transit queue and the pending list. Most connections
-// have none most of the time (an idle one, or an echo whose answer the socket takes at
-// once), so it is not part of conn: it is taken from outQueues when such output appears and
-// given back once everything is written (writePend).
+// written: the shared frames of the transit queue, the pending list, and the backlog they
+// and gnet's buffer make. Most connections have none most of the time (an idle one, or an
+// echo whose answer the socket takes at once), so it is not part of conn: it is taken from
+// outQueues when such output appears and given back once the client has taken everything,
+// gnet's buffer included (writePend, and OnDrain when gnet's buffer empties). A connection
+// without a queue has no backlog.
 type outQueue struct {
 	// Guarded by conn.mu: shared frames queued between the bytes of conn.out. refs
 	// alternates with refsSpare (takeQueuedLocked), so neither allocates once grown.
@@ -61,6 +64,12 @@ type outQueue struct {
 	pend      []seg
 	pendOff   int // bytes of pend[0] already written
 	pendBytes int // bytes of pend not yet written
+
+	// backlog is the client's backlog (pending output and gnet's buffer) as of the loop's
+	// last write, for writers on other goroutines to judge before they queue (read with
+	// conn.mu held, under which the queue is given back); 0 for connections under flow
+	// control (flow.go), which gnet's buffer bounds.
+	backlog atomic.Int64
 }
 
 // outQueues holds the queues of connections with nothing pending.
@@ -98,11 +107,19 @@ func (c *conn) pending() bool {
 	return q != nil && len(q.pend) > 0
 }
 
-// releaseQueue gives q back to the pool once it holds nothing: its pending list is empty
-// (loop only) and no shared frame was queued meanwhile (checked under c.mu, which also
-// orders the release before any later queueLocked).
+// backlogLocked is the client's backlog as the loop last saw it; c.mu is held.
+func (c *conn) backlogLocked() int64 {
+	if q := c.oq.Load(); q != nil {
+		return q.backlog.Load()
+	}
+	return 0
+}
+
+// releaseQueue gives q back to the pool once the client has taken everything: its pending
+// list and gnet's buffer are empty (loop only) and no shared frame was queued meanwhile
+// (checked under c.mu, which also orders the release before any later queueLocked).
 func (c *conn) releaseQueue(q *outQueue) {
-	if len(q.pend) > 0 {
+	if len(q.pend) > 0 || (c.state != stateClosed && c.gc.OutboundBuffered() > 0) {
 		return
 	}
 	c.mu.Lock()
@@ -113,6 +130,7 @@ func (c *conn) releaseQueue(q *outQueue) {
 	c.oq.Store(nil)
 	c.mu.Unlock()
 	q.pendOff, q.pendBytes = 0, 0
+	q.backlog.Store(0)
 	if cap(q.pend) > keepCap {
 		q.pend = nil
 	}
@@ -158,14 +176,12 @@ func (c *conn) send(out []byte, refs []outRef) {
 	if len(refs) == 0 && c.oq.Load() == nil {
 		if len(out) == 0 {
 			bufpool.Put(out)
-			c.publishBacklog(c.gc.OutboundBuffered())
 			return
 		}
 		if !c.has(holdPause) && c.tlsConn() == nil && c.gc.OutboundBuffered() == 0 && c.proxied() == nil {
 			n, _ := unix.Write(c.gc.Fd(), out)
 			if n == len(out) {
-				bufpool.Put(out)
-				c.publishBacklog(0)
+				bufpool.Put(out) // no queue, no backlog
 				return
 			}
 			c.pendQueued(out, nil) // the rest, or an error writePend meets again
@@ -178,13 +194,6 @@ func (c *conn) send(out []byte, refs []outRef) {
 	}
 	c.pendQueued(out, refs)
 	c.writePend()
-}
-
-// publishBacklog stores the client's backlog for writers on other goroutines; loop only.
-func (c *conn) publishBacklog(n int) {
-	if c.backlogSeen.Load() != int64(n) {
-		c.backlogSeen.Store(int64(n))
-	}
 }
 
 // pendQueued moves a transit queue to the pending list; loop only.
@@ -233,7 +242,6 @@ func (c *conn) backlog() int {
 func (c *conn) writePend() {
 	q := c.oq.Load()
 	if q == nil {
-		c.publishBacklog(c.gc.OutboundBuffered())
 		return
 	}
 	if len(q.pend) > 0 {
@@ -248,7 +256,7 @@ func (c *conn) writePend() {
 			c.writePendPlain(q)
 		}
 	}
-	c.backlogSeen.Store(int64(c.backlog()))
+	q.backlog.Store(int64(c.backlog()))
 	c.releaseQueue(q)
 }
 
@@ -378,7 +386,6 @@ func (c *conn) finishSeg(q *outQueue, i int) {
 func (c *conn) dropPend(keepControl bool) {
 	q := c.oq.Load()
 	if q == nil {
-		c.publishBacklog(c.gc.OutboundBuffered())
 		return
 	}
 	i := 0
@@ -401,7 +408,7 @@ func (c *conn) dropPend(keepControl bool) {
 	if len(q.pend) == 0 {
 		q.pendOff = 0
 	}
-	c.backlogSeen.Store(int64(c.backlog()))
+	q.backlog.Store(int64(c.backlog()))
 }
 
 func (q *outQueue) offsetOf(i int) int {
@@ -419,6 +426,12 @@ func (c *conn) finishSegKeepOff(q *outQueue, i int) {
 	c.finishSeg(q, i)
 }
 
+// shedding is a connection shedOutput looks at, with its backlog.
+type shedding struct {
+	c       *conn
+	backlog int64
+}
+
 // shedOutput closes the connections with the largest backlogs, with 1008, while queued
 // output passes max_output_memory; ticker only.
 func (s *Server) shedOutput() {
@@ -432,8 +445,8 @@ func (s *Server) shedOutput() {
 		lp := v.(*loop)
 		lp.connsMu.Lock()
 		for _, c := range lp.conns {
-			if c.backlogSeen.Load() > 0 {
-				list = append(list, c)
+			if c.oq.Load() != nil { // no queue, no backlog
+				list = append(list, shedding{c: c})
 			}
 		}
 		lp.connsMu.Unlock()
@@ -442,31 +455,34 @@ func (s *Server) shedOutput() {
 	// Connections shed at an earlier tick and not yet closed by their loop will free
 	// what they hold: they count against the excess.
 	n := 0
-	for _, c := range list {
-		c.mu.Lock()
-		shedding := c.hasLocked(mOverBudget)
-		c.mu.Unlock()
-		if shedding {
-			over -= c.backlogSeen.Load()
-		} else {
-			list[n] = c
+	for _, e := range list {
+		e.c.mu.Lock()
+		e.backlog = e.c.backlogLocked()
+		shed := e.c.hasLocked(mOverBudget)
+		e.c.mu.Unlock()
+		switch {
+		case shed:
+			over -= e.backlog
+		case e.backlog > 0:
+			list[n] = e
 			n++
 		}
 	}
 	clear(list[n:])
 	list = list[:n]
-	sort.Slice(list, func(i, j int) bool { return list[i].backlogSeen.Load() > list[j].backlogSeen.Load() })
+	sort.Slice(list, func(i, j int) bool { return list[i].backlog > list[j].backlog })
 	shed := 0
-	for _, c := range list {
+	for _, e := range list {
 		if over <= 0 {
 			break
 		}
+		c := e.c
 		c.mu.Lock()
 		if c.upgraded && !c.hasLocked(mClosing|mSlow) {
 			c.setLocked(mSlow|mOverBudget, true)
 			c.markDirtyLocked()
 			shed++
-			over -= c.backlogSeen.Load()
+			over -= e.backlog
 		}
 		c.mu.Unlock()
 	}
