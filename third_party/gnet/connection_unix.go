@@ -124,7 +124,13 @@ func (c *conn) release() {
 			bsPool.Put(bs.StringToBytes(addr.Zone))
 		}
 	}
-	c.addrs = nil
+	if a := c.addrs; a != nil && c.isDatagram && !a.shared {
+		// A datagram connection keeps its peer's socket address, as gnet kept its remote
+		// field: an asynchronous write after the packet's OnTraffic still goes to it.
+		a.local, a.remote = nil, nil
+	} else {
+		c.addrs = nil
+	}
 	if !c.isDatagram {
 		c.inboundBuffer.Done()
 		c.outboundBuffer.Release()
