@@ -14,7 +14,7 @@ import (
 // Output is written without copying shared frames. A frame sent to many receivers (a
 // broadcast, a pubsub fan-out: anything through WritePrepared) is encoded once into a
 // reference-counted buffer (bufpool.Shared); each receiver's queue holds a reference, not a
-// copy. At the flush the loop moves the queue to the connection's pending list (c.pend) and
+// copy. At the flush the loop moves the queue to the pending list (outQueue.pend) and
 // writes it with writev straight to the socket; what the socket does not take stays there,
 // still by reference, and the ticker wakes the connection to write more (stream.go). So a
 // receiver that does not read costs its pending references, and gnet's buffer, which copies
