@@ -39,7 +39,7 @@ func (s *Server) transitBound() int {
 func (c *conn) closeSlow(out []byte, refs []outRef) {
 	s := c.lp.s
 	c.mu.Lock()
-	overBudget := c.overBudget
+	overBudget := c.hasLocked(mOverBudget)
 	c.mu.Unlock()
 	if !overBudget {
 		s.stats.SlowClosed.Add(1)
@@ -52,13 +52,13 @@ func (c *conn) closeSlow(out []byte, refs []outRef) {
 	// Shared frames are data frames: they all go. Of the pending output, a frame partly
 	// written is finished; the rest keeps only its control frames.
 	dropQueued(nil, refs)
-	if overBudget && c.pendOff > 0 {
+	if q := c.oq.Load(); overBudget && q != nil && q.pendOff > 0 {
 		// The memory is wanted now: finishing the frame in flight to say 1008 would keep
 		// it. Drop everything and reset the connection instead.
 		c.dropPend(false)
 		c.mu.Lock()
 		more, moreRefs := c.takeQueuedLocked()
-		c.closing = true
+		c.setLocked(mClosing, true)
 		c.mu.Unlock()
 		dropQueued(out, refs[:0])
 		dropQueued(more, moreRefs)
@@ -80,7 +80,7 @@ func (c *conn) closeSlow(out []byte, refs []outRef) {
 		kept = nil
 	}
 	c.out = kept
-	if !c.closing {
+	if !c.hasLocked(mClosing) {
 		reason := "output bound reached"
 		if overBudget {
 			reason = "server output memory full"

@@ -14,11 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wsgate/wsgate/apps"
-	"github.com/wsgate/wsgate/handshake"
 	"github.com/wsgate/wsgate/internal/bufpool"
 	"github.com/wsgate/wsgate/internal/prepared"
 	"github.com/wsgate/wsgate/internal/route"
-	"github.com/wsgate/wsgate/internal/static"
 	"github.com/wsgate/wsgate/internal/wsproto"
 )
 
@@ -34,26 +32,26 @@ const (
 // conn is one client connection. It implements apps.Conn and wsproto.Handler.
 //
 // An idle server holds one per client, so its size is counted (TestConnSize): what few
-// connections use lives behind extra and reasons, allocated when needed, and the small
-// fields are packed together.
+// connections use lives behind extra and reasons, allocated when needed; what a connection
+// uses only for a while (queued output, the HTTP phase) behind oq and hp, pooled; and the
+// small fields are packed together.
 type conn struct {
 	gc    gnet.Conn
 	lp    *loop     // its Server is lp.s
 	l     *listener // the listener it came through (a pointer: Reconfigure replaces the list)
 	id    uint64
 	route *route.Route              // set at the upgrade
-	extra atomic.Pointer[connExtra] // nil unless the connection has a user, query, subprotocol, value, slow authentication or upstream
-	tls   *tlsState                 // nil on a plain listener
+	extra atomic.Pointer[connExtra] // nil unless the connection has a user, query, subprotocol, value, slow authentication, upstream or TLS
 
 	// Loop only.
-	deadline int64 // next timer event (unix nanos), 0 = none
 	// lastRead is when the connection last read a frame; in the HTTP phase, when it was
 	// opened (the handshake histogram measures from it at the upgrade).
 	lastRead int64
 	reader   wsproto.Reader
 	deflate  *wsproto.Compressor // nil without permessage-deflate
 
-	// due mirrors deadline for the sweep, which wakes the connection once it has passed.
+	// due is the next timer event (unix nanos), 0 = none; set by the loop. The sweep
+	// negates it when it wakes the connection for it, so that it wakes it once (deadlineAt).
 	due atomic.Int64
 
 	// mu guards the pending output, which any goroutine may append to, and reasons.
@@ -70,30 +68,39 @@ type conn struct {
 	closeCode apps.CloseCode // what OnClose reports: the peer's code, or ours
 
 	// Guarded by mu.
-	dirty    bool // queued on lp for a flush
-	closing  bool // a close frame is queued or sent: no more data frames
-	slow     bool // output bound passed: close with 1008 at the next flush
-	upgraded bool // the 101 was sent: the connection belongs to an application
 	sentCode apps.CloseCode
-
-	// Also guarded by mu: shared frames queued between the bytes of out (output.go).
-	refs       []outRef
-	refsSpare  []outRef
-	overBudget bool // slow because of max_output_memory, not its own bound
+	mflags   uint8 // the bits mDirty... below
+	upgraded bool  // the 101 was sent: the connection belongs to an application
 
 	waitingWrite bool // on lp.stalled; guarded by lp.mu
 
-	// Output and response bodies on their way out (output.go, stream.go); loop only.
-	head      handshake.Scanner // how far the request head in the buffer has been looked at
-	body      static.Body       // the rest of a static response, sent at the client's pace
-	pend      []seg             // output taken from the queue, not yet written
-	pendOff   int               // bytes of pend[0] already written
-	pendBytes int               // bytes of pend not yet written
+	// oq is the output queued by reference or not yet written (output.go): taken from a
+	// pool when such output appears, given back when it is all written, so an idle
+	// connection holds none. Set and cleared with mu held; the loop reads it without.
+	oq atomic.Pointer[outQueue]
+	// hp is the state of the HTTP phase (request head scanner, static body in flight),
+	// pooled and held only in that phase; loop only.
+	hp *httpPhase
+}
 
-	// backlogSeen is the client's backlog (pending output and gnet's buffer) as of the
-	// loop's last write, for writers on other goroutines to judge before they queue; 0 for
-	// connections under flow control (flow.go), which gnet's buffer bounds.
-	backlogSeen atomic.Int64
+// conn.mflags bits; guarded by conn.mu.
+const (
+	mDirty      uint8 = 1 << iota // queued on lp for a flush
+	mClosing                      // a close frame is queued or sent: no more data frames
+	mSlow                         // output bound passed: close with 1008 at the next flush
+	mOverBudget                   // slow because of max_output_memory, not its own bound
+)
+
+// hasLocked reports whether mflags bit m is set; c.mu is held.
+func (c *conn) hasLocked(m uint8) bool { return c.mflags&m != 0 }
+
+// setLocked sets or clears mflags bit m; c.mu is held.
+func (c *conn) setLocked(m uint8, on bool) {
+	if on {
+		c.mflags |= m
+	} else {
+		c.mflags &^= m
+	}
 }
 
 // conn.flags bits; loop only.
@@ -129,12 +136,22 @@ type connExtra struct {
 	auth                  *authVerdict // a slow authentication check in progress or just finished
 	value                 atomic.Pointer[any]
 	up                    *upstream // a proxied connection's upstream and pair state (upstream.go); loop only
+	tls                   *tlsState // a connection of a TLS listener: its session (tls.go); loop only
 }
 
 // proxied returns the upstream of a proxied connection, nil for any other; loop only.
 func (c *conn) proxied() *upstream {
 	if x := c.extra.Load(); x != nil {
 		return x.up
+	}
+	return nil
+}
+
+// tlsConn returns the TLS state of a connection of a TLS listener, nil for any other; loop
+// only.
+func (c *conn) tlsConn() *tlsState {
+	if x := c.extra.Load(); x != nil {
+		return x.tls
 	}
 	return nil
 }
@@ -321,12 +338,12 @@ func deflateShared(dst []byte, op wsproto.OpCode, p []byte) []byte {
 // message larger than them still goes out; past either the message is refused, the
 // connection is marked slow, and the flush closes it with 1008 (backpressure.go).
 func (c *conn) writableLocked() error {
-	if c.closing {
+	if c.hasLocked(mClosing) {
 		return apps.ErrClosed
 	}
 	// Proxied connections are bounded by flow control instead (flow.go).
-	if max := c.lp.s.transitBound(); max > 0 && c.proxied() == nil && (c.transitLocked() > max || c.backlogSeen.Load() > int64(c.lp.s.opt().MaxPendingBytes)) {
-		c.slow = true
+	if max := c.lp.s.transitBound(); max > 0 && c.proxied() == nil && (c.transitLocked() > max || c.backlogLocked() > int64(c.lp.s.opt().MaxPendingBytes)) {
+		c.setLocked(mSlow, true)
 		c.markDirtyLocked()
 		return apps.ErrClosed
 	}
@@ -336,8 +353,10 @@ func (c *conn) writableLocked() error {
 // transitLocked is the size of the transit queue; c.mu is held.
 func (c *conn) transitLocked() int {
 	n := len(c.out)
-	for _, r := range c.refs {
-		n += len(r.f.B)
+	if q := c.oq.Load(); q != nil {
+		for _, r := range q.refs {
+			n += len(r.f.B)
+		}
 	}
 	return n
 }
@@ -349,8 +368,8 @@ func (c *conn) queuedLocked() error {
 }
 
 func (c *conn) markDirtyLocked() {
-	if !c.dirty {
-		c.dirty = true
+	if !c.hasLocked(mDirty) {
+		c.setLocked(mDirty, true)
 		c.lp.schedule(c)
 	}
 }
@@ -360,7 +379,7 @@ func (c *conn) markDirtyLocked() {
 func (c *conn) Close(code apps.CloseCode, reason string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closing {
+	if c.hasLocked(mClosing) {
 		return nil
 	}
 	c.closeFrameLocked(code, reason)
@@ -369,7 +388,7 @@ func (c *conn) Close(code apps.CloseCode, reason string) error {
 
 // closeFrameLocked queues a close frame; the loop moves to stateClosing when it flushes it.
 func (c *conn) closeFrameLocked(code apps.CloseCode, reason string) {
-	c.closing = true
+	c.setLocked(mClosing, true)
 	c.out = bufpool.Grow(c.out, 2+len(reason)+wsproto.FrameSize(125))
 	c.out = wsproto.AppendClose(c.out, uint16(code), reason)
 	if c.sentCode == 0 {
@@ -383,7 +402,7 @@ func (c *conn) closeFrameLocked(code apps.CloseCode, reason string) {
 func (c *conn) shutdown() {
 	c.mu.Lock()
 	upgraded := c.upgraded
-	if upgraded && !c.closing {
+	if upgraded && !c.hasLocked(mClosing) {
 		c.closeFrameLocked(apps.CloseGoingAway, "server shutting down")
 	}
 	c.mu.Unlock()
@@ -396,8 +415,8 @@ func (c *conn) shutdown() {
 func (c *conn) flush() {
 	c.mu.Lock()
 	out, refs := c.takeQueuedLocked()
-	c.dirty = false
-	closing, slow := c.closing, c.slow
+	c.setLocked(mDirty, false)
+	closing, slow := c.hasLocked(mClosing), c.hasLocked(mSlow)
 	sentCode, sentText := c.sentCode, c.sentTextLocked()
 	c.mu.Unlock()
 	if c.state == stateClosed || c.state == stateDraining {
@@ -406,15 +425,15 @@ func (c *conn) flush() {
 		return
 	}
 	// The backlog the client left from earlier writes decides, before this write.
+	transit := slow // marked by a writer: the transit queue passed its bound
 	if max := int(c.lp.s.opt().MaxPendingBytes); max > 0 && c.backlog() > max {
 		slow = true
 	}
-	if c.state == stateOpen && slow && !closing && c.proxied() == nil && !c.holdSlow(c.slow) { // flow.go may pause instead
+	if c.state == stateOpen && slow && !closing && c.proxied() == nil && !c.holdSlow(transit) { // flow.go may pause instead
 		c.closeSlow(out, refs)
 		return
 	}
-	c.pendQueued(out, refs)
-	c.writePend()
+	c.send(out, refs)
 	if closing && c.state == stateOpen {
 		c.state = stateClosing
 		if c.closeCode == 0 {
@@ -425,9 +444,16 @@ func (c *conn) flush() {
 }
 
 // setDeadline sets the next timer event and publishes it for the sweep; loop only.
-func (c *conn) setDeadline(t int64) {
-	c.deadline = t
-	c.due.Store(t) // always: the sweep may have cleared it when it woke us
+func (c *conn) setDeadline(t int64) { c.due.Store(t) }
+
+// deadlineAt is the next timer event, whether or not the sweep has woken the connection
+// for it; 0 = none.
+func (c *conn) deadlineAt() int64 {
+	d := c.due.Load()
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // drain writes nothing more: it shuts the write side (a FIN after what is queued, so the
@@ -441,21 +467,21 @@ func (c *conn) drain() gnet.Action {
 	c.setDeadline(now + int64(drainTimeout))
 	c.consume(-1)
 	c.setFlag(flagFinPending, true)
-	return c.shutWhenWritten(now)
+	return c.shutWhenWritten()
 }
 
 // shutWhenWritten shuts the write side once gnet has written all it holds; until then the
-// sweep wakes the connection to look again, while deadline keeps the drain's end; loop only.
-func (c *conn) shutWhenWritten(now int64) gnet.Action {
-	if len(c.pend) > 0 {
+// ticker wakes the connection to look again (waitWritable), and the drain's deadline stands;
+// loop only.
+func (c *conn) shutWhenWritten() gnet.Action {
+	if c.pending() {
 		c.writePend()
 	}
 	if c.backlog() > 0 {
-		c.due.Store(now + 1)
+		c.waitWritable()
 		return gnet.None
 	}
 	c.setFlag(flagFinPending, false)
-	c.due.Store(c.deadline)
 	if err := unix.Shutdown(c.gc.Fd(), unix.SHUT_WR); err != nil {
 		return gnet.Close
 	}
@@ -469,15 +495,15 @@ const drainTimeout = 2 * time.Second
 // when the sweep woke it; loop only.
 func (c *conn) serve() gnet.Action {
 	now := c.lp.s.now.Load()
-	if len(c.pend) > 0 {
+	if c.pending() {
 		c.writePend() // woken to write more (output.go)
 	}
-	if c.deadline != 0 && now >= c.deadline {
+	if d := c.deadlineAt(); d != 0 && now >= d {
 		if a := c.onTimer(now); a != gnet.None {
 			return a
 		}
 	}
-	if c.tls != nil && c.state != stateDraining {
+	if c.tlsConn() != nil && c.state != stateDraining {
 		if a := c.readTLS(); a != gnet.None {
 			return a
 		}
@@ -491,7 +517,7 @@ func (c *conn) serve() gnet.Action {
 		_, _ = c.gc.Discard(-1)
 		c.consume(-1)
 		if c.has(flagFinPending) {
-			return c.shutWhenWritten(now)
+			return c.shutWhenWritten()
 		}
 		return gnet.None
 	}
@@ -589,7 +615,7 @@ var errPeerClosed = errors.New("engine: peer closed")
 // whatever was queued before it, then the write side is shut and the socket closed.
 func (c *conn) fail(code apps.CloseCode, reason string) gnet.Action {
 	c.mu.Lock()
-	if !c.closing {
+	if !c.hasLocked(mClosing) {
 		c.closeFrameLocked(code, reason)
 	}
 	c.mu.Unlock()
@@ -639,8 +665,8 @@ func (c *conn) OnClose(code uint16, reason []byte) error {
 	c.setFlag(flagPeerClosed, true)
 	c.setClose(apps.CloseCode(code), string(reason))
 	c.mu.Lock()
-	if !c.closing {
-		c.closing = true
+	if !c.hasLocked(mClosing) {
+		c.setLocked(mClosing, true)
 		echo := code
 		if code == uint16(apps.CloseNoStatus) {
 			echo = 0 // an empty close is answered with an empty close

@@ -67,8 +67,8 @@ func (h *handler) OnDrain(gc gnet.Conn) gnet.Action {
 	case *upstream:
 		x.resumeClient()
 	case *conn:
-		if len(x.pend) > 0 {
-			x.writePend() // output waiting by reference (output.go)
+		if x.oq.Load() != nil {
+			x.writePend() // output waiting by reference, or the queue to give back (output.go)
 		}
 		if x.flags&holdPaused != 0 {
 			x.flags &^= holdPaused

@@ -28,9 +28,9 @@ type guard struct {
 	slowCallback time.Duration
 	stuckLoop    time.Duration
 
-	nextSweep int64   // next connection sweep (unix nanos); ticker only
-	woken     []*conn // scratch of wakeWriters; ticker only
-	shed      []*conn // scratch of shedOutput; ticker only
+	nextSweep int64      // next connection sweep (unix nanos); ticker only
+	woken     []*conn    // scratch of wakeWriters; ticker only
+	shed      []shedding // scratch of shedOutput; ticker only
 }
 
 const (

@@ -32,7 +32,7 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c.lp = s.loopFor(gc)
 	l := c.listener()
 	if l.tls != nil {
-		c.tls = &tlsState{sess: tlsconn.NewSession(l.tls)}
+		c.ext().tls = &tlsState{sess: tlsconn.NewSession(l.tls)}
 	}
 	c.lp.add(c)
 	// The count taken by this Add decides, so racing loops never refuse more than the excess.
@@ -70,18 +70,21 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.due.Store(0)
 	c.lp.remove(c)
 	c.mu.Lock()
-	c.closing = true
+	c.setLocked(mClosing, true)
 	upgraded := c.upgraded
 	sentCode, sentText, closeText := c.sentCode, c.sentTextLocked(), c.closeTextLocked()
 	out, refs := c.takeQueuedLocked()
 	c.mu.Unlock()
 	dropQueued(out, refs)
 	c.dropPend(false)
-	c.body.Close()
+	if q := c.oq.Load(); q != nil {
+		c.releaseQueue(q)
+	}
+	c.releaseHTTP()
 	c.reader.Release()
-	if c.tls != nil {
-		c.tls.release()
-		c.tls = nil
+	if t := c.tlsConn(); t != nil {
+		t.release()
+		c.extra.Load().tls = nil
 	}
 	if c.deflate != nil {
 		c.deflate.Release()
@@ -155,7 +158,7 @@ func (s *Server) sweep(now int64) {
 		lp := v.(*loop)
 		lp.connsMu.Lock()
 		for _, c := range lp.conns {
-			if d := c.due.Load(); d != 0 && now >= d && c.due.CompareAndSwap(d, 0) {
+			if d := c.due.Load(); d > 0 && now >= d && c.due.CompareAndSwap(d, -d) { // woken once (conn.deadlineAt)
 				wake = append(wake, c)
 			}
 		}

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"sort"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -12,7 +14,7 @@ import (
 // Output is written without copying shared frames. A frame sent to many receivers (a
 // broadcast, a pubsub fan-out: anything through WritePrepared) is encoded once into a
 // reference-counted buffer (bufpool.Shared); each receiver's queue holds a reference, not a
-// copy. At the flush the loop moves the queue to the connection's pending list (c.pend) and
+// copy. At the flush the loop moves the queue to the pending list (outQueue.pend) and
 // writes it with writev straight to the socket; what the socket does not take stays there,
 // still by reference, and the ticker wakes the connection to write more (stream.go). So a
 // receiver that does not read costs its pending references, and gnet's buffer, which copies
@@ -20,7 +22,7 @@ import (
 // are sealed per connection anyway: pending bytes are sealed a chunk at a time while gnet
 // holds less than the output bound.
 //
-// Every receiver's backlog (pending plus what gnet holds, published in c.backlogSeen) is judged
+// Every receiver's backlog (pending plus what gnet holds, published in its queue) is judged
 // before a message is queued for it; past max_pending_bytes the message is refused and the
 // connection closed with 1008 (writableLocked). Output queued across the whole process is
 // counted in Server.outMem (a shared frame once, however many hold it); past
@@ -46,10 +48,103 @@ type seg struct {
 // iovMax is how many pieces one writev takes.
 const iovMax = 16
 
+// outQueue is a connection's output while some of it is queued by reference or not yet
+// written: the shared frames of the transit queue, the pending list, and the backlog they
+// and gnet's buffer make. Most connections have none most of the time (an idle one, or an
+// echo whose answer the socket takes at once), so it is not part of conn: it is taken from
+// outQueues when such output appears and given back once the client has taken everything,
+// gnet's buffer included (writePend, and OnDrain when gnet's buffer empties). A connection
+// without a queue has no backlog.
+type outQueue struct {
+	// Guarded by conn.mu: shared frames queued between the bytes of conn.out. refs
+	// alternates with refsSpare (takeQueuedLocked), so neither allocates once grown.
+	refs, refsSpare []outRef
+
+	// Loop only: output taken from the transit queue, not yet written.
+	pend      []seg
+	pendOff   int // bytes of pend[0] already written
+	pendBytes int // bytes of pend not yet written
+
+	// backlog is the client's backlog (pending output and gnet's buffer) as of the loop's
+	// last write, for writers on other goroutines to judge before they queue (read with
+	// conn.mu held, under which the queue is given back); 0 for connections under flow
+	// control (flow.go), which gnet's buffer bounds.
+	backlog atomic.Int64
+}
+
+// outQueues holds the queues of connections with nothing pending.
+var outQueues = sync.Pool{New: func() any { return new(outQueue) }}
+
+// keepCap is the most entries a pooled queue's slices keep: one burst must not pin a long
+// array in the pool.
+const keepCap = 64
+
+// queueLocked returns the connection's queue, taking one from the pool if it has none;
+// c.mu is held.
+func (c *conn) queueLocked() *outQueue {
+	q := c.oq.Load()
+	if q == nil {
+		q = outQueues.Get().(*outQueue)
+		c.oq.Store(q)
+	}
+	return q
+}
+
+// queue is queueLocked for the loop, which reads c.oq without c.mu.
+func (c *conn) queue() *outQueue {
+	if q := c.oq.Load(); q != nil {
+		return q
+	}
+	c.mu.Lock()
+	q := c.queueLocked()
+	c.mu.Unlock()
+	return q
+}
+
+// pending reports whether output waits in the pending list; loop only.
+func (c *conn) pending() bool {
+	q := c.oq.Load()
+	return q != nil && len(q.pend) > 0
+}
+
+// backlogLocked is the client's backlog as the loop last saw it; c.mu is held.
+func (c *conn) backlogLocked() int64 {
+	if q := c.oq.Load(); q != nil {
+		return q.backlog.Load()
+	}
+	return 0
+}
+
+// releaseQueue gives q back to the pool once the client has taken everything: its pending
+// list and gnet's buffer are empty (loop only) and no shared frame was queued meanwhile
+// (checked under c.mu, which also orders the release before any later queueLocked).
+func (c *conn) releaseQueue(q *outQueue) {
+	if len(q.pend) > 0 || (c.state != stateClosed && c.gc.OutboundBuffered() > 0) {
+		return
+	}
+	c.mu.Lock()
+	if len(q.refs) > 0 || c.oq.Load() != q {
+		c.mu.Unlock()
+		return
+	}
+	c.oq.Store(nil)
+	c.mu.Unlock()
+	q.pendOff, q.pendBytes = 0, 0
+	q.backlog.Store(0)
+	if cap(q.pend) > keepCap {
+		q.pend = nil
+	}
+	if cap(q.refs) > keepCap || cap(q.refsSpare) > keepCap {
+		q.refs, q.refsSpare = nil, nil
+	}
+	outQueues.Put(q)
+}
+
 // queueShared appends a reference to f to the transit queue; c.mu is held.
 func (c *conn) queueSharedLocked(f *bufpool.Shared) {
 	f.Enqueue(&c.lp.s.outMem)
-	c.refs = append(c.refs, outRef{at: len(c.out), f: f})
+	q := c.queueLocked()
+	q.refs = append(q.refs, outRef{at: len(c.out), f: f})
 }
 
 // dropQueued gives back what a transit queue holds (out and its shared frames).
@@ -64,83 +159,132 @@ func dropQueued(out []byte, refs []outRef) {
 // takeQueuedLocked takes the transit queue; c.mu is held. The refs slice alternates with
 // refsSpare, so neither allocates once grown.
 func (c *conn) takeQueuedLocked() (out []byte, refs []outRef) {
-	out, refs = c.out, c.refs
+	out = c.out
 	c.out = nil
-	c.refs, c.refsSpare = c.refsSpare[:0], refs
+	if q := c.oq.Load(); q != nil {
+		refs = q.refs
+		q.refs, q.refsSpare = q.refsSpare[:0], refs
+	}
 	return out, refs
+}
+
+// send writes what a flush took from the transit queue. With nothing pending before it
+// and no shared frame in it (an echo's answer, a control frame), a plain connection writes
+// out straight to the socket and, when the socket takes it all, never takes a queue; the
+// rest goes through the pending list. Loop only.
+func (c *conn) send(out []byte, refs []outRef) {
+	if len(refs) == 0 && c.oq.Load() == nil {
+		if len(out) == 0 {
+			bufpool.Put(out)
+			return
+		}
+		if !c.has(holdPause) && c.tlsConn() == nil && c.gc.OutboundBuffered() == 0 && c.proxied() == nil {
+			n, _ := unix.Write(c.gc.Fd(), out)
+			if n == len(out) {
+				bufpool.Put(out) // no queue, no backlog
+				return
+			}
+			c.pendQueued(out, nil) // the rest, or an error writePend meets again
+			if n > 0 {
+				c.advance(c.oq.Load(), n)
+			}
+			c.writePend()
+			return
+		}
+	}
+	c.pendQueued(out, refs)
+	c.writePend()
 }
 
 // pendQueued moves a transit queue to the pending list; loop only.
 func (c *conn) pendQueued(out []byte, refs []outRef) {
 	s := c.lp.s
+	if len(out) == 0 && len(refs) == 0 {
+		bufpool.Put(out)
+		return
+	}
+	q := c.queue()
 	prev, last := 0, -1
 	for i, r := range refs {
 		if r.at > prev {
-			c.pend = append(c.pend, seg{b: out[prev:r.at], n: r.at - prev})
-			last = len(c.pend) - 1
+			q.pend = append(q.pend, seg{b: out[prev:r.at], n: r.at - prev})
+			last = len(q.pend) - 1
 		}
-		c.pend = append(c.pend, seg{b: r.f.B, f: r.f})
-		c.pendBytes += len(r.f.B)
+		q.pend = append(q.pend, seg{b: r.f.B, f: r.f})
+		q.pendBytes += len(r.f.B)
 		prev = r.at
 		refs[i] = outRef{}
 	}
 	if prev < len(out) {
-		c.pend = append(c.pend, seg{b: out[prev:], n: len(out) - prev})
-		last = len(c.pend) - 1
+		q.pend = append(q.pend, seg{b: out[prev:], n: len(out) - prev})
+		last = len(q.pend) - 1
 	}
 	if last < 0 {
 		bufpool.Put(out)
 	} else {
-		c.pend[last].buf = out
+		q.pend[last].buf = out
 	}
-	c.pendBytes += len(out)
+	q.pendBytes += len(out)
 	s.outMem.Add(int64(len(out)))
 }
 
 // backlog is what the client has not taken yet: pending output and gnet's buffer. Loop only.
-func (c *conn) backlog() int { return c.pendBytes + c.gc.OutboundBuffered() }
+func (c *conn) backlog() int {
+	n := c.gc.OutboundBuffered()
+	if q := c.oq.Load(); q != nil {
+		n += q.pendBytes
+	}
+	return n
+}
 
-// writePend writes what it can of the pending output and publishes the backlog; loop only.
+// writePend writes what it can of the pending output and publishes the backlog; once all
+// is written the queue goes back to the pool. Loop only.
 func (c *conn) writePend() {
-	if len(c.pend) > 0 {
+	q := c.oq.Load()
+	if q == nil {
+		return
+	}
+	if len(q.pend) > 0 {
 		switch {
 		case c.proxied() != nil || c.has(holdPause):
-			c.writePendGnet() // flow control watches gnet's buffer (flow.go)
+			c.writePendGnet(q) // flow control watches gnet's buffer (flow.go)
+			c.releaseQueue(q)
 			return
-		case c.tls != nil:
-			c.writePendTLS()
+		case c.tlsConn() != nil:
+			c.writePendTLS(q)
 		default:
-			c.writePendPlain()
+			c.writePendPlain(q)
 		}
 	}
-	c.backlogSeen.Store(int64(c.backlog()))
+	q.backlog.Store(int64(c.backlog()))
+	c.releaseQueue(q)
 }
 
 // writePendGnet hands all pending output to gnet, for connections under flow control,
 // whose backlog is gnet's buffer and whose drain gnet reports (flow.go).
-func (c *conn) writePendGnet() {
-	for len(c.pend) > 0 {
-		if b := c.pend[0].b[c.pendOff:]; len(b) > 0 {
+func (c *conn) writePendGnet(q *outQueue) {
+	for len(q.pend) > 0 {
+		if b := q.pend[0].b[q.pendOff:]; len(b) > 0 {
 			c.write(b)
-			c.advance(len(b))
+			c.advance(q, len(b))
 		} else {
-			c.advance(0)
+			c.advance(q, 0)
 		}
 	}
 }
 
-func (c *conn) writePendPlain() {
+func (c *conn) writePendPlain(q *outQueue) {
 	iov := &c.lp.iov
-	for len(c.pend) > 0 {
+	for len(q.pend) > 0 {
 		if c.gc.OutboundBuffered() > 0 {
 			c.waitWritable() // gnet's bytes go first
 			return
 		}
 		k, total := 0, 0
-		for ; k < len(c.pend) && k < iovMax; k++ {
-			b := c.pend[k].b
+		for ; k < len(q.pend) && k < iovMax; k++ {
+			b := q.pend[k].b
 			if k == 0 {
-				b = b[c.pendOff:]
+				b = b[q.pendOff:]
 			}
 			iov[k] = unix.Iovec{}
 			if len(b) > 0 {
@@ -153,14 +297,14 @@ func (c *conn) writePendPlain() {
 		clear(iov[:k])
 		switch errno {
 		case 0:
-			c.advance(int(n))
+			c.advance(q, int(n))
 			if int(n) < total {
-				c.handOffInFlight()
+				c.handOffInFlight(q)
 				return
 			}
 		case unix.EINTR:
 		case unix.EAGAIN:
-			c.handOffInFlight()
+			c.handOffInFlight(q)
 			return
 		default: // the connection is gone; gnet's read side reports it and closes
 			c.dropPend(false)
@@ -175,53 +319,53 @@ func (c *conn) writePendPlain() {
 // the drain (OnDrain, flow.go), which writes on from here. So output moves at the client's
 // pace rather than the ticker's, and gnet holds at most one chunk of copied bytes per
 // connection; the rest waits here, by reference. Loop only.
-func (c *conn) handOffInFlight() {
-	if len(c.pend) > 0 {
-		if rest := c.pend[0].b[c.pendOff:]; len(rest) > 0 {
+func (c *conn) handOffInFlight(q *outQueue) {
+	if len(q.pend) > 0 {
+		if rest := q.pend[0].b[q.pendOff:]; len(rest) > 0 {
 			k := min(len(rest), gnetChunk)
 			_, _ = c.gc.Write(rest[:k])
-			c.advance(k)
+			c.advance(q, k)
 		}
 	}
-	if len(c.pend) > 0 {
+	if len(q.pend) > 0 {
 		c.waitWritable() // also woken by OnDrain
 	}
 }
 
-func (c *conn) writePendTLS() {
+func (c *conn) writePendTLS(q *outQueue) {
 	bound := c.lp.s.outputBound()
-	for len(c.pend) > 0 {
+	for len(q.pend) > 0 {
 		if c.gc.OutboundBuffered() >= bound {
 			c.waitWritable()
 			return
 		}
-		b := c.pend[0].b[c.pendOff:]
+		b := q.pend[0].b[q.pendOff:]
 		k := min(len(b), chunkSize)
 		if k > 0 {
 			c.write(b[:k])
 		}
-		c.advance(k)
+		c.advance(q, k)
 	}
 }
 
 // advance drops n written bytes from the front of the pending list; loop only.
-func (c *conn) advance(n int) {
-	c.pendBytes -= n
-	for len(c.pend) > 0 {
-		rem := len(c.pend[0].b) - c.pendOff
+func (c *conn) advance(q *outQueue, n int) {
+	q.pendBytes -= n
+	for len(q.pend) > 0 {
+		rem := len(q.pend[0].b) - q.pendOff
 		if rem > n {
-			c.pendOff += n
+			q.pendOff += n
 			return
 		}
 		n -= rem
-		c.pendOff = 0
-		c.finishSeg(0)
+		q.pendOff = 0
+		c.finishSeg(q, 0)
 	}
 }
 
 // finishSeg releases pending piece i and removes it; loop only.
-func (c *conn) finishSeg(i int) {
-	p := c.pend[i]
+func (c *conn) finishSeg(q *outQueue, i int) {
+	p := q.pend[i]
 	if p.f != nil {
 		p.f.Dequeue()
 	}
@@ -231,51 +375,61 @@ func (c *conn) finishSeg(i int) {
 	if p.buf != nil {
 		bufpool.Put(p.buf)
 	}
-	copy(c.pend[i:], c.pend[i+1:])
-	c.pend[len(c.pend)-1] = seg{}
-	c.pend = c.pend[:len(c.pend)-1]
+	copy(q.pend[i:], q.pend[i+1:])
+	q.pend[len(q.pend)-1] = seg{}
+	q.pend = q.pend[:len(q.pend)-1]
 }
 
 // dropPend drops the pending output. With keepControl, a piece already partly written is
 // kept whole (the frame it is in must be finished) and the control frames of the others
 // stay; the data frames go. Loop only.
 func (c *conn) dropPend(keepControl bool) {
+	q := c.oq.Load()
+	if q == nil {
+		return
+	}
 	i := 0
-	if keepControl && c.pendOff > 0 && len(c.pend) > 0 {
+	if keepControl && q.pendOff > 0 && len(q.pend) > 0 {
 		i = 1
 	}
-	for i < len(c.pend) {
-		p := &c.pend[i]
+	for i < len(q.pend) {
+		p := &q.pend[i]
 		if !keepControl || p.f != nil {
-			c.pendBytes -= len(p.b) - c.offsetOf(i)
-			c.finishSegKeepOff(i)
+			q.pendBytes -= len(p.b) - q.offsetOf(i)
+			c.finishSegKeepOff(q, i)
 			continue
 		}
 		kept := keepControlFrames(p.b)
-		c.pendBytes -= len(p.b) - len(kept)
+		q.pendBytes -= len(p.b) - len(kept)
 		c.lp.s.outMem.Add(-int64(p.n - len(kept)))
 		p.b, p.n = kept, len(kept)
 		i++
 	}
-	if len(c.pend) == 0 {
-		c.pendOff = 0
+	if len(q.pend) == 0 {
+		q.pendOff = 0
 	}
-	c.backlogSeen.Store(int64(c.backlog()))
+	q.backlog.Store(int64(c.backlog()))
 }
 
-func (c *conn) offsetOf(i int) int {
+func (q *outQueue) offsetOf(i int) int {
 	if i == 0 {
-		return c.pendOff
+		return q.pendOff
 	}
 	return 0
 }
 
 // finishSegKeepOff is finishSeg that resets the offset when the first piece goes.
-func (c *conn) finishSegKeepOff(i int) {
+func (c *conn) finishSegKeepOff(q *outQueue, i int) {
 	if i == 0 {
-		c.pendOff = 0
+		q.pendOff = 0
 	}
-	c.finishSeg(i)
+	c.finishSeg(q, i)
+}
+
+// shedding is a connection shedOutput looks at, with its backlog.
+type shedding struct {
+	c       *conn
+	backlog int64
 }
 
 // shedOutput closes the connections with the largest backlogs, with 1008, while queued
@@ -291,8 +445,8 @@ func (s *Server) shedOutput() {
 		lp := v.(*loop)
 		lp.connsMu.Lock()
 		for _, c := range lp.conns {
-			if c.backlogSeen.Load() > 0 {
-				list = append(list, c)
+			if c.oq.Load() != nil { // no queue, no backlog
+				list = append(list, shedding{c: c})
 			}
 		}
 		lp.connsMu.Unlock()
@@ -301,31 +455,34 @@ func (s *Server) shedOutput() {
 	// Connections shed at an earlier tick and not yet closed by their loop will free
 	// what they hold: they count against the excess.
 	n := 0
-	for _, c := range list {
-		c.mu.Lock()
-		shedding := c.overBudget
-		c.mu.Unlock()
-		if shedding {
-			over -= c.backlogSeen.Load()
-		} else {
-			list[n] = c
+	for _, e := range list {
+		e.c.mu.Lock()
+		e.backlog = e.c.backlogLocked()
+		shed := e.c.hasLocked(mOverBudget)
+		e.c.mu.Unlock()
+		switch {
+		case shed:
+			over -= e.backlog
+		case e.backlog > 0:
+			list[n] = e
 			n++
 		}
 	}
 	clear(list[n:])
 	list = list[:n]
-	sort.Slice(list, func(i, j int) bool { return list[i].backlogSeen.Load() > list[j].backlogSeen.Load() })
+	sort.Slice(list, func(i, j int) bool { return list[i].backlog > list[j].backlog })
 	shed := 0
-	for _, c := range list {
+	for _, e := range list {
 		if over <= 0 {
 			break
 		}
+		c := e.c
 		c.mu.Lock()
-		if c.upgraded && !c.closing && !c.slow {
-			c.slow, c.overBudget = true, true
+		if c.upgraded && !c.hasLocked(mClosing|mSlow) {
+			c.setLocked(mSlow|mOverBudget, true)
 			c.markDirtyLocked()
 			shed++
-			over -= c.backlogSeen.Load()
+			over -= e.backlog
 		}
 		c.mu.Unlock()
 	}

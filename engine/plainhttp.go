@@ -2,10 +2,12 @@ package engine
 
 import (
 	"errors"
+	"sync"
 
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/wsgate/wsgate/handshake"
+	"github.com/wsgate/wsgate/internal/static"
 )
 
 // The HTTP phase of a connection: request heads are parsed in place; an upgrade to an
@@ -13,12 +15,45 @@ import (
 // answered from the static root or the default page, and anything else is refused with its
 // prebuilt response (docs/routing.md, status table).
 
+// httpPhase is what a connection needs only while it reads request heads: where the scan
+// of the head in the buffer stopped, and the static response body on its way out. An
+// upgraded connection gives it back (serveHTTP), so it is not part of conn.
+type httpPhase struct {
+	head handshake.Scanner // how far the request head in the buffer has been looked at
+	body static.Body       // the rest of a static response, sent at the client's pace
+}
+
+var httpPhases = sync.Pool{New: func() any { return new(httpPhase) }}
+
+// releaseHTTP gives the connection's HTTP phase state back, closing a body not yet sent;
+// loop only.
+func (c *conn) releaseHTTP() {
+	if h := c.hp; h != nil {
+		c.hp = nil
+		h.body.Close()
+		*h = httpPhase{}
+		httpPhases.Put(h)
+	}
+}
+
 // serveHTTP reads request heads until the connection upgrades or is refused; ordinary
 // requests on the HTTP service are answered in turn (keep-alive, pipelining); loop only.
+// The HTTP phase state is held from the first byte until the connection leaves the phase.
 func (c *conn) serveHTTP() gnet.Action {
-	s, lp := c.lp.s, c.lp
+	if c.hp == nil {
+		c.hp = httpPhases.Get().(*httpPhase)
+	}
+	a := c.serveHeads()
+	if c.state != stateHTTP && c.hp != nil && c.hp.body.Len() == 0 {
+		c.releaseHTTP()
+	}
+	return a
+}
+
+func (c *conn) serveHeads() gnet.Action {
+	s, lp, h := c.lp.s, c.lp, c.hp
 	for served := 0; c.state == stateHTTP; served++ {
-		if c.body.Len() > 0 {
+		if h.body.Len() > 0 {
 			if done, a := c.pump(); !done {
 				return a
 			}
@@ -35,7 +70,7 @@ func (c *conn) serveHTTP() gnet.Action {
 			_ = c.gc.Wake(nil) // the rest after the loop's other connections (stream.go)
 			return gnet.None
 		}
-		if !c.head.Ready(buf, s.opt().limits) {
+		if !h.head.Ready(buf, s.opt().limits) {
 			return gnet.None // nothing Parse could decide yet (handshake.Scanner)
 		}
 		s.stats.HeadParses.Add(1)
@@ -65,14 +100,14 @@ func (c *conn) serveHTTP() gnet.Action {
 		if c.unreadHTTP() {
 			return gnet.Close
 		}
-		out, keep := s.static.Load().Serve(lp.resp[:0], req, &c.body)
+		out, keep := s.static.Load().Serve(lp.resp[:0], req, &h.body)
 		s.stats.HTTPRequests.Add(1)
 		c.write(out)
 		if cap(out) <= 64<<10 {
 			lp.resp = out[:0] // keep a grown scratch, but not a huge one
 		}
 		c.consume(n)
-		c.head.Reset()
+		h.head.Reset()
 		if !keep {
 			c.setFlag(flagCloseAfter, true) // after the body, at the top of the loop
 			continue

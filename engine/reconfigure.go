@@ -172,7 +172,7 @@ func (s *Server) closeEnded() int {
 	tab := s.reg.Table()
 	s.forEachConn(func(c *conn) {
 		c.mu.Lock()
-		upgraded, closing := c.upgraded, c.closing
+		upgraded, closing := c.upgraded, c.hasLocked(mClosing)
 		var reason string
 		switch {
 		case c.l.gone.Load():

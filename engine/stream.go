@@ -39,7 +39,8 @@ func (c *conn) pump() (done bool, action gnet.Action) {
 	s := c.lp.s
 	bound := s.outputBound()
 	sent := 0
-	for c.body.Len() > 0 {
+	body := &c.hp.body
+	for body.Len() > 0 {
 		room := bound - c.gc.OutboundBuffered()
 		if room < minChunk {
 			c.waitWritable()
@@ -50,7 +51,7 @@ func (c *conn) pump() (done bool, action gnet.Action) {
 			_ = c.gc.Wake(nil) // the rest after the loop's other connections
 			break
 		}
-		p, err := c.body.Next(c.lp.chunk[:], min(room, chunkSize))
+		p, err := body.Next(c.lp.chunk[:], min(room, chunkSize))
 		if err != nil {
 			if ok, held := s.g.refuseLog.allow(s.now.Load()); ok {
 				s.log.Warn("static file read failed mid-response; closing", "listener", c.l.name, "remote", c.remote,
@@ -66,7 +67,7 @@ func (c *conn) pump() (done bool, action gnet.Action) {
 		// handshake timeout like any idle HTTP client.
 		c.setDeadline(s.now.Load() + int64(s.opt().HandshakeTimeout))
 	}
-	return c.body.Len() == 0, gnet.None
+	return body.Len() == 0, gnet.None
 }
 
 // waitWritable puts c on its loop's list of connections to wake at the next tick; loop only.

@@ -15,7 +15,7 @@ import (
 
 // The connection's byte stream. A plain connection reads straight from gnet's buffer
 // (zero-copy: the bytes are the loop's); a TLS connection reads the plaintext its Session
-// decrypted into c.tls.plain, a pooled buffer held only while it has unread bytes. Everything
+// decrypted into its tlsState's plain (conn.tlsConn), a pooled buffer held only while it has unread bytes. Everything
 // above (request heads, frames) uses input, consume and write and does not know which.
 
 // tlsState is a TLS connection's session and its decrypted, unconsumed bytes.
@@ -32,8 +32,8 @@ func (t *tlsState) release() {
 
 // input returns the unread bytes; they stay valid until consume.
 func (c *conn) input() []byte {
-	if c.tls != nil {
-		return c.tls.plain
+	if t := c.tlsConn(); t != nil {
+		return t.plain
 	}
 	b, _ := c.gc.Peek(-1)
 	return b
@@ -47,23 +47,24 @@ func (c *conn) consume(n int) {
 		// bytes must stay for the next read.
 		return
 	}
-	if c.tls == nil {
+	t := c.tlsConn()
+	if t == nil {
 		_, _ = c.gc.Discard(n)
 		return
 	}
-	if n < 0 || n >= len(c.tls.plain) {
-		bufpool.Put(c.tls.plain)
-		c.tls.plain = nil
+	if n < 0 || n >= len(t.plain) {
+		bufpool.Put(t.plain)
+		t.plain = nil
 		return
 	}
-	c.tls.plain = c.tls.plain[:copy(c.tls.plain, c.tls.plain[n:])]
+	t.plain = t.plain[:copy(t.plain, t.plain[n:])]
 }
 
 // write sends bytes to the client (sealed into TLS records on a secure listener); gnet
 // buffers what the socket does not take; loop only.
 func (c *conn) write(b []byte) {
-	if c.tls != nil {
-		sealed, err := c.tls.sess.Seal(c.lp.sealed[:0], b)
+	if t := c.tlsConn(); t != nil {
+		sealed, err := t.sess.Seal(c.lp.sealed[:0], b)
 		if err != nil {
 			c.lp.s.log.Debug("tls seal failed", "conn", c.id, "err", err)
 			return
@@ -79,24 +80,25 @@ func (c *conn) write(b []byte) {
 }
 
 // readTLS moves what arrived on a TLS connection through its Session: handshake flights
-// and alerts go out, plaintext lands in c.tls.plain. It returns gnet.None to go on.
+// and alerts go out, plaintext lands in the tlsState's plain. It returns gnet.None to go on.
 func (c *conn) readTLS() gnet.Action {
 	in, _ := c.gc.Next(-1)
 	if len(in) == 0 {
 		return gnet.None
 	}
-	if c.tls.plain == nil {
-		c.tls.plain = bufpool.Get(len(in))
+	t := c.tlsConn()
+	if t.plain == nil {
+		t.plain = bufpool.Get(len(in))
 	}
-	out, plain, err := c.tls.sess.Feed(in, c.lp.sealed[:0], c.tls.plain)
-	c.tls.plain = plain
+	out, plain, err := t.sess.Feed(in, c.lp.sealed[:0], t.plain)
+	t.plain = plain
 	if len(out) > 0 {
 		_, _ = c.gc.Write(out)
 	}
 	c.lp.sealed = out[:0]
-	if len(c.tls.plain) == 0 {
-		bufpool.Put(c.tls.plain)
-		c.tls.plain = nil
+	if len(t.plain) == 0 {
+		bufpool.Put(t.plain)
+		t.plain = nil
 	}
 	switch {
 	case err == nil:
@@ -109,8 +111,8 @@ func (c *conn) readTLS() gnet.Action {
 				"tls_failures_since_last_line", held)
 		}
 		_, _ = c.gc.Write(errPlainOnTLS.Response())
-		c.tls.release()
-		c.tls = nil
+		t.release()
+		c.extra.Load().tls = nil
 		return c.drain()
 	case errors.Is(err, io.EOF):
 		return gnet.Close // close_notify

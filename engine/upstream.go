@@ -129,7 +129,7 @@ func (u *upstream) buildRequest(req *handshake.Request, head []byte) {
 		b = handshake.AppendHeader(b, "X-Forwarded-For", append(xff, host...))
 	}
 	proto := "http"
-	if c.tls != nil {
+	if c.tlsConn() != nil {
 		proto = "https"
 	}
 	b = handshake.AppendHeader(b, "X-Forwarded-Proto", []byte(proto))

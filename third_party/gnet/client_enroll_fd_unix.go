@@ -41,7 +41,12 @@ func (cli *Client) EnrollFD(fd int, local, remote net.Addr, ctx any) error {
 	}
 	el := cli.eng.eventLoops.next(nil)
 	el.connections.incCount(0, 1) // in flight: counted until registerEnrolled
-	c := newStreamConn(proto, fd, el, nil, local, remote)
+	c := newStreamConn(proto, fd, el, nil, nil, remote)
+	if remote == nil {
+		c.addrs = cli.enrolledAddrs(local)
+	} else {
+		c.addrs = &connAddrs{local: local, remote: remote}
+	}
 	c.ctx = ctx
 	if err := el.poller.Trigger(queue.HighPriority, registerEnrolled, c); err != nil {
 		el.connections.incCount(0, -1)
@@ -58,4 +63,24 @@ func registerEnrolled(a any) error {
 	c := a.(*conn)
 	c.loop.connections.incCount(0, -1)
 	return c.loop.register0(c)
+}
+
+// enrolledAddrs returns the addresses of a connection enrolled with local address local and
+// no remote one: those of the previous such connection when local is the same listener
+// address (a pointer), so that a gateway's connections share them.
+func (cli *Client) enrolledAddrs(local net.Addr) *connAddrs {
+	switch local.(type) {
+	case *net.TCPAddr, *net.UnixAddr:
+	default:
+		if local == nil {
+			return nil
+		}
+		return &connAddrs{local: local}
+	}
+	if a := cli.lastAddrs.Load(); a != nil && a.local == local {
+		return a
+	}
+	a := &connAddrs{local: local, shared: true}
+	cli.lastAddrs.Store(a)
+	return a
 }

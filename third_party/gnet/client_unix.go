@@ -21,6 +21,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sync/errgroup"
@@ -39,6 +40,8 @@ import (
 type Client struct {
 	opts *Options
 	eng  *engine
+
+	lastAddrs atomic.Pointer[connAddrs] // wsgate patch: the addresses EnrollFD's connections share
 }
 
 // NewClient creates an instance of Client.

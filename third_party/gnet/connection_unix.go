@@ -39,9 +39,7 @@ type conn struct {
 	fd             int                    // file descriptor
 	gfd            gfd.GFD                // gnet file descriptor
 	ctx            any                    // user-defined context
-	remote         unix.Sockaddr          // remote socket address
-	localAddr      net.Addr               // local addr
-	remoteAddr     net.Addr               // remote addr
+	addrs          *connAddrs             // wsgate patch: local and remote addresses, nil when neither is known
 	loop           *eventloop             // connected event-loop
 	outboundBuffer elastic.Buffer         // buffer for data that is eligible to be sent to the remote
 	pollAttachment netpoll.PollAttachment // connection attachment for poller
@@ -55,15 +53,36 @@ type conn struct {
 	readPaused     bool                   // PauseRead was called: the poller does not watch for input
 }
 
-func newStreamConn(proto string, fd int, el *eventloop, sa unix.Sockaddr, localAddr, remoteAddr net.Addr) (c *conn) {
+// connAddrs are a connection's addresses (wsgate patch). They were three fields of conn
+// (remote unix.Sockaddr, localAddr and remoteAddr net.Addr: 48 bytes per connection); a
+// connection enrolled by descriptor with only a local address shares the addresses of the
+// previous such connection (Client.EnrollFD), so a gateway's idle connections hold one
+// pointer instead.
+type connAddrs struct {
+	local, remote net.Addr
+	sa            unix.Sockaddr // the peer of an unconnected UDP socket's packet, else nil
+	shared        bool          // shared by connections: its addresses are not recycled by release
+}
+
+// remoteSA is the peer of an unconnected UDP socket's packet, else nil.
+func (c *conn) remoteSA() unix.Sockaddr {
+	if c.addrs == nil {
+		return nil
+	}
+	return c.addrs.sa
+}
+
+// newStreamConn makes a stream connection; sa, the socket address behind remoteAddr, is
+// not kept: only datagram connections use it.
+func newStreamConn(proto string, fd int, el *eventloop, _ unix.Sockaddr, localAddr, remoteAddr net.Addr) (c *conn) {
 	c = &conn{
 		fd:             fd,
 		isTCP:          proto == "tcp",
-		remote:         sa,
 		loop:           el,
-		localAddr:      localAddr,
-		remoteAddr:     remoteAddr,
 		pollAttachment: netpoll.PollAttachment{FD: fd},
+	}
+	if localAddr != nil || remoteAddr != nil {
+		c.addrs = &connAddrs{local: localAddr, remote: remoteAddr}
 	}
 	c.setPollCallback() // wsgate patch: poll_callback_*.go
 	c.outboundBuffer.Reset(el.engine.opts.WriteBufferCap)
@@ -74,15 +93,13 @@ func newUDPConn(fd int, el *eventloop, localAddr net.Addr, sa unix.Sockaddr, con
 	c = &conn{
 		fd:             fd,
 		gfd:            gfd.NewGFD(fd, el.idx, 0, 0),
-		remote:         sa,
+		addrs:          &connAddrs{local: localAddr, remote: socket.SockaddrToUDPAddr(sa), sa: sa},
 		loop:           el,
-		localAddr:      localAddr,
-		remoteAddr:     socket.SockaddrToUDPAddr(sa),
 		isDatagram:     true,
 		pollAttachment: netpoll.PollAttachment{FD: fd, Callback: el.readUDP},
 	}
 	if connected {
-		c.remote = nil
+		c.addrs.sa = nil
 	}
 	return
 }
@@ -93,29 +110,35 @@ func (c *conn) release() {
 	c.readPaused = false
 	c.ctx = nil
 	c.buffer = nil
-	if addr, ok := c.localAddr.(*net.TCPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
-		bsPool.Put(bs.StringToBytes(addr.Zone))
+	if a := c.addrs; a != nil && !a.shared {
+		if addr, ok := a.local.(*net.TCPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
+			bsPool.Put(bs.StringToBytes(addr.Zone))
+		}
+		if addr, ok := a.remote.(*net.TCPAddr); ok && len(addr.Zone) > 0 {
+			bsPool.Put(bs.StringToBytes(addr.Zone))
+		}
+		if addr, ok := a.local.(*net.UDPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
+			bsPool.Put(bs.StringToBytes(addr.Zone))
+		}
+		if addr, ok := a.remote.(*net.UDPAddr); ok && len(addr.Zone) > 0 {
+			bsPool.Put(bs.StringToBytes(addr.Zone))
+		}
 	}
-	if addr, ok := c.remoteAddr.(*net.TCPAddr); ok && len(addr.Zone) > 0 {
-		bsPool.Put(bs.StringToBytes(addr.Zone))
+	if a := c.addrs; a != nil && c.isDatagram && !a.shared {
+		// A datagram connection keeps its peer's socket address, as gnet kept its remote
+		// field: an asynchronous write after the packet's OnTraffic still goes to it.
+		a.local, a.remote = nil, nil
+	} else {
+		c.addrs = nil
 	}
-	if addr, ok := c.localAddr.(*net.UDPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
-		bsPool.Put(bs.StringToBytes(addr.Zone))
-	}
-	if addr, ok := c.remoteAddr.(*net.UDPAddr); ok && len(addr.Zone) > 0 {
-		bsPool.Put(bs.StringToBytes(addr.Zone))
-	}
-	c.localAddr = nil
-	c.remoteAddr = nil
 	if !c.isDatagram {
-		c.remote = nil
 		c.inboundBuffer.Done()
 		c.outboundBuffer.Release()
 	}
 }
 
 func (c *conn) open(buf []byte) error {
-	if c.isDatagram && c.remote == nil {
+	if c.isDatagram && c.remoteSA() == nil {
 		return unix.Send(c.fd, buf, 0)
 	}
 
@@ -297,10 +320,11 @@ func (c *conn) sendTo(buf []byte, addr unix.Sockaddr) (n int, err error) {
 	if addr != nil {
 		return len(buf), unix.Sendto(c.fd, buf, 0, addr)
 	}
-	if c.remote == nil { // connected UDP socket of client
+	sa := c.remoteSA()
+	if sa == nil { // connected UDP socket of client
 		return len(buf), unix.Send(c.fd, buf, 0)
 	}
-	return len(buf), unix.Sendto(c.fd, buf, 0, c.remote) // unconnected UDP socket of server
+	return len(buf), unix.Sendto(c.fd, buf, 0, sa) // unconnected UDP socket of server
 }
 
 func (c *conn) resetBuffer() {
@@ -459,10 +483,21 @@ func (c *conn) OutboundBuffered() int {
 	return c.outboundBuffer.Buffered()
 }
 
-func (c *conn) Context() any         { return c.ctx }
-func (c *conn) SetContext(ctx any)   { c.ctx = ctx }
-func (c *conn) LocalAddr() net.Addr  { return c.localAddr }
-func (c *conn) RemoteAddr() net.Addr { return c.remoteAddr }
+func (c *conn) Context() any       { return c.ctx }
+func (c *conn) SetContext(ctx any) { c.ctx = ctx }
+func (c *conn) LocalAddr() net.Addr {
+	if c.addrs == nil {
+		return nil
+	}
+	return c.addrs.local
+}
+
+func (c *conn) RemoteAddr() net.Addr {
+	if c.addrs == nil {
+		return nil
+	}
+	return c.addrs.remote
+}
 
 // Implementation of Socket interface
 

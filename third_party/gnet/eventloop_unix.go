@@ -222,7 +222,7 @@ func (el *eventloop) register0(c *conn) error {
 		return err
 	}
 	el.connections.addConn(c, el.idx)
-	if c.isDatagram && c.remote != nil {
+	if c.isDatagram && c.remoteSA() != nil {
 		return nil
 	}
 	return el.open(c)
@@ -480,7 +480,7 @@ func (el *eventloop) readUDP(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 	}
 	c.buffer = el.buffer[:n]
 	action := el.eventHandler.OnTraffic(c)
-	if c.remote != nil {
+	if c.remoteSA() != nil {
 		c.release()
 	}
 	if action == Shutdown {
