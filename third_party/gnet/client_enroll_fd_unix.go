@@ -39,7 +39,12 @@ func (cli *Client) EnrollFD(fd int, local, remote net.Addr, ctx any) error {
 	if _, ok := local.(*net.UnixAddr); ok {
 		proto = "unix"
 	}
-	el := cli.eng.eventLoops.next(nil)
+	return enrollOn(cli.eng.eventLoops.next(nil), proto, fd, local, remote, ctx)
+}
+
+// enrollOn queues fd for el (EnrollFD, and LoopListener.Enroll when another loop has far
+// fewer connections).
+func enrollOn(el *eventloop, proto string, fd int, local, remote net.Addr, ctx any) error {
 	el.connections.incCount(0, 1) // in flight: counted until registerEnrolled
 	c := newStreamConn(proto, fd, el, nil, local, remote)
 	c.ctx = ctx
