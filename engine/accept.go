@@ -7,42 +7,50 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"time"
 	"unsafe"
 
+	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
 
 	"github.com/wsgate/wsgate/handshake"
 )
 
-// The accept path. Each listener is a non-blocking socket that one goroutine accepts from
-// with accept4(2) until EAGAIN, then waits for the next connection in Go's poller; every
-// accepted descriptor goes to an event loop through gnet's Client.EnrollFD (a patch in
-// third_party/gnet), which queues it on the least loaded loop and returns without waiting.
-// Per connection that is one accept4 and one epoll_ctl on the loop: no runtime poller
-// registration, no dup, no setsockopt (TCP_NODELAY is set once on the listening socket and
-// Linux copies it to every accepted one), no address object (the peer's address stays in the
-// connection in the compact form of peer) and no goroutine hand-off.
+// The accept path. Each listener is a non-blocking listening socket that every event loop
+// watches (gnet's Client.WatchListener, a patch in third_party/gnet): level-triggered and
+// with EPOLLEXCLUSIVE, so a new connection wakes one waiting loop, which accepts it with
+// accept4(2) and opens it on itself (LoopListener.Enroll: OnOpen runs there and then; only
+// when another loop has clearly fewer connections is it queued for that one, so that a slow
+// trickle of clients does not all land on the loop that happens to wake first). Per
+// connection that is one accept4 and one epoll_ctl: no acceptor goroutine to wake, no
+// hand-off between threads in the steady state, no runtime poller registration, no dup, no setsockopt
+// (TCP_NODELAY is set once on the listening socket and Linux copies it to every accepted
+// one), no address object (the peer's address stays in the connection in the compact form
+// of peer). A loop accepts at most acceptBatch connections per wake-up; the rest of a burst
+// waits for its next round or wakes another loop.
 //
 // Accepting here rather than on gnet's own acceptor keeps running out of descriptors
-// survivable: gnet shuts its engine down when accept fails with EMFILE, while here the
-// accept loop backs off (acceptBackoffMin doubling to acceptBackoffMax, reset by a success)
-// and the connections already open are served as before; the pending clients wait in the
-// listen backlog until descriptors free up. If the shortage lasts longer than
-// handshake_timeout, the waiting clients are answered 503 and closed one by one through a
-// spare descriptor kept for that (shed), rather than left until the backlog overflows and
-// the kernel resets them.
+// survivable: gnet shuts its engine down when accept fails with EMFILE, while here the loop
+// takes the listening socket out of its poller for a back-off (acceptBackoffMin doubling to
+// acceptBackoffMax, reset by a success) and the connections already open are served as
+// before; the pending clients wait in the listen backlog until descriptors free up. If the
+// shortage lasts longer than handshake_timeout, the waiting clients are answered 503 and
+// closed one by one through a spare descriptor kept for that (shed), rather than left until
+// the backlog overflows and the kernel resets them.
 const (
 	acceptBackoffMin = 5 * time.Millisecond
 	acceptBackoffMax = time.Second
+	// acceptBatch bounds the connections a loop accepts per wake-up, so that a burst of
+	// connections does not hold up the loop's open ones.
+	acceptBatch = 64
 	// shedPerRound bounds the clients answered 503 per accept round.
 	shedPerRound = 256
 )
 
 // bind binds l: a Go listener does the resolving and binding, then its socket is taken
-// over as a non-blocking descriptor of our own (a duplicate in an *os.File, pollable) and
-// the Go listener closed, so that Go's accept never runs on it. The error names the
-// listener.
+// over as a non-blocking descriptor of our own (a duplicate, outside Go's poller) and the
+// Go listener closed, so that Go's accept never runs on it. The error names the listener.
 func (l *listener) bind() error {
 	ln, err := takeOver(l.address)
 	if err != nil {
@@ -58,133 +66,167 @@ func takeOver(address string) (*fdListener, error) {
 		return nil, err
 	}
 	defer ln.Close()
-	tl := ln.(*net.TCPListener)
-	rc, err := tl.SyscallConn()
+	rc, err := ln.(*net.TCPListener).SyscallConn()
 	if err != nil {
 		return nil, err
 	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	fd, serr := -1, error(nil)
+	if err := rc.Control(func(lfd uintptr) {
+		if serr = unix.SetsockoptInt(int(lfd), unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); serr != nil {
+			serr = os.NewSyscallError("setsockopt TCP_NODELAY", serr)
+			return
+		}
+		// The duplicate shares the socket's O_NONBLOCK; closing the Go listener takes the
+		// socket out of Go's poller, so that new connections wake only the event loops.
+		if fd, serr = unix.FcntlInt(lfd, unix.F_DUPFD_CLOEXEC, 0); serr != nil {
+			serr = os.NewSyscallError("dup", serr)
+		}
 	}); err != nil {
 		return nil, err
 	}
 	if serr != nil {
-		return nil, os.NewSyscallError("setsockopt TCP_NODELAY", serr)
+		return nil, serr
 	}
-	f, err := tl.File()
-	if err != nil {
-		return nil, err
-	}
-	return &fdListener{file: f, addr: ln.Addr()}, nil
+	return &fdListener{fd: fd, addr: ln.Addr()}, nil
 }
 
-// fdListener is a listening socket taken over from Go (bind): the listener's acceptor
-// (accept) reads it; Close ends that acceptor and closes the socket, so that new clients
-// are refused.
+// fdListener is a listening socket taken over from Go (bind), watched by the event loops
+// once the server accepts on it (Server.startAccepting); Close takes it out of the loops and
+// closes it, so that new clients are refused. A connection a loop accepted before it let go
+// of the socket is served as any other (an upgrade on a listener removed by Reconfigure is
+// refused, on a stopping server the connection is closed at once).
 type fdListener struct {
-	file *os.File // non-blocking, in Go's poller so that the acceptor can wait on it
-	addr net.Addr
+	fd    int // non-blocking
+	addr  net.Addr
+	watch *gnet.ListenerWatch // nil until the loops watch it
+	once  sync.Once
 }
 
 // Addr is the bound address.
 func (f *fdListener) Addr() net.Addr { return f.addr }
 
-// Close closes the socket; the acceptor waiting on it returns.
-func (f *fdListener) Close() error { return f.file.Close() }
+// closeWait bounds how long Close waits for the event loops to let go of the socket: one
+// held up in an application's callback must not hold up a reconfiguration or a shutdown
+// (the socket is then closed when the last loop lets go of it).
+const closeWait = 100 * time.Millisecond
 
-// acceptor is the state of one listener's accept loop.
-type acceptor struct {
-	s        *Server
-	l        *listener
-	sa       unix.RawSockaddrAny // the peer's address, written by accept4
-	shedding bool                // the shortage of descriptors has lasted: answer waiting clients 503
-	shed     int                 // clients answered 503 in this round
-	err      error               // what ended the round: unix.EAGAIN when the backlog is empty
+// Close takes the socket out of every event loop, which then accept no more from it, and
+// closes it, normally before it returns. It may be called more than once.
+func (f *fdListener) Close() error {
+	f.once.Do(func() {
+		if f.watch == nil {
+			unix.Close(f.fd)
+			return
+		}
+		closed := make(chan struct{})
+		f.watch.Close(func() {
+			unix.Close(f.fd)
+			close(closed)
+		})
+		t := time.NewTimer(closeWait)
+		defer t.Stop()
+		select {
+		case <-closed:
+		case <-t.C:
+		}
+	})
+	return nil
 }
 
-// accept hands the listener's connections to the event loops until the listener closes.
-// Errors back off and are logged at most once per logEvery for the whole server, with the
-// count of those not logged.
-func (s *Server) accept(l *listener) {
-	defer s.acceptWG.Done()
-	rc, err := l.ln.file.SyscallConn()
+// acceptor is the state of one event loop's accepting from one listener; only that loop
+// uses it.
+type acceptor struct {
+	s          *Server
+	l          *listener
+	sa         unix.RawSockaddrAny // the peer's address, written by accept4
+	backoff    time.Duration       // of the last failure; zero after a success
+	shortSince time.Time           // when the current shortage of descriptors began; zero: none
+	shedding   bool                // the shortage of descriptors has lasted: answer waiting clients 503
+	shed       int                 // clients answered 503 in this round
+}
+
+// startAccepting has every event loop accept from the bound listener l until l.ln closes.
+func (s *Server) startAccepting(l *listener) {
+	w, err := s.cli.WatchListener(l.ln.fd, l.ln.addr, func(int) gnet.AcceptHandler {
+		return (&acceptor{s: s, l: l}).ready
+	})
 	if err != nil {
-		s.log.Error("accept: no raw listener", "listener", l.name, "err", err)
+		s.log.Error("accept: the event loops cannot watch the listener", "listener", l.name, "err", err)
 		return
 	}
-	a := &acceptor{s: s, l: l}
-	drain := a.drain
-	var (
-		backoff    time.Duration
-		shortSince time.Time // when the current shortage of descriptors began; zero: none
-	)
-	for {
-		a.shed = 0
-		if err := rc.Read(drain); err != nil || s.stopping.Load() {
-			return // the listener was closed
-		}
-		if a.err == nil {
-			backoff, shortSince, a.shedding = 0, time.Time{}, false
-			continue
-		}
-		s.stats.AcceptErrors.Add(1)
-		backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
-		if outOfDescriptors(a.err) {
-			now := time.Now()
-			if shortSince.IsZero() {
-				shortSince = now
-			}
-			a.shedding = now.Sub(shortSince) >= s.opt().HandshakeTimeout
-		}
-		if ok, held := s.g.acceptLog.allow(time.Now().UnixNano()); ok {
-			s.log.Warn("accept failed; backing off", "listener", l.name, "err", a.err, "backoff", backoff,
-				"errors_since_last_line", held, "answered_503", a.shed)
-		}
-		s.sleepUnlessStopping(backoff)
-	}
+	l.ln.watch = w
 }
 
-// drain is the accept round run by the listener's RawConn.Read: it accepts until the
-// backlog is empty or an error; false (on EAGAIN) makes Read wait for the next connection.
-func (a *acceptor) drain(lfd uintptr) bool {
-	a.err = a.acceptAll(int(lfd))
-	return a.err != unix.EAGAIN
-}
-
-// acceptAll accepts until the backlog is empty (unix.EAGAIN) or an error, handing every
-// connection to a loop. Out of descriptors while shedding, it answers one waiting client
-// 503 and tries again, so a descriptor freed meanwhile serves the next client.
-func (a *acceptor) acceptAll(lfd int) error {
+// ready is the accept round of a loop whose listener is readable: it accepts up to
+// acceptBatch connections and opens them on the loop. An error takes the listener out of
+// the loop for a back-off, logged at most once per logEvery for the whole server with the
+// count of those not logged.
+func (a *acceptor) ready(ll *gnet.LoopListener) error {
 	s := a.s
-	for {
-		n := uint32(unix.SizeofSockaddrAny)
-		// The read lock keeps another listener's accept from taking the descriptor a
-		// shed has just freed for its 503 (shed holds the write lock while it is free).
+	a.shed = 0
+	n, err := a.acceptSome(ll)
+	if n > 0 {
+		a.backoff, a.shortSince, a.shedding = 0, time.Time{}, false
+	}
+	if err == nil || s.stopping.Load() {
+		return nil
+	}
+	s.stats.AcceptErrors.Add(1)
+	a.backoff = min(max(2*a.backoff, acceptBackoffMin), acceptBackoffMax)
+	now := time.Now()
+	if outOfDescriptors(err) {
+		if a.shortSince.IsZero() {
+			a.shortSince = now
+		}
+		a.shedding = now.Sub(a.shortSince) >= s.opt().HandshakeTimeout
+	}
+	if ok, held := s.g.acceptLog.allow(now.UnixNano()); ok {
+		s.log.Warn("accept failed; backing off", "listener", a.l.name, "err", err, "backoff", a.backoff,
+			"errors_since_last_line", held, "answered_503", a.shed)
+	}
+	ll.Pause(a.backoff)
+	return nil
+}
+
+// acceptSome accepts until the backlog is empty, acceptBatch connections or an error (nil
+// for the first two), opening every connection on the loop; n counts them. Out of
+// descriptors while shedding, it answers one waiting client 503 and tries again, so a
+// descriptor freed meanwhile serves the next client.
+func (a *acceptor) acceptSome(ll *gnet.LoopListener) (n int, err error) {
+	s := a.s
+	lfd := a.l.ln.fd
+	for n < acceptBatch {
+		sl := uint32(unix.SizeofSockaddrAny)
+		// The read lock keeps another loop's accept from taking the descriptor a shed has
+		// just freed for its 503 (shed holds the write lock while it is free).
 		s.spareMu.RLock()
 		r, _, e := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(lfd), uintptr(unsafe.Pointer(&a.sa)),
-			uintptr(unsafe.Pointer(&n)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+			uintptr(unsafe.Pointer(&sl)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
 		s.spareMu.RUnlock()
 		switch {
 		case e == 0:
+		case e == unix.EAGAIN:
+			return n, nil // the backlog is empty (or another loop took the connection)
 		case e == unix.EINTR || e == unix.ECONNABORTED:
 			continue // a client that reset while in the backlog
 		case a.shedding && a.shed < shedPerRound && outOfDescriptors(e) && s.shed(lfd):
 			a.shed++
 			continue
 		default:
-			return e
+			return n, e
 		}
 		fd := int(r)
 		if s.stopping.Load() {
 			unix.Close(fd)
-			return net.ErrClosed
+			return n, nil
 		}
+		n++
 		s.stats.Accepted.Add(1)
-		if err := s.cli.EnrollFD(fd, a.l.ln.addr, nil, s.newConn(a.l, peerOf(&a.sa))); err != nil { // fd is closed
-			return &handOffError{err}
+		if err := ll.Enroll(fd, nil, s.newConn(a.l, peerOf(&a.sa))); err != nil {
+			return n, &handOffError{err}
 		}
 	}
+	return n, nil
 }
 
 // newConn is the state of a connection just accepted on l from p; OnOpen completes it on
@@ -240,10 +282,10 @@ func openSpare() int {
 	return fd
 }
 
-// handOffError is a failure to hand an accepted socket to a loop.
+// handOffError is a failure to open an accepted socket on the loop.
 type handOffError struct{ err error }
 
-func (e *handOffError) Error() string { return "handing the connection to a loop: " + e.err.Error() }
+func (e *handOffError) Error() string { return "opening the connection on the loop: " + e.err.Error() }
 func (e *handOffError) Unwrap() error { return e.err }
 
 // peer is a client's address as its connection keeps it: 18 bytes inline, no pointer, no

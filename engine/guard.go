@@ -131,12 +131,3 @@ func (s *Server) watchLoops(now int64) {
 		return true
 	})
 }
-
-// sleepUnlessStopping sleeps for d, or less once the server is stopping.
-func (s *Server) sleepUnlessStopping(d time.Duration) {
-	const step = 50 * time.Millisecond
-	for d > 0 && !s.stopping.Load() {
-		time.Sleep(min(d, step))
-		d -= step
-	}
-}

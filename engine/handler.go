@@ -15,7 +15,8 @@ type handler struct {
 	s *Server
 }
 
-// OnOpen completes the connection the acceptor built and gave to EnrollFD (accept.go).
+// OnOpen completes the connection its loop has just accepted and built (accept.go), or an
+// upstream connection of the proxy.
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if u, ok := gc.Context().(*upstream); ok {
 		return nil, u.onOpen(gc)

@@ -154,8 +154,7 @@ func (s *Server) Reconfigure(opt Options, entries []AppEntry) (*Changes, error) 
 		}
 		for _, l := range lp.retire {
 			if l.ln != nil {
-				l.ln.Close()
-				l.wg.Wait() // its accepted connections are all on their loops now
+				l.ln.Close() // what the loops accepted from it is on them (accepts are opened where they happen)
 			}
 		}
 	}

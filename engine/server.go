@@ -54,7 +54,6 @@ type Server struct {
 	inHS     atomic.Int64 // connections still in the HTTP phase
 	started  atomic.Bool
 	stopping atomic.Bool
-	acceptWG sync.WaitGroup
 	spareMu  sync.RWMutex // accepts hold it for reading, shed for writing (accept.go)
 	spare    int          // a descriptor kept to answer clients when none is left (accept.go); -1: none
 	authJobs chan *authJob
@@ -81,9 +80,8 @@ type listener struct {
 	tls        *tlsconn.Config // nil: plain TCP
 	conns      atomic.Int64    // open WebSocket connections
 	handshake  *metrics.Histogram
-	tlsFiles   [2]string      // certificate and key files of tls
-	wg         sync.WaitGroup // its accept goroutines
-	gone       atomic.Bool    // removed by Reconfigure: upgrades on it are refused
+	tlsFiles   [2]string   // certificate and key files of tls
+	gone       atomic.Bool // removed by Reconfigure: upgrades on it are refused
 }
 
 // New builds a server from its options: it checks the listeners and reads their TLS
@@ -278,16 +276,6 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// startAccepting starts the accept goroutine of a bound listener; closing l.ln ends it.
-func (s *Server) startAccepting(l *listener) {
-	s.acceptWG.Add(1)
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		s.accept(l)
-	}()
-}
-
 // listenerList returns the listeners in force; the slice must not be modified.
 func (s *Server) listenerList() []*listener {
 	s.lnMu.Lock()
@@ -321,7 +309,6 @@ func (s *Server) stop(ctx context.Context) error {
 	s.stopping.Store(true)
 	s.closeListeners()
 	s.reloadMu.Unlock()
-	s.acceptWG.Wait()
 	s.spareMu.Lock()
 	if s.spare >= 0 {
 		unix.Close(s.spare)

@@ -28,6 +28,7 @@ type enrollEvents struct {
 	closed chan string
 	local  net.Addr
 	bad    []string
+	addrs  map[*connAddrs]int // the address objects the opened connections hold
 }
 
 func (ev *enrollEvents) OnOpen(c Conn) ([]byte, Action) {
@@ -39,6 +40,9 @@ func (ev *enrollEvents) OnOpen(c Conn) ([]byte, Action) {
 	}
 	if c.LocalAddr() != ev.local {
 		ev.bad = append(ev.bad, name+": LocalAddr is not the one given")
+	}
+	if ev.addrs != nil {
+		ev.addrs[c.(*conn).addrs]++
 	}
 	if _, ok := ev.loops[c.EventLoop()]; !ok {
 		ev.loops[c.EventLoop()] = len(ev.loops)

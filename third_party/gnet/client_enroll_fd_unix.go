@@ -39,14 +39,19 @@ func (cli *Client) EnrollFD(fd int, local, remote net.Addr, ctx any) error {
 	if _, ok := local.(*net.UnixAddr); ok {
 		proto = "unix"
 	}
-	el := cli.eng.eventLoops.next(nil)
-	el.connections.incCount(0, 1) // in flight: counted until registerEnrolled
-	c := newStreamConn(proto, fd, el, nil, nil, remote)
-	if remote == nil {
-		c.addrs = cli.enrolledAddrs(local)
-	} else {
-		c.addrs = &connAddrs{local: local, remote: remote}
+	addrs := cli.enrolledAddrs(local)
+	if remote != nil {
+		addrs = &connAddrs{local: local, remote: remote}
 	}
+	return enrollOn(cli.eng.eventLoops.next(nil), proto, fd, addrs, ctx)
+}
+
+// enrollOn queues fd, with its addresses, for el (EnrollFD, and LoopListener.Enroll when
+// another loop has far fewer connections).
+func enrollOn(el *eventloop, proto string, fd int, addrs *connAddrs, ctx any) error {
+	el.connections.incCount(0, 1) // in flight: counted until registerEnrolled
+	c := newStreamConn(proto, fd, el, nil, nil, nil)
+	c.addrs = addrs
 	c.ctx = ctx
 	if err := el.poller.Trigger(queue.HighPriority, registerEnrolled, c); err != nil {
 		el.connections.incCount(0, -1)
@@ -61,8 +66,12 @@ func (cli *Client) EnrollFD(fd int, local, remote net.Addr, ctx any) error {
 // rather than a method value, which would allocate per connection.
 func registerEnrolled(a any) error {
 	c := a.(*conn)
-	c.loop.connections.incCount(0, -1)
-	return c.loop.register0(c)
+	el := c.loop
+	err := el.register0(c)
+	// Uncounted as in flight only now that addConn has counted it (or it failed): in between,
+	// the loop would look one connection lighter to a concurrent EnrollFD.
+	el.connections.incCount(0, -1)
+	return err
 }
 
 // enrolledAddrs returns the addresses of a connection enrolled with local address local and

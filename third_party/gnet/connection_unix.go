@@ -51,6 +51,7 @@ type conn struct {
 	opened         bool                   // connection opened event fired
 	isEOF          bool                   // whether the connection has reached EOF
 	readPaused     bool                   // PauseRead was called: the poller does not watch for input
+	dupped         bool                   // wsgate patch: Dup was called, so close(2) alone may leave fd in the poller
 }
 
 // connAddrs are a connection's addresses (wsgate patch). They were three fields of conn
@@ -503,8 +504,11 @@ func (c *conn) RemoteAddr() net.Addr {
 
 // func (c *conn) Gfd() gfd.GFD             { return c.gfd }
 
-func (c *conn) Fd() int                        { return c.fd }
-func (c *conn) Dup() (fd int, err error)       { return socket.Dup(c.fd) }
+func (c *conn) Fd() int { return c.fd }
+func (c *conn) Dup() (fd int, err error) {
+	c.dupped = true // wsgate patch: eventloop.close deletes fd from the poller before closing it
+	return socket.Dup(c.fd)
+}
 func (c *conn) SetReadBuffer(bytes int) error  { return socket.SetRecvBuffer(c.fd, bytes) }
 func (c *conn) SetWriteBuffer(bytes int) error { return socket.SetSendBuffer(c.fd, bytes) }
 func (c *conn) SetLinger(sec int) error        { return socket.SetLinger(c.fd, sec) }

@@ -47,6 +47,8 @@ type eventloop struct {
 	buffer       []byte            // read packet buffer whose capacity is set by user, default value is 64KB
 	connections  connMatrix        // loop connections storage
 	eventHandler EventHandler      // user eventHandler
+
+	loopListeners map[int]*LoopListener // wsgate patch: listening sockets this loop accepts from (client_listener_unix.go)
 }
 
 func (el *eventloop) Register(ctx context.Context, addr net.Addr) (<-chan RegisteredResult, error) {
@@ -396,10 +398,20 @@ func (el *eventloop) close(c *conn, err error) error {
 		_, _ = c.outboundBuffer.Discard(n)
 	}
 
+	// wsgate patch: close(2) takes the descriptor out of the poller by itself once no other
+	// descriptor refers to its socket, which is the case unless Dup was called: one
+	// epoll_ctl fewer per connection. (A child process forked and not yet exec'd holds its
+	// copies for a moment; an event of the socket reported meanwhile finds no connection and
+	// is dropped as stale by the loop.)
+	var err0 error
+	if c.dupped {
+		err0 = el.poller.Delete(c.fd)
+	}
+	c.dupped = false
 	c.release()
 
 	var errStr strings.Builder
-	err0, err1 := el.poller.Delete(c.fd), unix.Close(c.fd)
+	err1 := unix.Close(c.fd)
 	if err0 != nil {
 		err0 = fmt.Errorf("failed to delete fd=%d from poller in event-loop(%d): %v",
 			c.fd, el.idx, os.NewSyscallError("delete", err0))

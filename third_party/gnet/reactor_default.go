@@ -88,6 +88,9 @@ func (el *eventloop) run() error {
 			if _, ok := el.listeners[fd]; ok {
 				return el.accept(fd, ev, flags)
 			}
+			if ll := el.loopListeners[fd]; ll != nil { // wsgate patch: Client.WatchListener
+				return ll.ready(fd, ev, flags)
+			}
 			// For kqueue, this might happen when the connection has already been closed,
 			// the file descriptor will be deleted from kqueue automatically as documented
 			// in the manual pages.

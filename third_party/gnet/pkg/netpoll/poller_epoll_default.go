@@ -205,6 +205,15 @@ func (p *Poller) AddRead(pa *PollAttachment, edgeTriggered bool) error {
 		unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
 }
 
+// AddReadExclusive registers the given file descriptor, level-triggered, with readable events
+// and EPOLLEXCLUSIVE (wsgate patch): when the same descriptor is in several pollers, as a
+// listening socket watched by every event loop is, a new connection wakes one waiting loop
+// rather than all of them. EPOLLIN only: the kernel refuses EPOLLPRI with EPOLLEXCLUSIVE.
+func (p *Poller) AddReadExclusive(pa *PollAttachment) error {
+	return os.NewSyscallError("epoll_ctl add",
+		unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE}))
+}
+
 // AddWrite registers the given file descriptor with writable event to the poller.
 func (p *Poller) AddWrite(pa *PollAttachment, edgeTriggered bool) error {
 	var ev uint32 = WriteEvents

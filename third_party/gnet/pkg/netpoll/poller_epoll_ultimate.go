@@ -209,6 +209,17 @@ func (p *Poller) AddRead(pa *PollAttachment, edgeTriggered bool) error {
 	return os.NewSyscallError("epoll_ctl add", epollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &ev))
 }
 
+// AddReadExclusive registers the given file descriptor, level-triggered, with readable events
+// and EPOLLEXCLUSIVE (wsgate patch): when the same descriptor is in several pollers, as a
+// listening socket watched by every event loop is, a new connection wakes one waiting loop
+// rather than all of them. EPOLLIN only: the kernel refuses EPOLLPRI with EPOLLEXCLUSIVE.
+func (p *Poller) AddReadExclusive(pa *PollAttachment) error {
+	var ev epollevent
+	ev.events = unix.EPOLLIN | unix.EPOLLEXCLUSIVE
+	convertPollAttachment(unsafe.Pointer(&ev.data), pa)
+	return os.NewSyscallError("epoll_ctl add", epollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &ev))
+}
+
 // AddWrite registers the given file descriptor with writable event to the poller.
 func (p *Poller) AddWrite(pa *PollAttachment, edgeTriggered bool) error {
 	var ev epollevent

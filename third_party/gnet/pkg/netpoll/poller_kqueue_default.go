@@ -186,6 +186,12 @@ func (p *Poller) AddRead(pa *PollAttachment, edgeTriggered bool) error {
 	return os.NewSyscallError("kevent add", err)
 }
 
+// AddReadExclusive registers the given file descriptor, level-triggered, with readable events
+// (wsgate patch; kqueue has no EPOLLEXCLUSIVE: every loop watching the descriptor is woken).
+func (p *Poller) AddReadExclusive(pa *PollAttachment) error {
+	return p.AddRead(pa, false)
+}
+
 // AddWrite registers the given file descriptor with writable event to the poller.
 func (p *Poller) AddWrite(pa *PollAttachment, edgeTriggered bool) error {
 	var flags IOFlags = unix.EV_ADD
