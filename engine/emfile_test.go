@@ -60,7 +60,7 @@ func TestEMFILE(t *testing.T) {
 	for len(served) < 64 {
 		rc, err := wstest.Dial(addr, "/echo", wstest.Options{Timeout: 700 * time.Millisecond})
 		if err != nil {
-			// It waits in the backlog: neither reset nor closed (accept.go: EnrollFD takes the accepted descriptor itself, so no hand-off fails at the limit).
+			// It waits in the backlog: neither reset nor closed (accept.go: the loop that accepts opens the descriptor itself, so no hand-off fails at the limit).
 			t.Logf("connection %d not served: %v", len(served)+1, err)
 			if !isTimeout(err) {
 				t.Errorf("connection %d at the limit: %v, want it to wait (a timeout)", len(served)+1, err)
