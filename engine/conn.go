@@ -95,11 +95,14 @@ const (
 func (c *conn) hasLocked(m uint8) bool { return c.mflags&m != 0 }
 
 // setLocked sets or clears mflags bit m; c.mu is held.
-func (c *conn) setLocked(m uint8, on bool) {
+func (c *conn) setLocked(m uint8, on bool) { setBit(&c.mflags, m, on) }
+
+// setBit sets or clears bit m of *b (the two flag bytes of conn).
+func setBit(b *uint8, m uint8, on bool) {
 	if on {
-		c.mflags |= m
+		*b |= m
 	} else {
-		c.mflags &^= m
+		*b &^= m
 	}
 }
 
@@ -119,13 +122,7 @@ const (
 func (c *conn) has(f uint8) bool { return c.flags&f != 0 }
 
 // setFlag sets or clears flag f; loop only.
-func (c *conn) setFlag(f uint8, on bool) {
-	if on {
-		c.flags |= f
-	} else {
-		c.flags &^= f
-	}
-}
+func (c *conn) setFlag(f uint8, on bool) { setBit(&c.flags, f, on) }
 
 // connExtra holds what few connections need, allocated for those that do: the strings of
 // the upgrade request that are not empty, the subprotocol, a slow authentication check in
