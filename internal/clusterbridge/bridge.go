@@ -9,17 +9,17 @@ import (
 
 // Hook returns the function gateway.Build calls with every application it builds (its
 // built argument): it bridges the broadcast and pubsub applications over n, before they are
-// registered, and leaves the others alone; called with a nil a (an application a reload
-// removed), it detaches the name from n, which drops its subscriptions on the broker. A nil
-// n (no cluster) gives a nil hook.
+// registered. Any other application, or a nil a (an application a reload removed), detaches
+// the name from n, which drops its subscriptions on the broker: a name a reload gave to
+// another kind is no longer bridged either. A nil n (no cluster) gives a nil hook.
 func Hook(n *cluster.Node) func(name string, a apps.Application) {
 	if n == nil {
 		return nil
 	}
 	return func(name string, a apps.Application) {
 		switch a := a.(type) {
-		case nil:
-			n.Detach(name)
+		default:
+			n.Detach(name) // nothing to undo for a name never attached
 		case *builtin.Broadcast:
 			Broadcast(n, name, a)
 		case *pubsub.App:

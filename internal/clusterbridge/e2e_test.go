@@ -213,7 +213,7 @@ func TestBroadcastInterestFollowsMembers(t *testing.T) {
 
 // TestReloadDetachesRemovedApp: an application a reload removes is no longer bridged (its
 // name is detached from the node, and its subscriptions go with it); added back, it is
-// bridged again.
+// bridged again; given to another kind, it is not.
 func TestReloadDetachesRemovedApp(t *testing.T) {
 	natsURL := runNATS(t)
 	const echoApp = "[[app]]\nname = \"echo\"\nkind = \"echo\"\npath = \"/echo\"\n"
@@ -251,6 +251,11 @@ func TestReloadDetachesRemovedApp(t *testing.T) {
 	settle(t, "chat", map[*gw]int{a: 1})
 	if got := a.node.Status().Subjects; got != base {
 		t.Fatalf("added back with a member: %d subjects, want %d as before", got, base)
+	}
+	// The name given to another kind is no longer bridged.
+	reload(strings.Replace(broadcastApp, `kind = "broadcast"`, `kind = "echo"`, 1) + echoApp)
+	if got := a.node.Status().Apps; got != 0 {
+		t.Fatalf("chat now an echo application: %d bridged, want 0", got)
 	}
 }
 
