@@ -52,27 +52,46 @@ func (c *conn) consume(n int) {
 		_, _ = c.gc.Discard(n)
 		return
 	}
-	if n < 0 || n >= len(t.plain) {
-		bufpool.Put(t.plain)
-		t.plain = nil
+	consumePlain(&t.plain, n)
+}
+
+// consumePlain discards the first n bytes (n < 0: all) of a TLS session's decrypted,
+// unconsumed input, a pooled buffer given back once empty: the client's (conn.consume) and
+// a wss:// upstream's (upstream.consume).
+func consumePlain(plain *[]byte, n int) {
+	if n < 0 || n >= len(*plain) {
+		bufpool.Put(*plain)
+		*plain = nil
 		return
 	}
-	t.plain = t.plain[:copy(t.plain, t.plain[n:])]
+	*plain = (*plain)[:copy(*plain, (*plain)[n:])]
+}
+
+// seal encrypts b into TLS records in the loop's scratch and returns them, valid until the
+// next seal on the loop; a scratch grown past 256 KiB by a large message is not kept. The
+// client's writes (conn.write) and a wss:// upstream's (upstream.write) go through it.
+func (lp *loop) seal(sess *tlsconn.Session, b []byte) ([]byte, error) {
+	sealed, err := sess.Seal(lp.sealed[:0], b)
+	if err != nil {
+		return nil, err
+	}
+	lp.sealed = sealed[:0]
+	if cap(lp.sealed) > 256<<10 {
+		lp.sealed = nil
+	}
+	return sealed, nil
 }
 
 // write sends bytes to the client (sealed into TLS records on a secure listener); gnet
 // buffers what the socket does not take; loop only.
 func (c *conn) write(b []byte) {
 	if t := c.tlsConn(); t != nil {
-		sealed, err := t.sess.Seal(c.lp.sealed[:0], b)
+		sealed, err := c.lp.seal(t.sess, b)
 		if err != nil {
 			c.lp.s.log.Debug("tls seal failed", "conn", c.id, "err", err)
 			return
 		}
-		c.lp.sealed, b = sealed[:0], sealed
-		if cap(c.lp.sealed) > 256<<10 {
-			c.lp.sealed = nil // do not keep a huge scratch after a large message
-		}
+		b = sealed
 	}
 	if err := writeGnet(c.gc, b); err != nil && c.lp.s.debug {
 		c.lp.s.log.Debug("write failed", "conn", c.id, "err", err)

@@ -644,25 +644,16 @@ func (u *upstream) consume(n int) {
 		_, _ = u.gc.Discard(n)
 		return
 	}
-	if n < 0 || n >= len(u.plain) {
-		bufpool.Put(u.plain)
-		u.plain = nil
-		return
-	}
-	u.plain = u.plain[:copy(u.plain, u.plain[n:])]
+	consumePlain(&u.plain, n)
 }
 
 func (u *upstream) write(b []byte) {
 	if u.tls != nil {
-		lp := u.c.lp
-		sealed, err := u.tls.Seal(lp.sealed[:0], b)
+		sealed, err := u.c.lp.seal(u.tls, b)
 		if err != nil {
 			return
 		}
-		lp.sealed, b = sealed[:0], sealed
-		if cap(lp.sealed) > 256<<10 {
-			lp.sealed = nil
-		}
+		b = sealed
 	}
 	_ = writeGnet(u.gc, b)
 }
