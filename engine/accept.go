@@ -200,8 +200,7 @@ func (a *acceptor) acceptSome(ll *gnet.LoopListener) (n int, err error) {
 		// The read lock keeps another loop's accept from taking the descriptor a shed has
 		// just freed for its 503 (shed holds the write lock while it is free).
 		s.spareMu.RLock()
-		r, _, e := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(lfd), uintptr(unsafe.Pointer(&a.sa)),
-			uintptr(unsafe.Pointer(&sl)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		fd, e := rawAccept4(lfd, &a.sa, &sl, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		s.spareMu.RUnlock()
 		switch {
 		case e == 0:
@@ -215,7 +214,6 @@ func (a *acceptor) acceptSome(ll *gnet.LoopListener) (n int, err error) {
 		default:
 			return n, e
 		}
-		fd := int(r)
 		if s.stopping.Load() {
 			unix.Close(fd)
 			return n, nil

@@ -4,7 +4,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -179,7 +178,7 @@ func (c *conn) send(out []byte, refs []outRef) {
 			return
 		}
 		if !c.has(holdPause) && c.tlsConn() == nil && c.gc.OutboundBuffered() == 0 && c.proxied() == nil {
-			n, _ := unix.Write(c.gc.Fd(), out)
+			n, _ := rawWrite(c.gc.Fd(), out)
 			if n == len(out) {
 				bufpool.Put(out) // no queue, no backlog
 				return
@@ -293,12 +292,12 @@ func (c *conn) writePendPlain(q *outQueue) {
 			}
 			total += len(b)
 		}
-		n, _, errno := unix.Syscall(unix.SYS_WRITEV, uintptr(c.gc.Fd()), uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
+		n, errno := rawWritev(c.gc.Fd(), iov[:k])
 		clear(iov[:k])
 		switch errno {
 		case 0:
-			c.advance(q, int(n))
-			if int(n) < total {
+			c.advance(q, n)
+			if n < total {
 				c.handOffInFlight(q)
 				return
 			}

@@ -179,6 +179,9 @@ func TestBroadcastAcrossGateways(t *testing.T) {
 		t.Fatalf("gateway b published %d, want %d (dropped %v)", st.Published, total+1, st.Dropped)
 	}
 	for _, g := range []*gw{a, c} {
+		// The node counts a delivery once DeliverRemote returns, which can be after the
+		// client has read the message: wait for the count, then check it is not more.
+		wstest.WaitFor(t, 5*time.Second, "the deliveries to be counted", func() bool { return g.node.Status().Delivered >= total+1 })
 		if st := g.node.Status(); st.Received != total+1 || st.Delivered != total+1 {
 			t.Fatalf("received %d, delivered %d, want %d", st.Received, st.Delivered, total+1)
 		}

@@ -71,3 +71,9 @@ func bytes2iovec(bs [][]byte) []unix.Iovec {
 	}
 	return iovecs
 }
+
+// Read calls read() (wsgate's patch: raw on Linux, see io_linux.go).
+func Read(fd int, p []byte) (int, error) { return unix.Read(fd, p) }
+
+// Write calls write() (wsgate's patch: raw on Linux, see io_linux.go).
+func Write(fd int, p []byte) (int, error) { return unix.Write(fd, p) }

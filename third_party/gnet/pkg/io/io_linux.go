@@ -17,7 +17,11 @@
 
 package io
 
-import "golang.org/x/sys/unix"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
 
 // Writev calls writev() on Linux.
 func Writev(fd int, iov [][]byte) (int, error) {
@@ -33,4 +37,49 @@ func Readv(fd int, iov [][]byte) (int, error) {
 		return 0, nil
 	}
 	return unix.Readv(fd, iov)
+}
+
+// Read calls read() on a non-blocking descriptor as a raw system call: it returns at once,
+// so the scheduler need not be told the thread may block (entersyscall/exitsyscall), which
+// otherwise lets sysmon take the event loop's P away while it is in the kernel and hand it
+// to another thread (wsgate's patch; BSD's Writev and the poll_opt poller do the same).
+func Read(fd int, p []byte) (int, error) {
+	var b unsafe.Pointer
+	if len(p) > 0 {
+		b = unsafe.Pointer(&p[0])
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(b), uintptr(len(p)))
+	if e != 0 {
+		return -1, errnoErr(e)
+	}
+	return int(n), nil
+}
+
+// Write calls write() on a non-blocking descriptor as a raw system call, as Read does.
+func Write(fd int, p []byte) (int, error) {
+	var b unsafe.Pointer
+	if len(p) > 0 {
+		b = unsafe.Pointer(&p[0])
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(b), uintptr(len(p)))
+	if e != 0 {
+		return -1, errnoErr(e)
+	}
+	return int(n), nil
+}
+
+// Boxed once, so that a returned error allocates nothing.
+var (
+	errEAGAIN error = unix.EAGAIN
+	errEINTR  error = unix.EINTR
+)
+
+func errnoErr(e unix.Errno) error {
+	switch e {
+	case unix.EAGAIN:
+		return errEAGAIN
+	case unix.EINTR:
+		return errEINTR
+	}
+	return e
 }

@@ -118,7 +118,13 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 
 	msec := -1
 	for {
-		n, err := unix.EpollWait(p.fd, el.events, msec)
+		var n int
+		var err error
+		if msec == 0 {
+			n, err = epollWaitNow(p.fd, el.events)
+		} else {
+			n, err = unix.EpollWait(p.fd, el.events, msec)
+		}
 		if n == 0 || (n < 0 && err == unix.EINTR) {
 			msec = -1
 			runtime.Gosched()
@@ -192,7 +198,7 @@ func (p *Poller) AddReadWrite(pa *PollAttachment, edgeTriggered bool) error {
 		ev |= unix.EPOLLET | unix.EPOLLRDHUP
 	}
 	return os.NewSyscallError("epoll_ctl add",
-		unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
+		epollCtlRaw(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
 }
 
 // AddRead registers the given file descriptor with readable event to the poller.
@@ -202,7 +208,7 @@ func (p *Poller) AddRead(pa *PollAttachment, edgeTriggered bool) error {
 		ev |= unix.EPOLLET | unix.EPOLLRDHUP
 	}
 	return os.NewSyscallError("epoll_ctl add",
-		unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
+		epollCtlRaw(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
 }
 
 // AddReadExclusive registers the given file descriptor, level-triggered, with readable events
@@ -211,7 +217,7 @@ func (p *Poller) AddRead(pa *PollAttachment, edgeTriggered bool) error {
 // rather than all of them. EPOLLIN only: the kernel refuses EPOLLPRI with EPOLLEXCLUSIVE.
 func (p *Poller) AddReadExclusive(pa *PollAttachment) error {
 	return os.NewSyscallError("epoll_ctl add",
-		unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE}))
+		epollCtlRaw(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE}))
 }
 
 // AddWrite registers the given file descriptor with writable event to the poller.
@@ -221,7 +227,7 @@ func (p *Poller) AddWrite(pa *PollAttachment, edgeTriggered bool) error {
 		ev |= unix.EPOLLET | unix.EPOLLRDHUP
 	}
 	return os.NewSyscallError("epoll_ctl add",
-		unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
+		epollCtlRaw(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
 }
 
 // ModRead modifies the given file descriptor with readable event in the poller.
@@ -231,7 +237,7 @@ func (p *Poller) ModRead(pa *PollAttachment, edgeTriggered bool) error {
 		ev |= unix.EPOLLET | unix.EPOLLRDHUP
 	}
 	return os.NewSyscallError("epoll_ctl mod",
-		unix.EpollCtl(p.fd, unix.EPOLL_CTL_MOD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
+		epollCtlRaw(p.fd, unix.EPOLL_CTL_MOD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
 }
 
 // ModReadWrite modifies the given file descriptor with readable and writable events in the poller.
@@ -241,12 +247,12 @@ func (p *Poller) ModReadWrite(pa *PollAttachment, edgeTriggered bool) error {
 		ev |= unix.EPOLLET | unix.EPOLLRDHUP
 	}
 	return os.NewSyscallError("epoll_ctl mod",
-		unix.EpollCtl(p.fd, unix.EPOLL_CTL_MOD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
+		epollCtlRaw(p.fd, unix.EPOLL_CTL_MOD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
 }
 
 // Delete removes the given file descriptor from the poller.
 func (p *Poller) Delete(fd int) error {
-	return os.NewSyscallError("epoll_ctl del", unix.EpollCtl(p.fd, unix.EPOLL_CTL_DEL, fd, nil))
+	return os.NewSyscallError("epoll_ctl del", epollCtlRaw(p.fd, unix.EPOLL_CTL_DEL, fd, nil))
 }
 
 // ModInterest sets the events the given file descriptor is watched for: readable events when
@@ -255,5 +261,5 @@ func (p *Poller) Delete(fd int) error {
 // its pending output is still written.
 func (p *Poller) ModInterest(pa *PollAttachment, read, write, edgeTriggered bool) error {
 	return os.NewSyscallError("epoll_ctl mod",
-		unix.EpollCtl(p.fd, unix.EPOLL_CTL_MOD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: interest(read, write, edgeTriggered)}))
+		epollCtlRaw(p.fd, unix.EPOLL_CTL_MOD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: interest(read, write, edgeTriggered)}))
 }
