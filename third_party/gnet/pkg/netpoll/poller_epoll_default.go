@@ -20,7 +20,6 @@ package netpoll
 import (
 	"errors"
 	"os"
-	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -127,7 +126,6 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 		}
 		if n == 0 || (n < 0 && err == unix.EINTR) {
 			msec = -1
-			runtime.Gosched()
 			continue
 		} else if err != nil {
 			logging.Errorf("error occurs in epoll: %v", os.NewSyscallError("epoll_wait", err))
