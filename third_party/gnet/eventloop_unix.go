@@ -78,10 +78,18 @@ func (el *eventloop) Execute(ctx context.Context, runnable Runnable) error {
 	if runnable == nil {
 		return errorx.ErrNilRunnable
 	}
+	if ctx == context.Background() {
+		// wsgate's patch: no closure to allocate for the common case, where the runnable
+		// itself is the task's argument.
+		return el.poller.Trigger(queue.LowPriority, runInBackground, runnable)
+	}
 	return el.poller.Trigger(queue.LowPriority, func(any) error {
 		return runnable.Run(ctx)
 	}, nil)
 }
+
+// runInBackground runs the Runnable an Execute with context.Background() queued.
+func runInBackground(r any) error { return r.(Runnable).Run(context.Background()) }
 
 func (el *eventloop) Schedule(context.Context, Runnable, time.Duration) error {
 	return errorx.ErrUnsupportedOp
