@@ -351,9 +351,7 @@ func (c *conn) writableLocked() error {
 func (c *conn) transitLocked() int {
 	n := len(c.out)
 	if q := c.oq.Load(); q != nil {
-		for _, r := range q.refs {
-			n += len(r.f.B)
-		}
+		n += q.refBytes
 	}
 	return n
 }

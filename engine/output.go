@@ -55,9 +55,12 @@ const iovMax = 16
 // gnet's buffer included (writePend, and OnDrain when gnet's buffer empties). A connection
 // without a queue has no backlog.
 type outQueue struct {
-	// Guarded by conn.mu: shared frames queued between the bytes of conn.out. refs
-	// alternates with refsSpare (takeQueuedLocked), so neither allocates once grown.
+	// Guarded by conn.mu: shared frames queued between the bytes of conn.out, and their
+	// bytes (so that judging the transit queue reads no frame: a frame's counters share a
+	// cache line that every loop writes). refs alternates with refsSpare
+	// (takeQueuedLocked), so neither allocates once grown.
 	refs, refsSpare []outRef
+	refBytes        int
 
 	// Loop only: output taken from the transit queue, not yet written.
 	pend      []seg
@@ -144,6 +147,7 @@ func (c *conn) queueSharedLocked(f *bufpool.Shared) {
 	f.Enqueue(&c.lp.s.outMem)
 	q := c.queueLocked()
 	q.refs = append(q.refs, outRef{at: len(c.out), f: f})
+	q.refBytes += len(f.B)
 }
 
 // dropQueued gives back what a transit queue holds (out and its shared frames).
@@ -163,6 +167,7 @@ func (c *conn) takeQueuedLocked() (out []byte, refs []outRef) {
 	if q := c.oq.Load(); q != nil {
 		refs = q.refs
 		q.refs, q.refsSpare = q.refsSpare[:0], refs
+		q.refBytes = 0
 	}
 	return out, refs
 }

@@ -11,10 +11,16 @@ import (
 // back with Release; the last Release returns the buffer to the pool. B must not be
 // modified once a second reference exists.
 type Shared struct {
-	B      []byte
+	B []byte
+	// B is read by every event loop writing the frame, the counters below are written by
+	// every loop queueing or finishing it: on one cache line, each write would evict B from
+	// the other loops' caches. The struct is 128 bytes, a size class whose objects start on
+	// a 64-byte boundary, so B and the counters never share a line.
+	_      [64 - 24]byte
 	refs   atomic.Int32
 	queued atomic.Int32                 // references taken by Enqueue and not yet dropped
 	budget atomic.Pointer[atomic.Int64] // where len(B) is counted while queued > 0
+	_      [64 - 16]byte
 }
 
 var sharedPool = sync.Pool{New: func() any { return new(Shared) }}

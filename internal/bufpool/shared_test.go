@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unsafe"
 )
 
 // TestSharedCountsOnce: many queues holding one buffer count it once in the budget, until
@@ -56,5 +57,21 @@ func TestSharedRequeued(t *testing.T) {
 	s.Release()
 	if s.B != nil {
 		t.Fatal("the buffer was not freed by the last reference")
+	}
+}
+
+// TestSharedLayout: the frame's bytes and its counters sit on separate cache lines.
+func TestSharedLayout(t *testing.T) {
+	var s Shared
+	if size := unsafe.Sizeof(s); size != 128 {
+		t.Fatalf("Shared is %d bytes, want 128 (a size class aligned to 64)", size)
+	}
+	if off := unsafe.Offsetof(s.refs); off != 64 {
+		t.Fatalf("the counters start at %d, want 64", off)
+	}
+	for range 100 {
+		if p := uintptr(unsafe.Pointer(sharedPool.Get().(*Shared))); p%64 != 0 {
+			t.Fatalf("a Shared at %#x is not on a 64-byte boundary", p)
+		}
 	}
 }
