@@ -172,17 +172,24 @@ func (c *conn) takeQueuedLocked() (out []byte, refs []outRef) {
 	return out, refs
 }
 
-// send writes what a flush took from the transit queue. With nothing pending before it
-// and no shared frame in it (an echo's answer, a control frame), a plain connection writes
-// out straight to the socket and, when the socket takes it all, never takes a queue; the
-// rest goes through the pending list. Loop only.
+// send writes what a flush took from the transit queue. With nothing pending before it, a
+// plain connection writes straight to the socket: out alone (an echo's answer, a control
+// frame) without ever taking a queue, or shared frames alone (a fan-out) from their
+// references; what the socket does not take goes through the pending list. Loop only.
 func (c *conn) send(out []byte, refs []outRef) {
+	if len(out) == 0 && len(refs) > 0 && len(refs) <= iovMax && c.writesDirect() {
+		if q := c.oq.Load(); q != nil && len(q.pend) == 0 {
+			bufpool.Put(out)
+			c.sendShared(q, refs)
+			return
+		}
+	}
 	if len(refs) == 0 && c.oq.Load() == nil {
 		if len(out) == 0 {
 			bufpool.Put(out)
 			return
 		}
-		if !c.has(holdPause) && c.tlsConn() == nil && c.gc.OutboundBuffered() == 0 && c.proxied() == nil {
+		if c.writesDirect() {
 			n, _ := rawWrite(c.gc.Fd(), out)
 			if n == len(out) {
 				bufpool.Put(out) // no queue, no backlog
@@ -198,6 +205,45 @@ func (c *conn) send(out []byte, refs []outRef) {
 	}
 	c.pendQueued(out, refs)
 	c.writePend()
+}
+
+// writesDirect reports whether output may go straight to the socket: a plain connection,
+// not under flow control, with nothing in gnet's buffer. Loop only.
+func (c *conn) writesDirect() bool {
+	return !c.has(holdPause) && c.tlsConn() == nil && c.gc.OutboundBuffered() == 0 && c.proxied() == nil
+}
+
+// sendShared writes shared frames, and nothing pending before them, with one writev from
+// their references: a receiver of a fan-out whose socket takes it all never touches the
+// pending list. The rest, if any, goes there. Loop only.
+func (c *conn) sendShared(q *outQueue, refs []outRef) {
+	iov := &c.lp.iov
+	total := 0
+	for i, r := range refs {
+		b := r.f.B
+		iov[i] = unix.Iovec{}
+		if len(b) > 0 {
+			iov[i].Base = &b[0]
+			iov[i].SetLen(len(b))
+		}
+		total += len(b)
+	}
+	n, errno := rawWritev(c.gc.Fd(), iov[:len(refs)])
+	clear(iov[:len(refs)])
+	if errno == 0 && n == total {
+		for i := range refs {
+			refs[i].f.Dequeue()
+			refs[i] = outRef{}
+		}
+		q.backlog.Store(int64(c.gc.OutboundBuffered()))
+		c.releaseQueue(q)
+		return
+	}
+	c.pendQueued(nil, refs)
+	if errno == 0 && n > 0 {
+		c.advance(q, n)
+	}
+	c.writePend() // on: the socket is full (handed off) or the error is met again
 }
 
 // pendQueued moves a transit queue to the pending list; loop only.
