@@ -220,13 +220,7 @@ func (c *conn) sendShared(q *outQueue, refs []outRef) {
 	iov := &c.lp.iov
 	total := 0
 	for i, r := range refs {
-		b := r.f.B
-		iov[i] = unix.Iovec{}
-		if len(b) > 0 {
-			iov[i].Base = &b[0]
-			iov[i].SetLen(len(b))
-		}
-		total += len(b)
+		total += setIovec(&iov[i], r.f.B)
 	}
 	n, errno := rawWritev(c.gc.Fd(), iov[:len(refs)])
 	clear(iov[:len(refs)])
@@ -244,6 +238,16 @@ func (c *conn) sendShared(q *outQueue, refs []outRef) {
 		c.advance(q, n)
 	}
 	c.writePend() // on: the socket is full (handed off) or the error is met again
+}
+
+// setIovec points v at b and returns len(b).
+func setIovec(v *unix.Iovec, b []byte) int {
+	*v = unix.Iovec{}
+	if len(b) > 0 {
+		v.Base = &b[0]
+		v.SetLen(len(b))
+	}
+	return len(b)
 }
 
 // pendQueued moves a transit queue to the pending list; loop only.
@@ -336,12 +340,7 @@ func (c *conn) writePendPlain(q *outQueue) {
 			if k == 0 {
 				b = b[q.pendOff:]
 			}
-			iov[k] = unix.Iovec{}
-			if len(b) > 0 {
-				iov[k].Base = &b[0]
-				iov[k].SetLen(len(b))
-			}
-			total += len(b)
+			total += setIovec(&iov[k], b)
 		}
 		n, errno := rawWritev(c.gc.Fd(), iov[:k])
 		clear(iov[:k])
