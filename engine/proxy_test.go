@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/sys/unix"
 
 	"github.com/wsgate/wsgate/apps"
 	"github.com/wsgate/wsgate/handshake"
@@ -691,4 +692,69 @@ func readAnsweringPings(t *testing.T, rc *wstest.Conn, deadline time.Time) int {
 			return 1005
 		}
 	}
+}
+
+// TestProxyStreamKeepAlive: the gateway's socket to a tcp:// upstream carries TCP keep-alive
+// and TCP_USER_TIMEOUT set from ping_interval (4 s: probes after 4 s of silence, every 2 s,
+// two unanswered end it; unacknowledged data is given 8 s), so that an upstream host that
+// vanishes without a FIN ends the pair with 1014 in about two intervals. A vanished host
+// cannot be staged on loopback, whose kernel answers every probe, so the test reads the
+// options off the socket, found among the process's descriptors by its peer address.
+func TestProxyStreamKeepAlive(t *testing.T) {
+	ln := serveUpstream(t, func(nc net.Conn) {
+		defer nc.Close()
+		_, _ = io.Copy(nc, nc)
+	})
+	px, err := NewProxy(ProxyConfig{Upstream: "tcp://" + ln.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, nil, withApp(t, apps.Spec{Name: "p", Path: "/p"}, px), func(o *Options) {
+		o.PingInterval = 4 * time.Second
+	})
+	c, _ := dial(t, srv.Addr(HTTPService), "/p", nil)
+	if err := c.WriteMessage(websocket.BinaryMessage, []byte("up")); err != nil {
+		t.Fatal(err)
+	}
+	if _, p, err := c.ReadMessage(); err != nil || string(p) != "up" {
+		t.Fatalf("echo through the upstream: %q %v", p, err)
+	}
+	fd := socketTo(t, ln.Addr().(*net.TCPAddr))
+	for _, o := range []struct {
+		name       string
+		level, opt int
+		want       int
+	}{
+		{"SO_KEEPALIVE", unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1},
+		{"TCP_KEEPIDLE", unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, 4},
+		{"TCP_KEEPINTVL", unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, 2},
+		{"TCP_KEEPCNT", unix.IPPROTO_TCP, unix.TCP_KEEPCNT, 2},
+		{"TCP_USER_TIMEOUT", unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, 8000},
+	} {
+		if got, err := unix.GetsockoptInt(fd, o.level, o.opt); err != nil || got != o.want {
+			t.Errorf("%s on the upstream socket: %d %v, want %d", o.name, got, err, o.want)
+		}
+	}
+}
+
+// socketTo returns a descriptor of this process connected to peer: the gateway's side of an
+// upstream connection, when the upstream is the test's own listener.
+func socketTo(t *testing.T, peer *net.TCPAddr) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		sa, err := unix.Getpeername(fd)
+		if in4, ok := sa.(*unix.SockaddrInet4); err == nil && ok && in4.Port == peer.Port && net.IP(in4.Addr[:]).Equal(peer.IP) {
+			return fd
+		}
+	}
+	t.Fatalf("no socket connected to %v", peer)
+	return -1
 }

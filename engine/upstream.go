@@ -8,8 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
+	"syscall"
+	"time"
 	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -148,6 +153,9 @@ func (u *upstream) buildRequest(req *handshake.Request, head []byte) {
 // own goroutine, for the connect only. Failures go back to the loop.
 func (u *upstream) dial(el gnet.EventLoop) {
 	d := net.Dialer{Timeout: u.px.cfg.ConnectTimeout, KeepAlive: -1}
+	if pi := u.c.lp.s.opt().PingInterval; !u.px.ws && u.px.network == "tcp" && pi > 0 {
+		streamKeepAlive(&d, pi)
+	}
 	nc, err := d.Dial(u.px.network, u.px.address)
 	if err == nil {
 		var ch <-chan gnet.RegisteredResult
@@ -160,6 +168,30 @@ func (u *upstream) dial(el gnet.EventLoop) {
 	if err != nil {
 		// An error here means the loops are stopping; the client closes with them.
 		_ = el.Execute(context.Background(), &dialFailed{u: u, err: err})
+	}
+}
+
+// streamKeepAlive has TCP notice a byte-stream upstream that vanished without a FIN or a
+// reset (a crashed host, a dropped route), which no ping of the gateway's can reach: its
+// protocol is not the gateway's. As for a WebSocket upstream (checkAlive), about two ping
+// intervals of silence end the pair: keep-alive probes start after one interval and go
+// every half interval, and two unanswered ones end the connection; TCP_USER_TIMEOUT bounds
+// by the same time data the upstream does not acknowledge, which keep-alive does not cover.
+// The client then gets 1014 (onClose). A unix:// upstream shares the host, so it cannot
+// vanish this way.
+func streamKeepAlive(d *net.Dialer, pingInterval time.Duration) {
+	idle := max(pingInterval, time.Second) // the kernel counts in seconds
+	probe := max(idle/2, time.Second)
+	d.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: idle, Interval: probe, Count: 2}
+	timeout := int((idle + 2*probe) / time.Millisecond)
+	d.Control = func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, timeout)
+		}); err != nil {
+			return err
+		}
+		return os.NewSyscallError("setsockopt TCP_USER_TIMEOUT", serr)
 	}
 }
 
