@@ -42,7 +42,8 @@ func Readv(fd int, iov [][]byte) (int, error) {
 // Read calls read() on a non-blocking descriptor as a raw system call: it returns at once,
 // so the scheduler need not be told the thread may block (entersyscall/exitsyscall), which
 // otherwise lets sysmon take the event loop's P away while it is in the kernel and hand it
-// to another thread (wsgate's patch; BSD's Writev and the poll_opt poller do the same).
+// to another thread (wsgate's patch; BSD's Writev and the poll_opt poller do the same). An
+// error is the Errno itself: boxing one, a small integer, allocates nothing.
 func Read(fd int, p []byte) (int, error) {
 	var b unsafe.Pointer
 	if len(p) > 0 {
@@ -50,7 +51,7 @@ func Read(fd int, p []byte) (int, error) {
 	}
 	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(b), uintptr(len(p)))
 	if e != 0 {
-		return -1, errnoErr(e)
+		return -1, e
 	}
 	return int(n), nil
 }
@@ -63,23 +64,7 @@ func Write(fd int, p []byte) (int, error) {
 	}
 	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(b), uintptr(len(p)))
 	if e != 0 {
-		return -1, errnoErr(e)
+		return -1, e
 	}
 	return int(n), nil
-}
-
-// Boxed once, so that a returned error allocates nothing.
-var (
-	errEAGAIN error = unix.EAGAIN
-	errEINTR  error = unix.EINTR
-)
-
-func errnoErr(e unix.Errno) error {
-	switch e {
-	case unix.EAGAIN:
-		return errEAGAIN
-	case unix.EINTR:
-		return errEINTR
-	}
-	return e
 }

@@ -12,7 +12,8 @@ import (
 // epoll_wait with a zero timeout) are raw system calls, as the poll_opt poller's are
 // (syscall_epoll_linux.go): the scheduler need not be told the thread may block, and sysmon
 // does not take the event loop's P while it is in the kernel. A blocking epoll_wait still
-// goes through unix.EpollWait.
+// goes through unix.EpollWait. An Errno is returned as it is: boxing one, a small
+// integer, allocates nothing.
 
 // epollWaitNow is epoll_wait with a zero timeout (epoll_pwait without a signal mask, which
 // every architecture has).
@@ -20,7 +21,7 @@ func epollWaitNow(epfd int, events []unix.EpollEvent) (int, error) {
 	n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])),
 		uintptr(len(events)), 0, 0, 0)
 	if e != 0 {
-		return -1, errnoErrRaw(e)
+		return -1, e
 	}
 	return int(n), nil
 }
@@ -30,26 +31,7 @@ func epollCtlRaw(epfd, op, fd int, event *unix.EpollEvent) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(epfd), uintptr(op), uintptr(fd),
 		uintptr(unsafe.Pointer(event)), 0, 0)
 	if e != 0 {
-		return errnoErrRaw(e)
+		return e
 	}
 	return nil
-}
-
-// Boxed once, so that a returned error allocates nothing.
-var (
-	errRawEAGAIN error = unix.EAGAIN
-	errRawEINTR  error = unix.EINTR
-	errRawENOENT error = unix.ENOENT
-)
-
-func errnoErrRaw(e unix.Errno) error {
-	switch e {
-	case unix.EAGAIN:
-		return errRawEAGAIN
-	case unix.EINTR:
-		return errRawEINTR
-	case unix.ENOENT:
-		return errRawENOENT
-	}
-	return e
 }
