@@ -170,6 +170,11 @@ type Process struct {
 	// collector works harder as the process nears it (for devices with little RAM); 0 (the
 	// default) = none.
 	MemoryLimit Size `toml:"memory_limit"`
+	// EventLoops is the number of event loops (threads that serve connections); 0 (the
+	// default) = one per CPU. Each loop owns its connections; fewer loops cost less per
+	// message where the gateway shares its cores with other busy processes, more use more
+	// cores. Takes effect at start (a reload reports that it needs a restart).
+	EventLoops int `toml:"event_loops"`
 }
 
 // Cluster connects this gateway to others over NATS ([cluster]): broadcast and pubsub
@@ -338,9 +343,11 @@ const (
 	DefaultCloseTimeout     = 3 * time.Second
 	DefaultLogLevel         = "info"
 	DefaultLogFormat        = "text"
-	DefaultGCPercent        = 25
-	DefaultAuth             = "none"
-	DefaultAdminMaxConns    = 64
+	// MaxEventLoops bounds process.event_loops.
+	MaxEventLoops        = 256
+	DefaultGCPercent     = 25
+	DefaultAuth          = "none"
+	DefaultAdminMaxConns = 64
 
 	DefaultMaxHandshakingPerSource = 256
 	DefaultMaxOutputMemory         = 1 * GiB

@@ -45,6 +45,7 @@ max_connections = 8
 [process]
 gc_percent = 25
 memory_limit = "256MiB"
+event_loops = 1
 [[standalone]]
 name = "plain"
 listen = "127.0.0.1:8082"
@@ -81,7 +82,7 @@ func fullConfig() *Config {
 		},
 		Log:     Log{Level: "debug", Format: "json"},
 		Admin:   Admin{Listen: "127.0.0.1:9100", Auth: "token", Credentials: "/etc/wsgate/admin.tokens", MaxConnections: 8},
-		Process: Process{GCPercent: 25, MemoryLimit: 256 * MiB},
+		Process: Process{GCPercent: 25, MemoryLimit: 256 * MiB, EventLoops: 1},
 		Standalone: []Listener{
 			{Name: "plain", Listen: "127.0.0.1:8082"},
 			{Name: "secure", Listen: "[::1]:8443", TLSCert: "ws.crt", TLSKey: "ws.key"},
@@ -238,6 +239,8 @@ var parseErrorCases = []struct {
 	{"zero timeout", "[websocket]\nhandshake_timeout = \"0s\"\n", "websocket.handshake_timeout", ErrInvalid, "> 0"},
 	{"gc_percent too low", "[process]\ngc_percent = 5\n", "process.gc_percent", ErrInvalid, "10 to 1000"},
 	{"gc_percent off but not -1", "[process]\ngc_percent = -2\n", "process.gc_percent", ErrInvalid, "or -1"},
+	{"negative event_loops", "[process]\nevent_loops = -1\n", "process.event_loops", ErrInvalid, "1 to 256"},
+	{"too many event_loops", "[process]\nevent_loops = 1000\n", "process.event_loops", ErrInvalid, "or 0 (one per CPU)"},
 	{"fractional size", "[websocket]\nmax_message_size = \"1.5MiB\"\n", "websocket.max_message_size", ErrDecode, "fractions"},
 	{"negative size string", "[websocket]\nmax_message_size = \"-1\"\n", "websocket.max_message_size", ErrDecode, "invalid size"},
 	{"negative size integer", "[websocket]\nmax_message_size = -1\n", "websocket.max_message_size", ErrDecode, "negative"},

@@ -59,6 +59,9 @@ func (c *Config) Validate() error {
 		v.add("process.gc_percent", "%d: want 10 to 1000, or -1 (off)", p)
 	}
 	v.limit("process.memory_limit", int64(c.Process.MemoryLimit), false)
+	if n := c.Process.EventLoops; n < 0 || n > MaxEventLoops {
+		v.add("process.event_loops", "%d: want 1 to %d, or 0 (one per CPU)", n, MaxEventLoops)
+	}
 
 	v.oneOf("log.level", c.Log.Level, logLevels)
 	v.oneOf("log.format", c.Log.Format, logFormats)

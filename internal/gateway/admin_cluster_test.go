@@ -27,6 +27,8 @@ func TestAdminWithCluster(t *testing.T) {
 	_, base := startAdmin(t, cfg, node, clusterbridge.Hook(node))
 
 	waitFor(t, "ready with the broker", func() bool { code, _ := get(t, base+"/readyz"); return code == 200 })
+	// The bridge subscribes the application's subjects on its own goroutine once connected.
+	waitFor(t, "the application's subjects", func() bool { st := status(t, base); return st.Cluster != nil && st.Cluster.Subjects >= 1 })
 	st := status(t, base)
 	if st.Cluster == nil || !st.Cluster.Connected || !strings.HasPrefix(st.Cluster.Broker, "nats://127.0.0.1:") {
 		t.Errorf("cluster in status: %+v", st.Cluster)

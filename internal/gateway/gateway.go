@@ -100,6 +100,7 @@ func Options(cfg *config.Config) engine.Options {
 		MaxHandshakingPerSource: w.MaxHandshakingPerSource,
 		MaxOutputMemory:         int64(w.MaxOutputMemory),
 		MaxInputMemory:          int64(w.MaxInputMemory),
+		EventLoops:              cfg.Process.EventLoops,
 	}
 	if o.PingInterval == 0 {
 		o.PingInterval = -1
