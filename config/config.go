@@ -171,9 +171,10 @@ type Process struct {
 	// default) = none.
 	MemoryLimit Size `toml:"memory_limit"`
 	// EventLoops is the number of event loops (threads that serve connections); 0 (the
-	// default) = one per CPU. Each loop owns its connections; fewer loops cost less per
-	// message where the gateway shares its cores with other busy processes, more use more
-	// cores. Takes effect at start (a reload reports that it needs a restart).
+	// default) = half the CPUs, at least one (engine.DefaultEventLoops). Each loop owns its
+	// connections; fewer loops leave cores to the kernel's TCP work and to other programs
+	// and cost less CPU per message, more use more cores. Takes effect at start (a reload
+	// reports that it needs a restart).
 	EventLoops int `toml:"event_loops"`
 }
 

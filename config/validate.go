@@ -60,7 +60,7 @@ func (c *Config) Validate() error {
 	}
 	v.limit("process.memory_limit", int64(c.Process.MemoryLimit), false)
 	if n := c.Process.EventLoops; n < 0 || n > MaxEventLoops {
-		v.add("process.event_loops", "%d: want 1 to %d, or 0 (one per CPU)", n, MaxEventLoops)
+		v.add("process.event_loops", "%d: want 1 to %d, or 0 (half the CPUs)", n, MaxEventLoops)
 	}
 
 	v.oneOf("log.level", c.Log.Level, logLevels)

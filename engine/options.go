@@ -72,7 +72,8 @@ type Options struct {
 	// it is closed with 1013 (try again later). Default 1 GiB; negative: no bound.
 	MaxInputMemory int64
 
-	// EventLoops is the number of gnet event loops. Default: the number of CPUs.
+	// EventLoops is the number of gnet event loops. Default: DefaultEventLoops of the
+	// number of CPUs (half of them, at least one).
 	EventLoops int
 	// Logger receives the server's logs. Default slog.Default().
 	Logger *slog.Logger
@@ -163,7 +164,7 @@ func (o Options) normalize() Options {
 		o.CloseTimeout = DefaultCloseTimeout
 	}
 	if o.EventLoops <= 0 {
-		o.EventLoops = runtime.NumCPU()
+		o.EventLoops = DefaultEventLoops(runtime.NumCPU())
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -21,7 +21,7 @@ func TestOptionsNormalize(t *testing.T) {
 		MaxHeaderBytes:   DefaultMaxHeaderBytes,
 		MaxTargetBytes:   DefaultMaxTargetBytes,
 		MaxPendingBytes:  DefaultMaxPendingBytes,
-		EventLoops:       runtime.NumCPU(),
+		EventLoops:       DefaultEventLoops(runtime.NumCPU()),
 	}
 	zero.Logger, zero.Standalone = nil, nil
 	if zero.HTTP != want.HTTP || zero.PingInterval != want.PingInterval || zero.HandshakeTimeout != want.HandshakeTimeout ||

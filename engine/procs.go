@@ -31,3 +31,19 @@ func reserveSpareProc(loops int) {
 		runtime.GOMAXPROCS(loops + 1)
 	}
 }
+
+// DefaultEventLoops is the number of event loops on a machine with ncpu CPUs: half of
+// them, at least one. A busy loop is a thread that keeps a core to itself, and it is not
+// the only thing that needs the cores: the kernel's TCP work for every send and receive
+// (on loopback and on a NIC's softirq alike), the gateway's own goroutines (TLS
+// handshakes, proxies' upstreams, the cluster client, the collector), and on a device the
+// other programs beside the gateway. A loop per CPU makes the loops preempt those and each
+// other and move connections' data between cores. On two cores shared with the load
+// generator, one loop against two served a third more pubsub deliveries, a fifth more
+// broadcast deliveries and an eighth more handshakes per CPU second, echo level; per
+// wall-clock second the fan-outs were level and echo and handshakes a tenth behind, as one
+// loop uses one core (bench/FINDINGS.md). Options.EventLoops (the event_loops setting)
+// uses every core where the gateway has the machine to itself.
+func DefaultEventLoops(ncpu int) int {
+	return max(1, ncpu/2)
+}

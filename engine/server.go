@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -267,6 +268,7 @@ func (s *Server) Start() error {
 		return fmt.Errorf("engine: event loops: %w", err)
 	}
 	s.cli = cli
+	s.log.Info("event loops started", "event_loops", s.opt().EventLoops, "cpus", runtime.NumCPU(), "gomaxprocs", runtime.GOMAXPROCS(0))
 	s.startAuthWorkers()
 	s.spare = openSpare()
 	for _, l := range s.listenerList() {
