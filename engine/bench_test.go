@@ -18,7 +18,7 @@ import (
 
 // fakeConn is an in-memory gnet.Conn for benchmarks and allocation tests of the connection
 // and relay code without network sockets: Peek/Next/Discard read from in, Write appends to
-// nothing but counts. The pending output the connection writes itself (writev on Fd) goes
+// nothing but counts. The pending output the connection writes itself (sendmsg on Fd) goes
 // to one end of a local socket pair whose other end drain reads and counts (fd -1: none).
 type fakeConn struct {
 	gnet.Conn // methods not overridden here are not used by the paths benchmarked

@@ -40,7 +40,7 @@ type loop struct {
 	proto      []byte
 	sealed     []byte // TLS records being written
 	chunk      [chunkSize]byte
-	iov        [iovMax]unix.Iovec // writev of pending output (output.go)
+	iov        [iovMax]unix.Iovec // sendmsg of pending output (output.go)
 	px         proxyScratch
 }
 

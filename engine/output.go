@@ -14,8 +14,9 @@ import (
 // broadcast, a pubsub fan-out: anything through WritePrepared) is encoded once into a
 // reference-counted buffer (bufpool.Shared); each receiver's queue holds a reference, not a
 // copy. At the flush the loop moves the queue to the pending list (outQueue.pend) and
-// writes it with writev straight to the socket; what the socket does not take stays there,
-// still by reference, and the ticker wakes the connection to write more (stream.go). So a
+// writes it with sendmsg (a gathering write) straight to the socket; what the socket does
+// not take stays there, still by reference, and the ticker wakes the connection to write
+// more (stream.go). So a
 // receiver that does not read costs its pending references, and gnet's buffer, which copies
 // whatever it holds, is not used for WebSocket output on plain connections. On TLS, records
 // are sealed per connection anyway: pending bytes are sealed a chunk at a time while gnet
@@ -44,7 +45,7 @@ type seg struct {
 	n   int // owned bytes counted in Server.outMem for this piece
 }
 
-// iovMax is how many pieces one writev takes.
+// iovMax is how many pieces one sendmsg takes.
 const iovMax = 16
 
 // outQueue is a connection's output while some of it is queued by reference or not yet
@@ -213,7 +214,7 @@ func (c *conn) writesDirect() bool {
 	return !c.has(holdPause) && c.tlsConn() == nil && c.gc.OutboundBuffered() == 0 && c.proxied() == nil
 }
 
-// sendShared writes shared frames, and nothing pending before them, with one writev from
+// sendShared writes shared frames, and nothing pending before them, with one sendmsg from
 // their references: a receiver of a fan-out whose socket takes it all never touches the
 // pending list. The rest, if any, goes there. Loop only.
 func (c *conn) sendShared(q *outQueue, refs []outRef) {
@@ -222,7 +223,7 @@ func (c *conn) sendShared(q *outQueue, refs []outRef) {
 	for i, r := range refs {
 		total += setIovec(&iov[i], r.f.B)
 	}
-	n, errno := rawWritev(c.gc.Fd(), iov[:len(refs)])
+	n, errno := rawSendmsg(c.gc.Fd(), iov[:len(refs)])
 	clear(iov[:len(refs)])
 	if errno == 0 && n == total {
 		for i := range refs {
@@ -342,7 +343,7 @@ func (c *conn) writePendPlain(q *outQueue) {
 			}
 			total += setIovec(&iov[k], b)
 		}
-		n, errno := rawWritev(c.gc.Fd(), iov[:k])
+		n, errno := rawSendmsg(c.gc.Fd(), iov[:k])
 		clear(iov[:k])
 		switch errno {
 		case 0:

@@ -6,7 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The loop's socket calls on non-blocking descriptors (write, writev, accept4) return at
+// The loop's socket calls on non-blocking descriptors (write, sendmsg, accept4) return at
 // once, so they are made as raw system calls, without telling the scheduler the thread may
 // block (entersyscall/exitsyscall). Besides their own cost, those calls leave the loop's P
 // in the syscall state, where sysmon, seeing every P busy, takes it away and hands it to
@@ -28,9 +28,14 @@ func rawWrite(fd int, b []byte) (int, unix.Errno) {
 	return int(n), 0
 }
 
-// rawWritev is writev(2) of iov on a non-blocking descriptor.
-func rawWritev(fd int, iov []unix.Iovec) (int, unix.Errno) {
-	n, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+// rawSendmsg writes iov to a non-blocking socket, as writev(2) would, by sendmsg(2): a
+// socket call goes straight to the socket layer, where writev passes through the file
+// layer first (vfs_writev, fdget_pos, fsnotify), which was 2-3 % of a fan-out's CPU in the
+// kernel's profile. MSG_NOSIGNAL: a peer that reset the connection gets EPIPE without a
+// SIGPIPE delivered to the loop's thread.
+func rawSendmsg(fd int, iov []unix.Iovec) (int, unix.Errno) {
+	msg := unix.Msghdr{Iov: &iov[0], Iovlen: uint64(len(iov))}
+	n, _, e := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
 	if e != 0 {
 		return 0, e
 	}

@@ -12,7 +12,7 @@ import (
 
 // TestUpgradeOneWrite: the 101 goes out in the same write as what OnOpen queues and the
 // echoes of frames pipelined after the request head, in that order. The connection writes
-// its own output (writev on its descriptor, output.go), so the descriptor is one end of a
+// its own output (sendmsg on its descriptor, output.go), so the descriptor is one end of a
 // SOCK_SEQPACKET pair: each write arrives at the other end as one packet.
 func TestUpgradeOneWrite(t *testing.T) {
 	srv, h := benchServer(t)
