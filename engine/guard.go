@@ -29,6 +29,7 @@ type guard struct {
 	stuckLoop    time.Duration
 
 	nextSweep int64      // next connection sweep (unix nanos); ticker only
+	nextTrim  int64      // next trim of the loops' queue caches (unix nanos); ticker only
 	woken     []*conn    // scratch of wakeWriters; ticker only
 	shed      []shedding // scratch of shedOutput; ticker only
 }

@@ -134,7 +134,8 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 }
 
 // OnTick advances the coarse clock every clockInterval (callbacks are timed with it), probes
-// the loops for a blockage (guard.go), and every tickInterval sweeps the connections. It
+// the loops for a blockage (guard.go), every tickInterval sweeps the connections, and every
+// queueTrimInterval frees the output queues the loops kept unused (output.go). It
 // runs on gnet's ticker goroutine.
 func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	s := h.s
@@ -147,6 +148,10 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	if now >= s.g.nextSweep {
 		s.g.nextSweep = now + int64(every)
 		s.sweep(now)
+	}
+	if now >= s.g.nextTrim {
+		s.g.nextTrim = now + int64(queueTrimInterval)
+		s.loopOf.Range(func(_, v any) bool { v.(*loop).queues.trim(); return true })
 	}
 	return min(clockInterval, every), gnet.None
 }

@@ -20,10 +20,11 @@ type loop struct {
 	// Pending output: connections whose out buffer has bytes, flushed by this loop.
 	mu          sync.Mutex
 	dirty       []*conn
-	spare       []*conn // the previous dirty slice, reused
-	dispatching bool    // the loop is inside OnTraffic and will flush when it returns
-	scheduled   bool    // a flush task is queued on the loop
-	stalled     []*conn // waiting for gnet's buffer to drain, woken by the ticker (stream.go)
+	spare       []*conn    // the previous dirty slice, reused
+	dispatching bool       // the loop is inside OnTraffic and will flush when it returns
+	scheduled   bool       // a flush task is queued on the loop
+	stalled     []*conn    // waiting for gnet's buffer to drain, woken by the ticker (stream.go)
+	queues      queueCache // output queues given back by this loop's connections (output.go)
 
 	// Connections of this loop, for the sweep and for shutdown.
 	connsMu sync.Mutex

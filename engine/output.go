@@ -4,6 +4,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -52,7 +53,7 @@ const iovMax = 16
 // written: the shared frames of the transit queue, the pending list, and the backlog they
 // and gnet's buffer make. Most connections have none most of the time (an idle one, or an
 // echo whose answer the socket takes at once), so it is not part of conn: it is taken from
-// outQueues when such output appears and given back once the client has taken everything,
+// its loop's queueCache when such output appears and given back once the client has taken everything,
 // gnet's buffer included (writePend, and OnDrain when gnet's buffer empties). A connection
 // without a queue has no backlog.
 type outQueue struct {
@@ -75,19 +76,72 @@ type outQueue struct {
 	backlog atomic.Int64
 }
 
-// outQueues holds the queues of connections with nothing pending.
-var outQueues = sync.Pool{New: func() any { return new(outQueue) }}
+// queueCache holds the output queues that a loop's connections gave back, for their next
+// output. A sync.Pool did this before, but the collector empties a pool at every cycle, and
+// a fan-out that takes a queue for each of thousands of receivers then allocated the queues
+// and their slices again after each cycle: a steady megabyte a second under pubsub to
+// 10,000 receivers, which itself paced the collector. The cache instead keeps what its
+// loop's connections use: every queueTrimInterval it frees the queues that stayed unused
+// since the trim before. Writers on any goroutine take from it (the receiver's loop, under
+// conn.mu); the loop gives back.
+type queueCache struct {
+	mu   sync.Mutex
+	free []*outQueue
+	low  int // fewest queues free since the last trim: the bottom ones went unused
+}
 
-// keepCap is the most entries a pooled queue's slices keep: one burst must not pin a long
-// array in the pool.
+// queueTrimInterval is how often a loop's queueCache frees the queues no connection used.
+const queueTrimInterval = 10 * time.Second
+
+func (qc *queueCache) get() *outQueue {
+	qc.mu.Lock()
+	n := len(qc.free) - 1
+	if n < 0 {
+		qc.mu.Unlock()
+		return new(outQueue)
+	}
+	q := qc.free[n]
+	qc.free[n] = nil
+	qc.free = qc.free[:n]
+	qc.low = min(qc.low, n)
+	qc.mu.Unlock()
+	return q
+}
+
+func (qc *queueCache) put(q *outQueue) {
+	qc.mu.Lock()
+	qc.free = append(qc.free, q)
+	qc.mu.Unlock()
+}
+
+// trim frees the queues that were free throughout the interval since the last trim (the
+// bottom of the stack, which get takes from the top) and returns how many it freed.
+func (qc *queueCache) trim() int {
+	qc.mu.Lock()
+	defer qc.mu.Unlock()
+	unused := qc.low
+	if unused > 0 {
+		kept := copy(qc.free, qc.free[unused:])
+		clear(qc.free[kept:])
+		qc.free = qc.free[:kept]
+		if cap(qc.free) > 2*kept+keepCap { // let a burst's array go too
+			qc.free = append([]*outQueue(nil), qc.free...)
+		}
+	}
+	qc.low = len(qc.free)
+	return unused
+}
+
+// keepCap is the most entries a cached queue's slices keep: one burst must not pin a long
+// array in the cache.
 const keepCap = 64
 
-// queueLocked returns the connection's queue, taking one from the pool if it has none;
+// queueLocked returns the connection's queue, taking one from its loop's cache if it has none;
 // c.mu is held.
 func (c *conn) queueLocked() *outQueue {
 	q := c.oq.Load()
 	if q == nil {
-		q = outQueues.Get().(*outQueue)
+		q = c.lp.queues.get()
 		c.oq.Store(q)
 	}
 	return q
@@ -118,7 +172,7 @@ func (c *conn) backlogLocked() int64 {
 	return 0
 }
 
-// releaseQueue gives q back to the pool once the client has taken everything: its pending
+// releaseQueue gives q back to the loop's cache once the client has taken everything: its pending
 // list and gnet's buffer are empty (loop only) and no shared frame was queued meanwhile
 // (checked under c.mu, which also orders the release before any later queueLocked).
 func (c *conn) releaseQueue(q *outQueue) {
@@ -140,7 +194,7 @@ func (c *conn) releaseQueue(q *outQueue) {
 	if cap(q.refs) > keepCap || cap(q.refsSpare) > keepCap {
 		q.refs, q.refsSpare = nil, nil
 	}
-	outQueues.Put(q)
+	c.lp.queues.put(q)
 }
 
 // queueShared appends a reference to f to the transit queue; c.mu is held.
@@ -293,7 +347,7 @@ func (c *conn) backlog() int {
 }
 
 // writePend writes what it can of the pending output and publishes the backlog; once all
-// is written the queue goes back to the pool. Loop only.
+// is written the queue goes back to its loop's cache. Loop only.
 func (c *conn) writePend() {
 	q := c.oq.Load()
 	if q == nil {
