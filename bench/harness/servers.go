@@ -188,7 +188,7 @@ var Plans = map[string]Plan{
 		{Key: "bcast1k", Title: "broadcast 64 B → 1000", Scenario: load.Broadcast, Conns: 1000, Size: 64, Duration: 500 * time.Millisecond, Warmup: 100 * time.Millisecond},
 		{Key: "pubsub", Title: "pubsub 64 B → 2000 on 20 topics", Scenario: load.PubSub, Conns: 2000, Topics: 20, Size: 64, Duration: 500 * time.Millisecond, Warmup: 100 * time.Millisecond},
 	}},
-	"full": {Mode: "full", Rounds: 3, Cases: []Case{
+	"full": {Mode: "full", Rounds: 5, Cases: []Case{
 		{Key: "echo64", Title: "echo 64 B × 1000", Scenario: load.Echo, Conns: 1000, Size: 64, Duration: 1200 * time.Millisecond, Warmup: 300 * time.Millisecond},
 		{Key: "echo4k", Title: "echo 4 KiB × 100", Scenario: load.Echo, Conns: 100, Size: 4096, Duration: 1200 * time.Millisecond, Warmup: 300 * time.Millisecond},
 		{Key: "idle", Title: "idle × 19000", Scenario: load.Idle, Conns: 19000, Size: 16, Settle: time.Second},
