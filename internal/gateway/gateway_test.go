@@ -30,16 +30,22 @@ func TestCustomKind(t *testing.T) {
 	}
 }
 
-// TestOptions: the file's settings reach the engine; ping_interval = 0 means off.
+// TestOptions: the file's settings reach the engine; ping_interval = 0 means off, and
+// event_loops = 0 leaves the engine its default.
 func TestOptions(t *testing.T) {
 	cfg := config.Default()
 	cfg.WebSocket.PingInterval = 0
 	cfg.WebSocket.Enabled = false
 	cfg.HTTP.Root = "/srv/www"
+	cfg.Process.EventLoops = 3
 	o := Options(cfg)
 	if o.PingInterval >= 0 || !o.NoHTTPUpgrades || o.StaticRoot != "/srv/www" || o.HTTP.Address != cfg.HTTP.Listen ||
-		len(o.Standalone) != 1 || o.Standalone[0].Name != "ws" || o.MaxMessageSize != int64(cfg.WebSocket.MaxMessageSize) {
+		len(o.Standalone) != 1 || o.Standalone[0].Name != "ws" || o.MaxMessageSize != int64(cfg.WebSocket.MaxMessageSize) ||
+		o.EventLoops != 3 {
 		t.Fatalf("%+v", o)
+	}
+	if o := Options(config.Default()); o.EventLoops != 0 {
+		t.Fatalf("default event_loops reached the engine as %d, want 0 (the engine's default)", o.EventLoops)
 	}
 }
 
