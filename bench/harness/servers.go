@@ -195,6 +195,7 @@ var Plans = map[string]Plan{
 		{Key: "upgrade", Title: "upgrade (64 workers)", Scenario: load.Upgrade, Conns: 64, Size: 16, Duration: 1200 * time.Millisecond, Warmup: 300 * time.Millisecond},
 		{Key: "bcast1k", Title: "broadcast 64 B → 1000", Scenario: load.Broadcast, Conns: 1000, Size: 64, Duration: 1200 * time.Millisecond, Warmup: 200 * time.Millisecond},
 		{Key: "bcast10k", Title: "broadcast 64 B → 10000", Scenario: load.Broadcast, Conns: 10000, Size: 64, Duration: 1200 * time.Millisecond, Warmup: 200 * time.Millisecond},
+		{Key: "pubsub1k", Title: "pubsub 64 B → 1000 on 10 topics", Scenario: load.PubSub, Conns: 1000, Topics: 10, Size: 64, Duration: 1200 * time.Millisecond, Warmup: 200 * time.Millisecond},
 		{Key: "pubsub", Title: "pubsub 64 B → 10000 on 100 topics", Scenario: load.PubSub, Conns: 10000, Topics: 100, Size: 64, Duration: 1200 * time.Millisecond, Warmup: 200 * time.Millisecond},
 	}},
 }
