@@ -8,7 +8,7 @@
 #   ROUNDS=5 DURATION=3s bash bench/proxy/run.sh   # alternating rounds; quote medians
 #
 # nginx runs as one process (master_process off, one worker): the CPU and RSS sampled are
-# all of it. wsgate runs with its default loops (one per CPU). Both share the machine's cores
+# all of it. wsgate runs with its default loops (half the CPUs). Both share the machine's cores
 # with the load generator and the upstream; compare per server CPU second.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
