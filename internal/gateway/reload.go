@@ -182,7 +182,7 @@ func (s *Summary) Log(log *slog.Logger) {
 // opened, moved or closed, certificates read again (docs/reload.md has the rules). An
 // invalid configuration, an unreadable credentials or certificate file, or a listener that
 // cannot bind changes nothing, and the error names the field or the listener. What needs
-// a restart (http.listen, TLS on or off, log, metrics, cluster) is left as it runs and
+// a restart (http.listen, TLS on or off, log, metrics, cluster, process) is left as it runs and
 // reported in Summary.NeedRestart; the rest applies. Reloads are serialized.
 func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 	g.mu.Lock()
@@ -232,6 +232,7 @@ func (g *Gateway) Reload(cfg *config.Config) (Summary, error) {
 		entries[i] = engine.AppEntry{Spec: in.spec(), App: in.app}
 	}
 	opt := g.options(cfg)
+	opt.EventLoops = 0 // the running count stays; a change is reported from the file ([process])
 	ch, err := g.Reconfigure(opt, entries)
 	if err != nil {
 		return sum, err
@@ -353,6 +354,11 @@ func summarize(old, cfg *config.Config, ch *engine.Changes, rewritten map[string
 		s.NeedRestart = append(s.NeedRestart, k)
 	}
 	for _, k := range tagDiff(reflect.ValueOf(old.Cluster), reflect.ValueOf(cfg.Cluster), "cluster.") {
+		s.NeedRestart = append(s.NeedRestart, k)
+	}
+	// [process] is applied once at start: the collector's pacing, the memory limit, the
+	// event loops (the engine keeps the loops it runs; see Reload).
+	for _, k := range tagDiff(reflect.ValueOf(old.Process), reflect.ValueOf(cfg.Process), "process.") {
 		s.NeedRestart = append(s.NeedRestart, k)
 	}
 	return s

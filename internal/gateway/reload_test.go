@@ -533,3 +533,27 @@ func TestReloadRewrittenACL(t *testing.T) {
 		t.Fatalf("the same file again: %+v", sum)
 	}
 }
+
+// TestReloadProcess: [process] settings are applied at start only; a reload that changes
+// them, event_loops back to its default included, says they need a restart (once, not
+// again from the engine), and the clients stay.
+func TestReloadProcess(t *testing.T) {
+	g := startGateway(t, listeners+app("echo", "echo", "/echo"))
+	c := mustDial(t, g.Server.Addr("ws"), "/echo", nil)
+	for _, tc := range []struct {
+		process string
+		want    []string
+	}{
+		{"event_loops = 3\n", []string{"process.event_loops"}},
+		{"event_loops = 3\ngc_percent = 50\nmemory_limit = \"64MiB\"\n", []string{"process.gc_percent", "process.memory_limit"}},
+		{"", []string{"process.gc_percent", "process.memory_limit", "process.event_loops"}},
+	} {
+		sum := reload(t, g, listeners+"[process]\n"+tc.process+app("echo", "echo", "/echo"))
+		if !slices.Equal(sum.NeedRestart, tc.want) || len(sum.SettingsChanged) != 0 {
+			t.Fatalf("[process] %q: summary %+v, want needs_restart %v", tc.process, sum, tc.want)
+		}
+	}
+	if err := echoes(c, "kept"); err != nil {
+		t.Fatal(err)
+	}
+}
