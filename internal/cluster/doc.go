@@ -61,9 +61,9 @@
 // delay and restores the subscriptions. Its reconnect buffer is disabled: a publish while
 // disconnected is dropped at once and counted as "disconnected" (not delivered remotely),
 // never sent late. The outbound queue (Forward to broker) is bounded in messages and bytes,
-// the inbound queue in messages (nats.go drops past it, counted as slow_consumer), the
-// retained mirror in entries and bytes, the deduplication table in publishers. Every drop
-// is counted by reason in Status. One log line per state change, none per message.
+// the inbound queue in messages and bytes (past it messages are dropped, counted as
+// slow_consumer), the retained mirror in entries and bytes, the deduplication table in
+// publishers. Every drop is counted by reason in Status. One log line per state change, none per message.
 //
 // Example:
 //

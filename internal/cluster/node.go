@@ -86,8 +86,9 @@ type Node struct {
 	replySub string // prefix + "$reply." + EscapeToken(id)
 	log      *slog.Logger
 
-	nc atomic.Pointer[nats.Conn]
-	in chan *nats.Msg
+	nc  atomic.Pointer[nats.Conn]
+	in  chan *nats.Msg // from nats.go to the gate (inbound.go)
+	inq inQueue        // from the gate to the consumer
 
 	mu        sync.RWMutex
 	apps      map[string]*appState // by name
@@ -144,6 +145,7 @@ func New(o Options) (*Node, error) {
 	}
 	n.replySub = n.prefix + "$reply." + EscapeToken(n.id)
 	n.out.init(o.OutboundQueue, o.OutboundBytes)
+	n.inq.init(o.InboundQueue, o.InboundBytes)
 	opts, err := n.natsOptions()
 	if err != nil {
 		return nil, err
@@ -169,7 +171,8 @@ func New(o Options) (*Node, error) {
 		}
 	}
 	n.nc.Store(nc)
-	n.wg.Add(3)
+	n.wg.Add(4)
+	go n.gate()
 	go n.consume()
 	go n.drain()
 	go n.reconcile()
@@ -379,14 +382,19 @@ func (n *Node) onClosed(*nats.Conn) {
 
 func (n *Node) onAsyncError(_ *nats.Conn, _ *nats.Subscription, err error) {
 	if errors.Is(err, nats.ErrSlowConsumer) {
-		// Once per episode (nats.go), and at most once a second here.
-		now := time.Now().UnixNano()
-		if last := n.lastSlow.Load(); now-last > int64(time.Second) && n.lastSlow.CompareAndSwap(last, now) {
-			n.log.Warn("cluster: inbound queue full, dropping messages from the broker", "queue", n.opt.InboundQueue)
-		}
+		n.logSlow() // once per episode (nats.go)
 		return
 	}
 	n.log.Warn("cluster: broker error", "err", err)
+}
+
+// logSlow says that messages from the broker are being dropped, at most once a second.
+func (n *Node) logSlow() {
+	now := time.Now().UnixNano()
+	if last := n.lastSlow.Load(); now-last > int64(time.Second) && n.lastSlow.CompareAndSwap(last, now) {
+		n.log.Warn("cluster: inbound queue full, dropping messages from the broker",
+			"queue", n.opt.InboundQueue, "queue_bytes", n.opt.InboundBytes)
+	}
 }
 
 // reconcile keeps the NATS subscriptions equal to what the attached applications need and

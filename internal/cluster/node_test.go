@@ -334,8 +334,10 @@ func TestRetainedClusterWide(t *testing.T) {
 	}
 }
 
-// TestInboundFloodIsBounded: a receiver that stalls while the broker floods it makes nats.go
-// drop past the bounded inbound queue; every message is either delivered or counted.
+// TestInboundFloodIsBounded: a receiver that stalls while the broker floods it makes the node
+// drop past the bounded inbound queue (16 messages, and the hand-off from nats.go as many
+// at most);
+// every message is either delivered or counted.
 func TestInboundFloodIsBounded(t *testing.T) {
 	s := natstest.Run(t, 0, nil)
 	a := newNode(t, s, nil)
@@ -358,8 +360,8 @@ func TestInboundFloodIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "b to drop", func() bool { return b.Status().Dropped["slow_consumer"] > 0 })
-	if q := b.Status().InboundQueued; q > 16 {
-		t.Fatalf("inbound queue holds %d, bound 16", q)
+	if q := b.Status().InboundQueued; q > 2*16 {
+		t.Fatalf("inbound queue holds %d, bound 16 and a hand-off of 16", q)
 	}
 	close(release)
 	waitFor(t, "every message delivered or counted", func() bool {
@@ -374,6 +376,56 @@ func TestInboundFloodIsBounded(t *testing.T) {
 			t.Fatalf("out of order: %d after %d", i, prev)
 		}
 		prev = i
+	}
+}
+
+// TestInboundBytesBounded: large messages from a flood are bounded by bytes too: with room
+// for 64 KiB, a stalled receiver holds at most that much in the queue, never the 8192
+// messages of the count bound; every message is delivered or counted, in order.
+func TestInboundBytesBounded(t *testing.T) {
+	s := natstest.Run(t, 0, nil)
+	a := newNode(t, s, nil)
+	const room = 64 << 10
+	b := newNode(t, s, func(o *Options) { o.InboundQueue, o.InboundBytes = 8192, room })
+	release := make(chan struct{})
+	var got collector
+	a.Attach("chat", &collector{})
+	b.Attach("chat", ReceiverFunc(func(m Message) int {
+		<-release
+		return got.DeliverRemote(m)
+	}))
+	b.Interest("chat", "t", true)
+	mustSync(t, a, b)
+	const total, size = 300, 4 << 10 // 1.2 MiB in all
+	payload := make([]byte, size)
+	for i := range total {
+		m := append([]byte(itoa(i)+" "), payload[:size-8]...)
+		a.Forward("chat", Message{Topic: "t", Data: m})
+	}
+	waitFor(t, "a to publish", func() bool { return a.Status().Published == total })
+	waitFor(t, "b to drop", func() bool { return b.Status().Dropped["slow_consumer"] > 0 })
+	if err := a.Sync(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if st := b.Status(); st.InboundBytes > room || st.InboundBytes == 0 {
+		t.Fatalf("inbound queue holds %d messages, %d bytes; bound %d bytes", st.InboundQueued, st.InboundBytes, room)
+	}
+	close(release)
+	waitFor(t, "every message delivered or counted", func() bool {
+		st := b.Status()
+		return st.Received+st.Dropped["slow_consumer"] == total
+	})
+	prev := -1
+	for _, m := range got.all() {
+		num, _, _ := strings.Cut(string(m.Data), " ")
+		i := atoiT(t, num)
+		if i <= prev {
+			t.Fatalf("out of order: %d after %d", i, prev)
+		}
+		prev = i
+	}
+	if prev < 0 {
+		t.Fatal("nothing was delivered")
 	}
 }
 

@@ -38,9 +38,11 @@ type Options struct {
 	// The node's ID is Name plus a random suffix, new at every start.
 	Name string
 	// InboundQueue bounds the messages received from NATS and not yet delivered locally;
-	// default 8192. Past it NATS's client drops (counted as slow_consumer). Each message is
-	// at most the broker's max_payload (1 MiB unless configured), which bounds the bytes.
+	// default 8192. InboundBytes bounds their payload bytes; default 64 MiB (a message may be
+	// as large as the broker's max_payload, 1 MiB unless configured). Past either bound a
+	// message is dropped (counted as slow_consumer).
 	InboundQueue int
+	InboundBytes int
 	// OutboundQueue bounds the local publishes not yet handed to NATS, in messages; default
 	// 8192. Past it a publish is dropped (counted as queue_full).
 	OutboundQueue int
@@ -99,6 +101,7 @@ func (o *Options) normalize() error {
 		}
 	}
 	def(&o.InboundQueue, 8192)
+	def(&o.InboundBytes, 64<<20)
 	def(&o.OutboundQueue, 8192)
 	def(&o.OutboundBytes, 64<<20)
 	def(&o.RetainedMax, 10000)
