@@ -17,9 +17,9 @@ import (
 // copy. At the flush the loop moves the queue to the pending list (outQueue.pend) and
 // writes it with sendmsg (a gathering write) straight to the socket; what the socket does
 // not take stays there, still by reference, and the ticker wakes the connection to write
-// more (stream.go). So a
-// receiver that does not read costs its pending references, and gnet's buffer, which copies
-// whatever it holds, is not used for WebSocket output on plain connections. On TLS, records
+// more (stream.go). So a receiver that does not read costs its pending references, and
+// gnet's buffer, which copies whatever it holds, is not used for WebSocket output on plain
+// connections. On TLS, records
 // are sealed per connection anyway: pending bytes are sealed a chunk at a time while gnet
 // holds less than the output bound.
 //
@@ -53,9 +53,9 @@ const iovMax = 16
 // written: the shared frames of the transit queue, the pending list, and the backlog they
 // and gnet's buffer make. Most connections have none most of the time (an idle one, or an
 // echo whose answer the socket takes at once), so it is not part of conn: it is taken from
-// its loop's queueCache when such output appears and given back once the client has taken everything,
-// gnet's buffer included (writePend, and OnDrain when gnet's buffer empties). A connection
-// without a queue has no backlog.
+// its loop's queueCache when such output appears and given back once the client has taken
+// everything, gnet's buffer included (writePend, and OnDrain when gnet's buffer empties). A
+// connection without a queue has no backlog.
 type outQueue struct {
 	// Guarded by conn.mu: shared frames queued between the bytes of conn.out, and their
 	// bytes (so that judging the transit queue reads no frame: a frame's counters share a
@@ -136,8 +136,8 @@ func (qc *queueCache) trim() int {
 // array in the cache.
 const keepCap = 64
 
-// queueLocked returns the connection's queue, taking one from its loop's cache if it has none;
-// c.mu is held.
+// queueLocked returns the connection's queue, taking one from its loop's cache if it has
+// none; c.mu is held.
 func (c *conn) queueLocked() *outQueue {
 	q := c.oq.Load()
 	if q == nil {
@@ -172,9 +172,10 @@ func (c *conn) backlogLocked() int64 {
 	return 0
 }
 
-// releaseQueue gives q back to the loop's cache once the client has taken everything: its pending
-// list and gnet's buffer are empty (loop only) and no shared frame was queued meanwhile
-// (checked under c.mu, which also orders the release before any later queueLocked).
+// releaseQueue gives q back to the loop's cache once the client has taken everything: its
+// pending list and gnet's buffer are empty (loop only) and no shared frame was queued
+// meanwhile (checked under c.mu, which also orders the release before any later
+// queueLocked).
 func (c *conn) releaseQueue(q *outQueue) {
 	if len(q.pend) > 0 || (c.state != stateClosed && c.gc.OutboundBuffered() > 0) {
 		return

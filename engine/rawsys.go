@@ -34,7 +34,8 @@ func rawWrite(fd int, b []byte) (int, unix.Errno) {
 // kernel's profile. MSG_NOSIGNAL: a peer that reset the connection gets EPIPE without a
 // SIGPIPE delivered to the loop's thread.
 func rawSendmsg(fd int, iov []unix.Iovec) (int, unix.Errno) {
-	msg := unix.Msghdr{Iov: &iov[0], Iovlen: uint64(len(iov))}
+	msg := unix.Msghdr{Iov: &iov[0]}
+	msg.SetIovlen(len(iov))
 	n, _, e := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
 	if e != 0 {
 		return 0, e
