@@ -2,10 +2,12 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -335,97 +337,76 @@ func TestRetainedClusterWide(t *testing.T) {
 }
 
 // TestInboundFloodIsBounded: a receiver that stalls while the broker floods it makes the node
-// drop past the bounded inbound queue (16 messages, and the hand-off from nats.go as many
-// at most);
-// every message is either delivered or counted.
+// drop past the bounded inbound queue, in messages (16, and the hand-off from nats.go as
+// many at most) or in bytes (64 KiB of 4 KiB messages, never the 8192 messages of the count
+// bound); every message is either delivered or counted, and what is delivered is in order.
 func TestInboundFloodIsBounded(t *testing.T) {
-	s := natstest.Run(t, 0, nil)
-	a := newNode(t, s, nil)
-	b := newNode(t, s, func(o *Options) { o.InboundQueue = 16 })
-	release := make(chan struct{})
-	var got collector
-	a.Attach("chat", &collector{})
-	b.Attach("chat", ReceiverFunc(func(m Message) int {
-		<-release
-		return got.DeliverRemote(m)
-	}))
-	b.Interest("chat", "t", true)
-	mustSync(t, a, b)
-	const total = 1000
-	for i := range total {
-		a.Forward("chat", Message{Topic: "t", Data: []byte(itoa(i))})
-	}
-	waitFor(t, "a to publish", func() bool { return a.Status().Published == total })
-	if err := a.Sync(5 * time.Second); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "b to drop", func() bool { return b.Status().Dropped["slow_consumer"] > 0 })
-	if q := b.Status().InboundQueued; q > 2*16 {
-		t.Fatalf("inbound queue holds %d, bound 16 and a hand-off of 16", q)
-	}
-	close(release)
-	waitFor(t, "every message delivered or counted", func() bool {
-		st := b.Status()
-		return st.Received+st.Dropped["slow_consumer"] == total
-	})
-	// What was delivered is in order.
-	prev := -1
-	for _, m := range got.all() {
-		i := atoiT(t, string(m.Data))
-		if i <= prev {
-			t.Fatalf("out of order: %d after %d", i, prev)
-		}
-		prev = i
-	}
-}
-
-// TestInboundBytesBounded: large messages from a flood are bounded by bytes too: with room
-// for 64 KiB, a stalled receiver holds at most that much in the queue, never the 8192
-// messages of the count bound; every message is delivered or counted, in order.
-func TestInboundBytesBounded(t *testing.T) {
-	s := natstest.Run(t, 0, nil)
-	a := newNode(t, s, nil)
-	const room = 64 << 10
-	b := newNode(t, s, func(o *Options) { o.InboundQueue, o.InboundBytes = 8192, room })
-	release := make(chan struct{})
-	var got collector
-	a.Attach("chat", &collector{})
-	b.Attach("chat", ReceiverFunc(func(m Message) int {
-		<-release
-		return got.DeliverRemote(m)
-	}))
-	b.Interest("chat", "t", true)
-	mustSync(t, a, b)
-	const total, size = 300, 4 << 10 // 1.2 MiB in all
-	payload := make([]byte, size)
-	for i := range total {
-		m := append([]byte(itoa(i)+" "), payload[:size-8]...)
-		a.Forward("chat", Message{Topic: "t", Data: m})
-	}
-	waitFor(t, "a to publish", func() bool { return a.Status().Published == total })
-	waitFor(t, "b to drop", func() bool { return b.Status().Dropped["slow_consumer"] > 0 })
-	if err := a.Sync(5 * time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if st := b.Status(); st.InboundBytes > room || st.InboundBytes == 0 {
-		t.Fatalf("inbound queue holds %d messages, %d bytes; bound %d bytes", st.InboundQueued, st.InboundBytes, room)
-	}
-	close(release)
-	waitFor(t, "every message delivered or counted", func() bool {
-		st := b.Status()
-		return st.Received+st.Dropped["slow_consumer"] == total
-	})
-	prev := -1
-	for _, m := range got.all() {
-		num, _, _ := strings.Cut(string(m.Data), " ")
-		i := atoiT(t, num)
-		if i <= prev {
-			t.Fatalf("out of order: %d after %d", i, prev)
-		}
-		prev = i
-	}
-	if prev < 0 {
-		t.Fatal("nothing was delivered")
+	for _, tc := range []struct {
+		name         string
+		count, bytes int // the node's bounds
+		total, size  int // the flood
+		check        func(st Status) error
+	}{
+		{"messages", 16, 0, 1000, 8, func(st Status) error {
+			if st.InboundQueued > 2*16 {
+				return fmt.Errorf("inbound queue holds %d, bound 16 and a hand-off of 16", st.InboundQueued)
+			}
+			return nil
+		}},
+		{"bytes", 8192, 64 << 10, 300, 4 << 10, func(st Status) error {
+			if st.InboundBytes > 64<<10 || st.InboundBytes == 0 {
+				return fmt.Errorf("inbound queue holds %d messages, %d bytes; bound 64 KiB", st.InboundQueued, st.InboundBytes)
+			}
+			return nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := natstest.Run(t, 0, nil)
+			a := newNode(t, s, nil)
+			b := newNode(t, s, func(o *Options) { o.InboundQueue, o.InboundBytes = tc.count, tc.bytes })
+			release := make(chan struct{})
+			var releaseOnce sync.Once
+			unstall := func() { releaseOnce.Do(func() { close(release) }) }
+			t.Cleanup(unstall) // before the nodes close, on a failure too: b's consumer waits on it
+			var got collector
+			a.Attach("chat", &collector{})
+			b.Attach("chat", ReceiverFunc(func(m Message) int {
+				<-release
+				return got.DeliverRemote(m)
+			}))
+			b.Interest("chat", "t", true)
+			mustSync(t, a, b)
+			pad := make([]byte, tc.size)
+			for i := range tc.total {
+				num := itoa(i) + " "
+				a.Forward("chat", Message{Topic: "t", Data: append([]byte(num), pad[:max(0, tc.size-len(num))]...)})
+			}
+			waitFor(t, "a to publish", func() bool { return a.Status().Published == uint64(tc.total) })
+			if err := a.Sync(5 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "b to drop", func() bool { return b.Status().Dropped["slow_consumer"] > 0 })
+			if err := tc.check(b.Status()); err != nil {
+				t.Fatal(err)
+			}
+			unstall()
+			waitFor(t, "every message delivered or counted", func() bool {
+				st := b.Status()
+				return st.Received+st.Dropped["slow_consumer"] == uint64(tc.total)
+			})
+			prev := -1
+			for _, m := range got.all() {
+				num, _, _ := strings.Cut(string(m.Data), " ")
+				i := atoiT(t, num)
+				if i <= prev {
+					t.Fatalf("out of order: %d after %d", i, prev)
+				}
+				prev = i
+			}
+			if prev < 0 {
+				t.Fatal("nothing was delivered")
+			}
+		})
 	}
 }
 
