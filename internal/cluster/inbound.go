@@ -180,6 +180,11 @@ func (n *Node) handlePublish(m *nats.Msg, appTok, topicToks string, retained boo
 			return
 		}
 		switch a.retained.apply(topic, kind, m.Data, ts, origin) {
+		case applySame:
+			// Already applied, and delivered, from a peer's snapshot that answered this
+			// node's attach after the publisher had stored it: this copy is a duplicate.
+			n.c.deduplicated.Add(1)
+			return
 		case applyNewer:
 			msg.Retain = true
 		case applyStale:

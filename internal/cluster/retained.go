@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"encoding/binary"
 	"sync"
 
@@ -24,6 +25,7 @@ const (
 	applyNewer applyResult = iota // kept: the topic's value now
 	applyStale                    // older than the value held: not kept
 	applyFull                     // a new topic past the bounds: not kept
+	applySame                     // the value held, same version and bytes: a second copy
 )
 
 type retainedEntry struct {
@@ -57,6 +59,9 @@ func (r *mirror) apply(topic string, kind Kind, data []byte, time int64, origin 
 	defer r.mu.Unlock()
 	e := r.m[topic]
 	if e != nil {
+		if e.time == time && e.origin == origin && e.kind == kind && bytes.Equal(e.data, data) {
+			return applySame // a live publish and a snapshot entry of it, in either order
+		}
 		if !e.olderThan(time, origin) {
 			return applyStale
 		}
