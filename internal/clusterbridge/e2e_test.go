@@ -330,6 +330,11 @@ func TestPubSubRetainedSnapshot(t *testing.T) {
 	if _, err := a.g.Publish("ps", "state", pubsub.JSON, []byte(`{"on":true}`), true); err != nil {
 		t.Fatal(err)
 	}
+	// The publish is at the broker before b subscribes, so b can only have it from a's
+	// snapshot (else it may arrive live, and no snapshot entry is newer).
+	if err := a.node.Sync(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
 	b := startGateway(t, natsURL, "gw-b", pubsubApp)
 	deadline := time.Now().Add(10 * time.Second)
 	for b.node.Status().SnapshotEntries != 1 {
