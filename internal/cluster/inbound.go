@@ -3,79 +3,23 @@ package cluster
 import (
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 )
 
-// inQueue holds the messages received from the broker until the consumer delivers them,
-// bounded in count and in payload bytes. nats.go hands messages over a channel, which can
-// bound only their count, and a message may be as large as the broker's max_payload: 8192
-// of 1 MiB would be 8 GiB on a gateway whose receivers stall. So the gate goroutine moves
-// what arrives on that channel into this queue at once and drops past either bound; the
-// consumer delivers from here. The gate only moves pointers, so the channel stays near
-// empty while the consumer is stalled; it keeps the count bound's capacity to absorb the
-// moments the gate waits for a CPU (a burst of 10,000 messages on two busy cores). One
-// gate and one consumer keep the connection's order.
-type inQueue struct {
-	mu       sync.Mutex
-	ring     []*nats.Msg
-	head, n  int
-	bytes    int
-	maxBytes int
-	wake     chan struct{}
-}
-
-func (q *inQueue) init(count, bytes int) {
-	q.ring = make([]*nats.Msg, count)
-	q.maxBytes = bytes
-	q.wake = make(chan struct{}, 1)
-}
+// The messages received from the broker wait in a queue bounded in count and in payload
+// bytes (n.inq) until the consumer delivers them. nats.go hands messages over a channel,
+// which can bound only their count, and a message may be as large as the broker's
+// max_payload: 8192 of 1 MiB would be 8 GiB on a gateway whose receivers stall. So the gate
+// goroutine moves what arrives on that channel into the queue at once and drops past either
+// bound; the consumer delivers from there. The gate only moves pointers, so the channel
+// stays near empty while the consumer is stalled; it keeps the count bound's capacity to
+// absorb the moments the gate waits for a CPU (a burst of 10,000 messages on two busy
+// cores). One gate and one consumer keep the connection's order.
 
 // msgSize is what a received message counts against InboundBytes.
 func msgSize(m *nats.Msg) int { return len(m.Data) + len(m.Subject) + len(m.Reply) }
-
-// push queues m; false when either bound is reached.
-func (q *inQueue) push(m *nats.Msg) bool {
-	size := msgSize(m)
-	q.mu.Lock()
-	if q.n == len(q.ring) || q.bytes+size > q.maxBytes {
-		q.mu.Unlock()
-		return false
-	}
-	q.ring[(q.head+q.n)%len(q.ring)] = m
-	q.n++
-	q.bytes += size
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-	return true
-}
-
-// pop takes the oldest message; nil when the queue is empty.
-func (q *inQueue) pop() *nats.Msg {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.n == 0 {
-		return nil
-	}
-	m := q.ring[q.head]
-	q.ring[q.head] = nil
-	q.head = (q.head + 1) % len(q.ring)
-	q.n--
-	q.bytes -= msgSize(m)
-	return m
-}
-
-// size is the number of messages queued and their bytes.
-func (q *inQueue) size() (n, bytes int) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.n, q.bytes
-}
 
 // gate moves what nats.go delivers into the bounded queue as it arrives: every subscription
 // of the node feeds the one channel n.in, filled by nats.go's single reader goroutine, so
@@ -87,7 +31,7 @@ func (n *Node) gate() {
 		case <-n.done:
 			return
 		case m := <-n.in:
-			if !n.inq.push(m) {
+			if !n.inq.push(m, msgSize(m)) {
 				n.c.drop(dropSlowConsumer, 1)
 				n.logSlow()
 			}
@@ -98,8 +42,11 @@ func (n *Node) gate() {
 // consume delivers what the broker sent, in the order it arrived.
 func (n *Node) consume() {
 	defer n.wg.Done()
+	var next [1]*nats.Msg // one at a time: what waits stays counted against the bounds
 	for {
-		for m := n.inq.pop(); m != nil; m = n.inq.pop() {
+		for n.inq.take(next[:]) == 1 {
+			m := next[0]
+			next[0] = nil
 			n.handle(m)
 			select {
 			case <-n.done:

@@ -87,8 +87,8 @@ type Node struct {
 	log      *slog.Logger
 
 	nc  atomic.Pointer[nats.Conn]
-	in  chan *nats.Msg // from nats.go to the gate (inbound.go)
-	inq inQueue        // from the gate to the consumer
+	in  chan *nats.Msg     // from nats.go to the gate (inbound.go)
+	inq bounded[*nats.Msg] // from the gate to the consumer (inbound.go)
 
 	mu        sync.RWMutex
 	apps      map[string]*appState // by name

@@ -3,7 +3,6 @@ package cluster
 import (
 	"errors"
 	"strconv"
-	"sync"
 	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
@@ -23,24 +22,17 @@ type outEntry struct {
 }
 
 // outQueue is the bounded path from Forward (any goroutine) to the one drainer goroutine
-// that publishes: a ring of entries bounded in count and payload bytes. One goroutine
-// draining keeps the order of publishes as Forward saw them, and sequence numbers are
-// assigned in that order.
+// that publishes: entries bounded in count and payload bytes. One goroutine draining keeps
+// the order of publishes as Forward saw them, and sequence numbers are assigned in that
+// order.
 type outQueue struct {
-	mu       sync.Mutex
-	ring     []outEntry
-	head, n  int
-	bytes    int
-	maxBytes int
-	wake     chan struct{}
-	pushed   atomic.Uint64 // entries ever pushed
-	handled  atomic.Uint64 // entries ever taken and published (or dropped) by the drainer
+	bounded[outEntry]
+	pushed  atomic.Uint64 // entries ever pushed
+	handled atomic.Uint64 // entries ever taken and published (or dropped) by the drainer
 }
 
 func (q *outQueue) init(count, bytes int) {
-	q.ring = make([]outEntry, count)
-	q.maxBytes = bytes
-	q.wake = make(chan struct{}, 1)
+	q.bounded.init(count, bytes)
 }
 
 // push queues m, copying its payload into a pooled buffer unless owned; false when the
@@ -52,38 +44,12 @@ func (q *outQueue) push(a *appState, m Message, ts int64, owned bool) bool {
 		*e.buf = append((*e.buf)[:0], m.Data...)
 		e.data = *e.buf
 	}
-	q.mu.Lock()
-	if q.n == len(q.ring) || q.bytes+len(e.data) > q.maxBytes {
-		q.mu.Unlock()
+	if !q.bounded.push(e, len(e.data)) {
 		bufpool.PutPtr(e.buf)
 		return false
 	}
-	q.ring[(q.head+q.n)%len(q.ring)] = e
-	q.n++
-	q.bytes += len(e.data)
 	q.pushed.Add(1)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
 	return true
-}
-
-// take moves up to len(dst) entries into dst and returns how many.
-func (q *outQueue) take(dst []outEntry) int {
-	q.mu.Lock()
-	k := min(q.n, len(dst))
-	for i := range k {
-		j := (q.head + i) % len(q.ring)
-		dst[i] = q.ring[j]
-		q.bytes -= len(dst[i].data)
-		q.ring[j] = outEntry{}
-	}
-	q.head = (q.head + k) % len(q.ring)
-	q.n -= k
-	q.mu.Unlock()
-	return k
 }
 
 // putEntry gives back an entry's buffer and clears it.

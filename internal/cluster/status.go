@@ -72,7 +72,7 @@ type Status struct {
 	// OutboundQueued is the number of local publishes waiting for the broker connection.
 	OutboundQueued int `json:"outbound_queued"`
 	// InboundQueued is the number of received messages waiting for local delivery;
-	// InboundBytes is the bytes of those the gate has queued (inQueue): the rest are in
+	// InboundBytes is the bytes of those the gate has queued (n.inq): the rest are in
 	// the hand-off from nats.go, which the gate keeps near empty.
 	InboundQueued int `json:"inbound_queued"`
 	InboundBytes  int `json:"inbound_bytes"`
@@ -111,10 +111,8 @@ func (n *Node) Status() Status {
 		s.Retained += a.retained.len()
 	}
 	n.mu.RUnlock()
-	n.out.mu.Lock()
-	s.OutboundQueued = n.out.n
-	n.out.mu.Unlock()
-	s.InboundQueued, s.InboundBytes = n.inq.size()
+	s.OutboundQueued, _ = n.out.len()
+	s.InboundQueued, s.InboundBytes = n.inq.len()
 	s.InboundQueued += len(n.in)
 	slow := n.c.slowGone.Load()
 	n.subsMu.Lock()
