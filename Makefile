@@ -14,10 +14,14 @@ build:
 run:
 	$(GO) run ./cmd/wsgate $(ARGS)
 
-## test: vet, formatting, every test of the product under the race detector, and the
-## tests of the tooling module in bench/ (load generator, harness, soak; without -race)
+## test: vet, formatting, every test of the product under the race detector, its allocation
+## and memory tests without it, and the tests of the tooling module in bench/ (load
+## generator, harness, soak; without -race)
 test: vet fmt-check
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
+	@# Allocation and memory tests are built without the race detector (it allocates):
+	@# run them again without it, or the "allocates nothing" claims go unchecked.
+	$(GO) test -count=1 -timeout 5m -run 'Alloc|Memory' $(PKGS)
 	cd bench && $(GO) test -count=1 -timeout 5m $(PKGS)
 
 vet:
