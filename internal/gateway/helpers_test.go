@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,10 +63,14 @@ func parse(t *testing.T, text string) *config.Config {
 }
 
 // build builds the gateway of cfg with kinds (nil: the built-in ones) and built (as in
-// Build), quiet on two loops; it is not started.
+// Build), quiet on two loops unless the file sets event_loops; it is not started.
 func build(t *testing.T, cfg *config.Config, kinds Kinds, built func(string, apps.Application)) *Gateway {
 	t.Helper()
-	g, err := Build(cfg, kinds, func(o *engine.Options) { quiet(o); o.EventLoops = 2 }, built)
+	g, err := Build(cfg, kinds, func(o *engine.Options) {
+		loops := cmp.Or(o.EventLoops, 2)
+		quiet(o)
+		o.EventLoops = loops
+	}, built)
 	if err != nil {
 		t.Fatal(err)
 	}
