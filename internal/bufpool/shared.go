@@ -3,6 +3,7 @@ package bufpool
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Shared is a pooled buffer with a reference count, for bytes many owners hold at once
@@ -14,14 +15,21 @@ type Shared struct {
 	B []byte
 	// B is read by every event loop writing the frame, the counters below are written by
 	// every loop queueing or finishing it: on one cache line, each write would evict B from
-	// the other loops' caches. The struct is 128 bytes, a size class whose objects start on
-	// a 64-byte boundary, so B and the counters never share a line.
-	_      [64 - 24]byte
+	// the other loops' caches. The struct is 128 bytes on every architecture (the sizes
+	// below are the word size's), a size class whose objects start on a 64-byte boundary,
+	// so B and the counters never share a line.
+	_      [64 - unsafe.Sizeof([]byte(nil))]byte
 	refs   atomic.Int32
 	queued atomic.Int32                 // references taken by Enqueue and not yet dropped
 	budget atomic.Pointer[atomic.Int64] // where len(B) is counted while queued > 0
-	_      [64 - 16]byte
+	_      [64 - 8 - unsafe.Sizeof(uintptr(0))]byte
 }
+
+// Shared is 128 bytes: a compile error on any architecture where it is not.
+var (
+	_ [unsafe.Sizeof(Shared{}) - 128]byte
+	_ [128 - unsafe.Sizeof(Shared{})]byte
+)
 
 var sharedPool = sync.Pool{New: func() any { return new(Shared) }}
 
