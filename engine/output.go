@@ -19,9 +19,8 @@ import (
 // not take stays there, still by reference, and the ticker wakes the connection to write
 // more (stream.go). So a receiver that does not read costs its pending references, and
 // gnet's buffer, which copies whatever it holds, is not used for WebSocket output on plain
-// connections. On TLS, records
-// are sealed per connection anyway: pending bytes are sealed a chunk at a time while gnet
-// holds less than the output bound.
+// connections. On TLS, records are sealed per connection anyway: pending bytes are sealed a
+// chunk at a time while gnet holds less than the output bound.
 //
 // Every receiver's backlog (pending plus what gnet holds, published in its queue) is judged
 // before a message is queued for it; past max_pending_bytes the message is refused and the

@@ -30,8 +30,8 @@ func rawWrite(fd int, b []byte) (int, unix.Errno) {
 
 // rawSendmsg writes iov to a non-blocking socket, as writev(2) would, by sendmsg(2): a
 // socket call goes straight to the socket layer, where writev passes through the file
-// layer first (vfs_writev, fdget_pos, fsnotify), which was 2-3 % of a fan-out's CPU in the
-// kernel's profile. MSG_NOSIGNAL: a peer that reset the connection gets EPIPE without a
+// layer first (vfs_writev, fdget_pos, fsnotify): about 3 % of a fan-out's CPU in perf
+// profiles of the pubsub case (bench/FINDINGS.md). MSG_NOSIGNAL: a peer that reset the connection gets EPIPE without a
 // SIGPIPE delivered to the loop's thread.
 func rawSendmsg(fd int, iov []unix.Iovec) (int, unix.Errno) {
 	msg := unix.Msghdr{Iov: &iov[0]}
